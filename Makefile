@@ -1,0 +1,81 @@
+# gdb-objgraph: libinspect (C library), objinspect (CLI), GDB extension, tests.
+#
+#   make            build build/libinspect.so, build/libinspect.a, build/objinspect
+#   make demo       install what is missing, build, core a leaky service, run gdb on it
+#   make test       every suite against every installed CPython (cores are generated)
+#   make test-asan  the suites under ASan + UBSan
+#   make bench      the benchmark (2M objects; ratios against in-process gc/objgraph)
+#   make layouts    regenerate libinspect/layouts_gen.c from the reference builds' DWARF
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+SAN      ?=
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(SAN)
+LDLIBS   += -lelf -lm
+LDFLAGS  += $(SAN)
+
+SRCS := $(filter-out libinspect/main.c,$(wildcard libinspect/*.c))
+OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
+HDRS := $(wildcard libinspect/*.h) libinspect/layout_fields.def
+
+# Debian packages the build and the tests need.
+DEB_PKGS := libelf-dev gdb bats graphviz
+HAVE_DEPS := $(BUILD)/.deps-ok
+
+.PHONY: all deps demo test test-asan bench layouts install clean fixtures
+all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a
+
+$(HAVE_DEPS):
+	@sh tools/install-deps $(DEB_PKGS)
+	@mkdir -p $(BUILD) && touch $@
+
+deps: $(HAVE_DEPS)
+
+$(BUILD)/obj/%.o: libinspect/%.c $(HDRS) | $(HAVE_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libinspect.a: $(OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libinspect.so: $(OBJS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/objinspect: $(BUILD)/obj/main.o $(BUILD)/libinspect.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The scenario cores and the interpreters' own truth, for every installed CPython.
+fixtures: all
+	corefixtures/gen-cores $(BUILD)/cores
+
+test: all fixtures
+	tests/run $(BUILD)
+
+test-asan:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" all
+	corefixtures/gen-cores build-asan/cores
+	ASAN_OPTIONS=detect_leaks=1 tests/run build-asan
+
+bench: all
+	bench/run $(BUILD)
+
+demo: all
+	sh tools/demo $(BUILD)
+
+layouts:
+	tools/gen-layouts
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/gdb-objgraph
+	install -m 755 $(BUILD)/objinspect $(DESTDIR)$(PREFIX)/bin/objinspect
+	install -m 644 $(BUILD)/libinspect.so $(BUILD)/libinspect.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 libinspect/inspect.h $(DESTDIR)$(PREFIX)/include/inspect.h
+	install -m 644 gdbext/objgraph.py $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
+	sed -i 's|^_LIB_DIRS = .*|_LIB_DIRS = ["$(PREFIX)/lib"]|' $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,31 @@
+/* elfsym.h -- symbols of the ELF files mapped into an image.
+ *
+ * An ins_elf is one mapped ELF file (an executable or a shared library) opened from
+ * disk with libelf, with its load bias in the target: runtime address = st_value + bias.
+ * Lookups search .symtab (which has gcmodule.c's static `generations`, getversion.c's
+ * `version.0`, ...) when the file has one, and .dynsym (all a stripped build has).
+ */
+#ifndef INS_ELFSYM_H
+#define INS_ELFSYM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+
+typedef struct ins_elf ins_elf;
+
+/* Opens file index `file` of img; fails if it is not a readable ELF file. */
+ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out);
+void ins_elf_close(ins_elf *elf);
+
+/* Runtime address (and size) of a data or function symbol, local symbols included. */
+bool ins_elf_lookup(const ins_elf *elf, const char *name, uint64_t *addr, uint64_t *size);
+/* ".symtab" or ".dynsym": the best table the file has. */
+const char *ins_elf_table(const ins_elf *elf);
+const char *ins_elf_path(const ins_elf *elf);
+/* Compares the file's build-id with the one in the image's memory, when the image holds
+ * the file's first page: an error naming the file if they differ. */
+ins_error *ins_elf_check_build_id(const ins_elf *elf, ins_image *img);
+
+#endif

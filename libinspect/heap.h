@@ -1,0 +1,31 @@
+/* heap.h -- enumerating the objects the garbage collector tracks.
+ *
+ * The heap is exactly what gc.get_objects() would return -- every object on the lists
+ * of generations 0..2 -- followed by the objects gc.freeze() moved to the permanent
+ * generation, which gc.get_objects() does not return and we report separately.
+ * Lists are walked with every back-link checked, so a loop or a wild pointer in a
+ * corrupt heap stops the walk of that list with a warning instead of hanging.
+ */
+#ifndef INS_HEAP_H
+#define INS_HEAP_H
+
+#include "interp.h"
+
+#define INS_MAX_GENS 4
+
+typedef struct ins_heap {
+	uint64_t *objs;                     /* object addresses, generation by generation */
+	size_t n;                           /* all of them, frozen ones included */
+	size_t gen_start[INS_MAX_GENS + 2]; /* generation g is [gen_start[g], gen_start[g+1]) */
+	int ngens;                          /* generations of gc.get_objects(); then the permanent one */
+	size_t ntracked;                    /* what gc.get_objects() returns: gen_start[ngens] */
+	size_t nfrozen;
+	uint64_t *sorted;                   /* built on demand by ins_heap_contains */
+} ins_heap;
+
+ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *heap);
+void ins_heap_free(ins_heap *heap);
+/* Is addr a tracked object (any generation, frozen included)? */
+bool ins_heap_contains(ins_heap *heap, uint64_t addr);
+
+#endif

@@ -1,0 +1,87 @@
+/* image.h -- memory images: the bytes of a stopped process.
+ *
+ * An image is a set of *segments* (address ranges whose bytes we hold: the PT_LOAD
+ * contents of a core, or the writable mappings copied out of a live process) and a set
+ * of *mappings* of files (from the core's NT_FILE note or /proc/PID/maps). Bytes that no
+ * segment holds -- program text, .rodata, the static types' tp_name strings -- are read
+ * from the mapped file on disk at the right offset: the file-backed fallback.
+ * Every read is bounds-checked; a read the image cannot satisfy fails, never crashes.
+ */
+#ifndef INS_IMAGE_H
+#define INS_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "inspect.h"
+
+typedef struct ins_segment {
+	uint64_t start, end;   /* [start, end) */
+	const uint8_t *data;   /* end - start bytes */
+} ins_segment;
+
+/* A file mapped into the target; several mappings may share one file. */
+typedef struct ins_file {
+	char *name;            /* as the target saw it */
+	char *path;            /* where we read it on this machine */
+	int state;             /* 0: not opened yet, 1: mapped, -1: unreadable */
+	const uint8_t *map;
+	size_t size;
+} ins_file;
+
+typedef struct ins_mapping {
+	uint64_t start, end, offset;
+	size_t file;           /* index into files */
+} ins_mapping;
+
+enum ins_image_kind { INS_IMAGE_CORE, INS_IMAGE_LIVE };
+
+typedef struct ins_image {
+	enum ins_image_kind kind;
+	int pid;
+	char *description;     /* "core /path" or "live process 1234" */
+	ins_segment *segs;     /* sorted by start, disjoint */
+	size_t nsegs;
+	ins_mapping *maps;     /* sorted by start */
+	size_t nmaps;
+	ins_file *files;
+	size_t nfiles;
+	long exe_file;         /* index into files of the main executable, or -1 */
+	uint8_t *core_map;     /* the mmapped core (core images) */
+	size_t core_size;
+	uint8_t **owned;       /* copied memory (live images) */
+	size_t nowned;
+	size_t hint;           /* last segment that served a read */
+} ins_image;
+
+ins_error *ins_image_open(const ins_source *src, ins_buf *warn, ins_image **out);
+void ins_image_close(ins_image *img);
+
+/* Copies len bytes at addr; false when any of them is unavailable. */
+bool ins_image_read(ins_image *img, uint64_t addr, void *buf, size_t len);
+/* A direct pointer to len bytes at addr when one segment or file holds them all. */
+const uint8_t *ins_image_ptr(ins_image *img, uint64_t addr, size_t len);
+bool ins_image_u64(ins_image *img, uint64_t addr, uint64_t *v);
+bool ins_image_i64(ins_image *img, uint64_t addr, int64_t *v);
+bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
+/* True when the bytes are in a segment (dumped memory), not only in a file on disk. */
+bool ins_image_in_segments(ins_image *img, uint64_t addr, size_t len);
+/* Reads a NUL-terminated string of at most max bytes into a new malloc'd string. */
+char *ins_image_cstr(ins_image *img, uint64_t addr, size_t max);
+/* Maps a file of the image on first use; false if it cannot be read. */
+bool ins_image_file_load(ins_image *img, size_t file);
+/* The mapping of file at file offset 0 (its ELF header), or NULL. */
+const ins_mapping *ins_image_file_base(const ins_image *img, size_t file);
+
+/* Builders used by core.c and live.c. */
+ins_error *ins_image_add_segment(ins_image *img, uint64_t start, uint64_t end, const uint8_t *data);
+ins_error *ins_image_add_mapping(ins_image *img, uint64_t start, uint64_t end, uint64_t offset,
+				 const char *name, const char *sysroot);
+void ins_image_finish(ins_image *img);  /* sorts segments and mappings */
+
+ins_error *ins_core_open(ins_image *img, const ins_source *src, ins_buf *warn);
+ins_error *ins_live_open(ins_image *img, const ins_source *src, ins_buf *warn);
+
+#endif

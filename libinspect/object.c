@@ -1,0 +1,506 @@
+/* object.c -- types, names, refcounts, sizes and reprs of objects (see object.h). */
+#define _GNU_SOURCE
+#include "object.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TYPES 1000000  /* more distinct types than any real heap: corruption */
+
+void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in)
+{
+	memset(o, 0, sizeof(*o));
+	o->img = img;
+	o->in = in;
+}
+
+void ins_objects_free(ins_objects *o)
+{
+	for (size_t i = 0; i < o->ntypes; i++) {
+		free(o->types[i]->name);
+		free(o->types[i]->qualname);
+		free(o->types[i]);
+	}
+	free(o->types);
+	ins_map_free(&o->index);
+}
+
+static uint64_t field(ins_objects *o, uint64_t base, int64_t off)
+{
+	uint64_t v = 0;
+	if (off < 0 || !ins_image_u64(o->img, base + (uint64_t)off, &v))
+		return 0;
+	return v;
+}
+
+static enum ins_kind kind_of(ins_objects *o, uint64_t type)
+{
+	const ins_types *T = &o->in->T;
+	for (int depth = 0; type && depth < 64; depth++) {
+		struct { uint64_t addr; enum ins_kind kind; } known[] = {
+			{ T->type, INS_K_TYPE }, { T->list, INS_K_LIST }, { T->tuple, INS_K_TUPLE },
+			{ T->dict, INS_K_DICT }, { T->str, INS_K_STR }, { T->bytes, INS_K_BYTES },
+			{ T->string2, INS_K_BYTES }, { T->long_, INS_K_INT }, { T->int2, INS_K_INT },
+			{ T->float_, INS_K_FLOAT }, { T->set, INS_K_SET }, { T->frozenset, INS_K_SET },
+			{ T->module, INS_K_MODULE }, { T->function, INS_K_FUNCTION },
+			{ T->code, INS_K_CODE }, { T->frame, INS_K_FRAME }, { T->method, INS_K_METHOD },
+			{ T->cfunction, INS_K_CFUNCTION }, { T->class2, INS_K_CLASS2 },
+			{ T->instance2, INS_K_INSTANCE2 },
+		};
+		for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+			if (known[i].addr && known[i].addr == type)
+				return known[i].kind;
+		type = field(o, type, o->in->L.type_base);
+	}
+	return INS_K_OTHER;
+}
+
+static char *str_dup_text(ins_objects *o, uint64_t obj)
+{
+	ins_buf b = { 0 };
+	if (!obj || !ins_str_text(o, obj, &b, 1024)) {
+		ins_buf_free(&b);
+		return NULL;
+	}
+	return ins_buf_take(&b);
+}
+
+/* Names of a type: __name__ and module.qualname. */
+static void name_type(ins_objects *o, ins_type *t)
+{
+	const ins_layout *L = &o->in->L;
+	const char *builtins = o->in->major >= 3 ? "builtins" : "__builtin__";
+	char *module = NULL, *qual = NULL;
+	if (t->heap) {
+		t->name = str_dup_text(o, field(o, t->addr, L->heaptype_name));
+		if (L->heaptype_qualname >= 0)
+			qual = str_dup_text(o, field(o, t->addr, L->heaptype_qualname));
+		uint64_t mod;
+		if (ins_dict_get_str(o, field(o, t->addr, L->type_dict), "__module__", &mod))
+			module = str_dup_text(o, mod);
+	}
+	if (!t->name) {
+		char *tp_name = ins_image_cstr(o->img, field(o, t->addr, L->type_name), 512);
+		if (tp_name) {
+			char *dot = strrchr(tp_name, '.');
+			t->name = strdup(dot ? dot + 1 : tp_name);
+			if (!module)
+				module = dot ? strndup(tp_name, (size_t)(dot - tp_name)) : strdup(builtins);
+			free(tp_name);
+		}
+	}
+	if (!t->name)
+		t->name = strdup("?");
+	const char *q = qual ? qual : t->name ? t->name : "?";
+	if (!module || !*module || asprintf(&t->qualname, "%s.%s", module, q) < 0)
+		t->qualname = strdup(q);
+	free(module);
+	free(qual);
+}
+
+/* Python 2 classic instances are named by their class, like objgraph does. */
+static void name_class2(ins_objects *o, ins_type *t)
+{
+	t->name = str_dup_text(o, field(o, t->addr, o->in->L.class_name));
+	if (!t->name)
+		t->name = strdup("instance");
+	t->qualname = t->name ? strdup(t->name) : NULL;
+}
+
+static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
+{
+	if (o->ntypes >= MAX_TYPES)
+		return NULL;
+	const ins_layout *L = &o->in->L;
+	ins_type *t = calloc(1, sizeof(*t));
+	ins_type **v = realloc(o->types, (o->ntypes + 1) * sizeof(*v));
+	if (!t || !v) {
+		free(t);
+		if (v)
+			o->types = v;
+		return NULL;
+	}
+	o->types = v;
+	t->addr = addr;
+	if (classic) {
+		t->kind = INS_K_INSTANCE2;
+		name_class2(o, t);
+	} else {
+		t->flags = field(o, addr, L->type_flags);
+		t->basicsize = (int64_t)field(o, addr, L->type_basicsize);
+		t->itemsize = (int64_t)field(o, addr, L->type_itemsize);
+		t->heap = L->tpflag_heaptype > 0 && (t->flags & (uint64_t)L->tpflag_heaptype);
+		t->kind = kind_of(o, addr);
+		name_type(o, t);
+	}
+	if (!t->name || !t->qualname) {
+		free(t->name);
+		free(t->qualname);
+		free(t);
+		return NULL;
+	}
+	uint64_t *slot = ins_map_slot(&o->index, addr, 0);
+	if (!slot) {
+		free(t->name);
+		free(t->qualname);
+		free(t);
+		return NULL;
+	}
+	o->types[o->ntypes++] = t;
+	*slot = o->ntypes;
+	return t;
+}
+
+const ins_type *ins_obj_type(ins_objects *o, uint64_t obj)
+{
+	uint64_t type, idx;
+	if (!obj || !ins_image_u64(o->img, obj + (uint64_t)o->in->L.obj_type, &type) || !type)
+		return NULL;
+	bool classic = false;
+	if (o->in->T.instance2 && type == o->in->T.instance2) {
+		uint64_t cls = field(o, obj, o->in->L.inst_class);
+		if (cls) {
+			type = cls;
+			classic = true;
+		}
+	}
+	if (ins_map_get(&o->index, type, &idx))
+		return o->types[idx - 1];
+	return add_type(o, type, classic);
+}
+
+const ins_type *ins_type_info(ins_objects *o, uint64_t type)
+{
+	uint64_t idx;
+	if (ins_map_get(&o->index, type, &idx))
+		return o->types[idx - 1];
+	return add_type(o, type, false);
+}
+
+bool ins_obj_valid(ins_objects *o, uint64_t addr)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t type, meta, flags;
+	if (!addr || (addr & 7) || !ins_image_u64(o->img, addr + (uint64_t)L->obj_type, &type) ||
+	    !type || (type & 7) || !ins_image_u64(o->img, type + (uint64_t)L->obj_type, &meta) ||
+	    !meta || !ins_image_u64(o->img, meta + (uint64_t)L->type_flags, &flags))
+		return false;
+	if (L->tpflag_type_subclass > 0)
+		return (flags & (uint64_t)L->tpflag_type_subclass) != 0;
+	return meta == o->in->T.type;
+}
+
+bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immortal)
+{
+	if (!ins_image_i64(o->img, obj + (uint64_t)o->in->L.obj_refcnt, refcnt))
+		return false;
+	/* 3.12+: immortal objects have the low 32 bits of the count negative as an int32 */
+	*immortal = o->in->L.immortal_refcnt > 0 && (int32_t)(uint32_t)*refcnt < 0;
+	return true;
+}
+
+/* _PyDict_KeysSize: header, indices and entries of a keys object. */
+static uint64_t keys_size(ins_objects *o, uint64_t keys)
+{
+	const ins_layout *L = &o->in->L;
+	if (!keys)
+		return 0;
+	if (L->dk_size >= 0) {
+		int64_t size = (int64_t)field(o, keys, L->dk_size);
+		int ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8;
+		return (uint64_t)(L->dk_indices + size * ix + (size * 2 / 3) * L->sizeof_dict_entry);
+	}
+	uint8_t log2_size = 0, log2_index = 0, kind = 0;
+	ins_image_read(o->img, keys + (uint64_t)L->dk_log2_size, &log2_size, 1);
+	ins_image_read(o->img, keys + (uint64_t)L->dk_log2_index_bytes, &log2_index, 1);
+	ins_image_read(o->img, keys + (uint64_t)L->dk_kind, &kind, 1);
+	if (log2_size > 40 || log2_index > 40)
+		return 0;
+	int64_t size = (int64_t)1 << log2_size;
+	int64_t entry = kind == 0 ? L->sizeof_dict_entry : L->sizeof_dict_uentry;
+	return (uint64_t)(L->sizeof_dict_keys + ((int64_t)1 << log2_index) + (size * 2 / 3) * entry);
+}
+
+static uint64_t dict_size(ins_objects *o, uint64_t obj, const ins_type *t)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t res = (uint64_t)t->basicsize;
+	if (L->dict_table >= 0) {  /* 2.7 */
+		uint64_t table = field(o, obj, L->dict_table);
+		if (table != obj + (uint64_t)L->dict_smalltable)
+			res += (field(o, obj, L->dict_mask) + 1) * (uint64_t)L->sizeof_dict_entry;
+		return res;
+	}
+	uint64_t keys = field(o, obj, L->dict_keys);
+	if (!keys)
+		return res;
+	if (field(o, obj, L->dict_values)) {
+		int64_t usable = L->dk_size >= 0 ? (int64_t)field(o, keys, L->dk_size) * 2 / 3
+			: (int64_t)field(o, keys, L->dk_nentries) + (int64_t)field(o, keys, L->dk_usable);
+		res += (uint64_t)usable * 8;
+	}
+	if (field(o, keys, L->dk_refcnt) == 1)
+		res += keys_size(o, keys);
+	return res;
+}
+
+uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t size = (uint64_t)t->basicsize;
+	bool gc = L->tpflag_have_gc > 0 && (t->flags & (uint64_t)L->tpflag_have_gc);
+	switch (t->kind) {
+	case INS_K_LIST:
+		size += field(o, obj, L->list_allocated) * 8;
+		break;
+	case INS_K_DICT:
+		size = dict_size(o, obj, t);
+		break;
+	case INS_K_SET:
+		if (field(o, obj, L->set_table) != obj + (uint64_t)L->set_smalltable)
+			size += (field(o, obj, L->set_mask) + 1) * (uint64_t)L->sizeof_setentry;
+		break;
+	case INS_K_TYPE: {
+		uint64_t flags = field(o, obj, L->type_flags);
+		gc = L->tpflag_heaptype > 0 && (flags & (uint64_t)L->tpflag_heaptype);
+		if (gc) {
+			size = (uint64_t)L->sizeof_heaptype;
+			uint64_t cached = field(o, obj, L->heaptype_cached_keys);
+			if (cached && o->in->major >= 3)
+				size += keys_size(o, cached);
+		} else {
+			size = (uint64_t)L->sizeof_type;
+		}
+		break;
+	}
+	case INS_K_INSTANCE2:
+		size = field(o, field(o, obj, L->obj_type), L->type_basicsize);
+		gc = true;
+		break;
+	default:
+		if (t->itemsize) {
+			int64_t n = (int64_t)field(o, obj, L->var_size);
+			size += (uint64_t)((n < 0 ? -n : n) * t->itemsize);
+		}
+		break;
+	}
+	/* what sits in front of the object: the GC header, and from 3.11 the managed
+	 * dict (and 3.12 weakref) pointers */
+	if (gc)
+		size += (uint64_t)L->sizeof_gc_head;
+	uint64_t pre = 0;
+	if (L->tpflag_preheader > 0)
+		pre = (uint64_t)L->tpflag_preheader;
+	else if (L->tpflag_managed_dict > 0)
+		pre = (uint64_t)L->tpflag_managed_dict;
+	if (pre && (t->flags & pre))
+		size += 16;
+	if (L->tpflag_inline_values > 0 && (t->flags & (uint64_t)L->tpflag_inline_values)) {
+		uint64_t keys = field(o, t->addr, L->heaptype_cached_keys);
+		if (keys) {
+			uint64_t n = field(o, keys, L->dk_nentries) + field(o, keys, L->dk_usable);
+			size += ((n + 7) & ~(uint64_t)7) + (n + 1) * 8;
+		}
+	}
+	return size;
+}
+
+/* ---- reprs ---------------------------------------------------------------- */
+
+static void repr_quoted(ins_objects *o, uint64_t obj, const char *prefix, ins_buf *out)
+{
+	ins_buf text = { 0 };
+	const ins_layout *L = &o->in->L;
+	bool ok;
+	if (o->in->major >= 3 && *prefix == 'b') {  /* 3.x bytes */
+		int64_t len = (int64_t)field(o, obj, L->var_size);
+		uint8_t chunk[64];
+		size_t n = len < 0 ? 0 : len > 60 ? 60 : (size_t)len;
+		ok = ins_image_read(o->img, obj + (uint64_t)L->bytes_sval, chunk, n);
+		for (size_t i = 0; ok && i < n; i++) {
+			if (chunk[i] >= 0x20 && chunk[i] < 0x7f && chunk[i] != '\'' && chunk[i] != '\\')
+				ins_buf_putc(&text, (char)chunk[i]);
+			else
+				ins_buf_printf(&text, "\\x%02x", chunk[i]);
+		}
+	} else {
+		ok = ins_str_text(o, obj, &text, 60);
+	}
+	if (!ok) {
+		ins_buf_puts(out, "<unreadable>");
+		ins_buf_free(&text);
+		return;
+	}
+	ins_buf_printf(out, "%s'", prefix);
+	for (size_t i = 0; i < text.len; i++) {
+		char c = text.data[i];
+		if (c == '\'' || c == '\\')
+			ins_buf_printf(out, "\\%c", c);
+		else if ((unsigned char)c < 0x20)
+			ins_buf_printf(out, "\\x%02x", (unsigned char)c);
+		else
+			ins_buf_putc(out, c);
+	}
+	ins_buf_putc(out, '\'');
+	ins_buf_free(&text);
+}
+
+static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
+{
+	const ins_layout *L = &o->in->L;
+	if (L->int_ival >= 0 && t->basicsize == L->int_ival + 8 && o->in->T.int2 &&
+	    kind_of(o, t->addr) == INS_K_INT && field(o, t->addr, L->type_itemsize) == 0) {
+		ins_buf_printf(out, "%lld", (long long)field(o, obj, L->int_ival));  /* 2.7 int */
+		return;
+	}
+	int64_t ndigits, sign = 1;
+	if (L->long_tag >= 0) {
+		uint64_t tag = field(o, obj, L->long_tag);
+		ndigits = (int64_t)(tag >> (L->long_non_size_bits > 0 ? L->long_non_size_bits : 3));
+		sign = 1 - (int64_t)(tag & 3);
+	} else {
+		ndigits = (int64_t)field(o, obj, L->var_size);
+		if (ndigits < 0) {
+			sign = -1;
+			ndigits = -ndigits;
+		}
+	}
+	if (ndigits > 4) {
+		ins_buf_printf(out, "<int of %lld digits>", (long long)ndigits);
+		return;
+	}
+	unsigned __int128 v = 0;
+	int shift = L->long_shift > 0 ? (int)L->long_shift : 30;
+	for (int64_t i = ndigits - 1; i >= 0; i--) {
+		uint32_t d = 0;
+		ins_image_read(o->img, obj + (uint64_t)L->long_digit + (uint64_t)i * 4, &d, 4);
+		v = (v << shift) | d;
+	}
+	if (t->addr == o->in->T.bool_) {
+		ins_buf_puts(out, v ? "True" : "False");
+		return;
+	}
+	char digits[48];
+	int n = 0;
+	do {
+		digits[n++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v && n < 47);
+	if (sign < 0)
+		ins_buf_putc(out, '-');
+	while (n)
+		ins_buf_putc(out, digits[--n]);
+}
+
+static void repr_float(ins_objects *o, uint64_t obj, ins_buf *out)
+{
+	double d;
+	if (!ins_image_read(o->img, obj + (uint64_t)o->in->L.float_fval, &d, 8)) {
+		ins_buf_puts(out, "<unreadable>");
+		return;
+	}
+	char s[40];
+	for (int prec = 1; prec <= 17; prec++) {  /* the shortest string that round-trips */
+		snprintf(s, sizeof(s), "%.*g", prec, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	ins_buf_puts(out, s);
+	if (isfinite(d) && !strpbrk(s, ".e"))
+		ins_buf_puts(out, ".0");
+}
+
+static void repr_name(ins_objects *o, uint64_t str, ins_buf *out)
+{
+	if (!str || !ins_str_text(o, str, out, 200))
+		ins_buf_puts(out, "?");
+}
+
+static void repr_code(ins_objects *o, uint64_t code, int64_t line, ins_buf *out)
+{
+	const ins_layout *L = &o->in->L;
+	repr_name(o, field(o, code, L->code_filename), out);
+	int32_t first = 0;
+	ins_image_i32(o->img, code + (uint64_t)L->code_firstlineno, &first);
+	ins_buf_printf(out, ":%lld", (long long)(line > 0 ? line : first));
+}
+
+void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t v;
+	switch (t->kind) {
+	case INS_K_STR:
+		repr_quoted(o, obj, o->in->major >= 3 ? "" : "u", out);
+		return;
+	case INS_K_BYTES:
+		repr_quoted(o, obj, o->in->major >= 3 ? "b" : "", out);
+		return;
+	case INS_K_INT:
+		repr_int(o, obj, t, out);
+		return;
+	case INS_K_FLOAT:
+		repr_float(o, obj, out);
+		return;
+	case INS_K_LIST:
+	case INS_K_TUPLE:
+		ins_buf_printf(out, "%lld items", (long long)field(o, obj, L->var_size));
+		return;
+	case INS_K_DICT:
+		ins_buf_printf(out, "%lld items", (long long)field(o, obj, L->dict_used));
+		return;
+	case INS_K_SET:
+		ins_buf_printf(out, "%lld items", (long long)field(o, obj, L->set_used));
+		return;
+	case INS_K_TYPE: {
+		const ins_type *self = ins_type_info(o, obj);
+		ins_buf_puts(out, self ? self->name : "?");
+		return;
+	}
+	case INS_K_MODULE:
+		if (L->module_name >= 0 && field(o, obj, L->module_name))
+			repr_name(o, field(o, obj, L->module_name), out);
+		else if (ins_dict_get_str(o, field(o, obj, L->module_dict), "__name__", &v))
+			repr_name(o, v, out);
+		else
+			ins_buf_puts(out, "?");
+		return;
+	case INS_K_FUNCTION:
+		repr_name(o, field(o, obj, L->func_name), out);
+		return;
+	case INS_K_METHOD:
+		repr_name(o, field(o, field(o, obj, L->method_func), L->func_name), out);
+		if (field(o, obj, L->method_self))
+			ins_buf_puts(out, " (bound)");
+		return;
+	case INS_K_CFUNCTION: {
+		char *name = ins_image_cstr(o->img, field(o, field(o, obj, L->cfunc_ml), L->methoddef_name), 200);
+		ins_buf_puts(out, name ? name : "?");
+		free(name);
+		return;
+	}
+	case INS_K_CODE:
+		repr_name(o, field(o, obj, L->code_name), out);
+		ins_buf_putc(out, ' ');
+		repr_code(o, obj, 0, out);
+		return;
+	case INS_K_FRAME: {
+		uint64_t code = field(o, obj, L->frame_code);
+		int32_t line = 0;
+		if (!code && L->frame_iframe >= 0)
+			code = field(o, field(o, obj, L->frame_iframe), L->iframe_code);
+		if (L->frame_lineno >= 0)
+			ins_image_i32(o->img, obj + (uint64_t)L->frame_lineno, &line);
+		repr_code(o, code, line, out);
+		return;
+	}
+	case INS_K_CLASS2:
+		repr_name(o, field(o, obj, L->class_name), out);
+		return;
+	default:
+		ins_buf_printf(out, "<%s object at 0x%llx>", t->qualname, (unsigned long long)obj);
+		return;
+	}
+}

@@ -1,0 +1,60 @@
+/* object.h -- decoding objects: types and their names, strings, dicts, sizes, reprs.
+ *
+ * An ins_objects is the decoding context for one image: the interpreter found in it and
+ * a cache of every type met so far (an ins_type: names, flags, sizes and which builtin
+ * the type is or derives from). Python 2 classic instances are typed by their class, as
+ * objgraph does.
+ */
+#ifndef INS_OBJECT_H
+#define INS_OBJECT_H
+
+#include "hashmap.h"
+#include "interp.h"
+
+enum ins_kind {
+	INS_K_OTHER, INS_K_TYPE, INS_K_LIST, INS_K_TUPLE, INS_K_DICT, INS_K_STR,
+	INS_K_BYTES, INS_K_INT, INS_K_FLOAT, INS_K_SET, INS_K_MODULE, INS_K_FUNCTION,
+	INS_K_CODE, INS_K_FRAME, INS_K_METHOD, INS_K_CFUNCTION, INS_K_INSTANCE2, INS_K_CLASS2,
+};
+
+typedef struct ins_type {
+	uint64_t addr;          /* the type object (a class, for 2.7 classic instances) */
+	char *name;             /* type.__name__ */
+	char *qualname;         /* module.qualname (objgraph's long name, with __qualname__) */
+	enum ins_kind kind;     /* the builtin it is or derives from */
+	uint64_t flags;         /* tp_flags */
+	int64_t basicsize, itemsize;
+	bool heap;
+} ins_type;
+
+typedef struct ins_objects {
+	ins_image *img;
+	const ins_interp *in;
+	ins_map index;          /* type address -> position in types + 1 */
+	ins_type **types;       /* each allocated once: pointers stay valid */
+	size_t ntypes;
+} ins_objects;
+
+void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in);
+void ins_objects_free(ins_objects *o);
+
+/* The type of the object at obj (cached), or NULL if it cannot be read. */
+const ins_type *ins_obj_type(ins_objects *o, uint64_t obj);
+/* The ins_type describing the type object at type (cached), or NULL. */
+const ins_type *ins_type_info(ins_objects *o, uint64_t type);
+/* Does addr look like an object: readable header whose type is a type? */
+bool ins_obj_valid(ins_objects *o, uint64_t addr);
+bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immortal);
+/* sys.getsizeof(obj). */
+uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t);
+/* objgraph's short repr: names, N items, file:line, str and number values. */
+void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out);
+/* The UTF-8 text of a str (2.7: str or unicode), at most max bytes; false if not one. */
+bool ins_str_text(ins_objects *o, uint64_t obj, ins_buf *out, size_t max);
+
+typedef bool (*ins_dict_fn)(void *arg, uint64_t key, uint64_t value);  /* false stops */
+/* Calls fn for every item of a dict; false if the dict cannot be read. */
+bool ins_dict_items(ins_objects *o, uint64_t dict, ins_dict_fn fn, void *arg);
+bool ins_dict_get_str(ins_objects *o, uint64_t dict, const char *key, uint64_t *value);
+
+#endif
