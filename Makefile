@@ -13,9 +13,9 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 SAN      ?=
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(SAN)
+ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(CFLAGS) $(SAN)
 LDLIBS   += -lelf -lm
-LDFLAGS  += $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
 SRCS := $(filter-out libinspect/main.c,$(wildcard libinspect/*.c))
 OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
@@ -36,16 +36,16 @@ deps: $(HAVE_DEPS)
 
 $(BUILD)/obj/%.o: libinspect/%.c $(HDRS) | $(HAVE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libinspect.a: $(OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libinspect.so: $(OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/objinspect: $(BUILD)/obj/main.o $(BUILD)/libinspect.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The scenario cores and the interpreters' own truth, for every installed CPython.
 fixtures: all

@@ -16,13 +16,12 @@ void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in)
 	o->in = in;
 }
 
+static void type_free(ins_type *t);
+
 void ins_objects_free(ins_objects *o)
 {
-	for (size_t i = 0; i < o->ntypes; i++) {
-		free(o->types[i]->name);
-		free(o->types[i]->qualname);
-		free(o->types[i]);
-	}
+	for (size_t i = 0; i < o->ntypes; i++)
+		type_free(o->types[i]);
 	free(o->types);
 	ins_map_free(&o->index);
 }
@@ -109,21 +108,24 @@ static void name_class2(ins_objects *o, ins_type *t)
 	t->qualname = t->name ? strdup(t->name) : NULL;
 }
 
+static void type_free(ins_type *t)
+{
+	free(t->name);
+	free(t->qualname);
+	free(t);
+}
+
 static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
 {
 	if (o->ntypes >= MAX_TYPES)
 		return NULL;
 	const ins_layout *L = &o->in->L;
 	ins_type *t = calloc(1, sizeof(*t));
-	ins_type **v = realloc(o->types, (o->ntypes + 1) * sizeof(*v));
-	if (!t || !v) {
-		free(t);
-		if (v)
-			o->types = v;
+	if (!t)
 		return NULL;
-	}
-	o->types = v;
 	t->addr = addr;
+	/* naming may recurse into add_type (the type of a name string): the table is
+	 * only touched after it */
 	if (classic) {
 		t->kind = INS_K_INSTANCE2;
 		name_class2(o, t);
@@ -135,17 +137,12 @@ static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
 		t->kind = kind_of(o, addr);
 		name_type(o, t);
 	}
-	if (!t->name || !t->qualname) {
-		free(t->name);
-		free(t->qualname);
-		free(t);
-		return NULL;
-	}
-	uint64_t *slot = ins_map_slot(&o->index, addr, 0);
+	ins_type **v = realloc(o->types, (o->ntypes + 1) * sizeof(*v));
+	if (v)
+		o->types = v;
+	uint64_t *slot = v && t->name && t->qualname ? ins_map_slot(&o->index, addr, 0) : NULL;
 	if (!slot) {
-		free(t->name);
-		free(t->qualname);
-		free(t);
+		type_free(t);
 		return NULL;
 	}
 	o->types[o->ntypes++] = t;
