@@ -36,13 +36,18 @@ def fail(msgs):
 def check_types(truth, doc, bound):
     bad = []
     ours = rows(doc)
+    # with gc.freeze(), the scenario's expectation includes the frozen objects, which
+    # gc.get_objects() (and our types) leave out: those are checked against with_frozen
+    whole = truth.get("with_frozen", truth)
     for cls, n in sorted(truth["expected"].items()):
-        if truth["types"].get(cls) != n:
-            bad.append("truth itself has %s=%s, scenario expected %s" % (cls, truth["types"].get(cls), n))
+        if whole["types"].get(cls) != n:
+            bad.append("truth itself has %s=%s, scenario expected %s" % (cls, whole["types"].get(cls), n))
         if ours.get(cls) != truth["types"].get(cls):
             bad.append("%s: objinspect %s, gc.get_objects() %s" % (cls, ours.get(cls), truth["types"].get(cls)))
     if doc["python"] != truth["python"]:
         bad.append("python: objinspect %s, interpreter %s" % (doc["python"], truth["python"]))
+    if "with_frozen" in truth and abs(doc["objects"] + doc["frozen"] - whole["objects"]) > bound:
+        bad.append("objects + frozen: objinspect %d, after gc.unfreeze() %d" % (doc["objects"] + doc["frozen"], whole["objects"]))
     if abs(doc["objects"] - truth["objects"]) > bound:
         bad.append("objects: objinspect %d, len(gc.get_objects()) %d (bound %d)" % (doc["objects"], truth["objects"], bound))
     for name in set(ours) | set(truth["types"]):
