@@ -46,8 +46,6 @@ def check_types(truth, doc, bound):
             bad.append("%s: objinspect %s, gc.get_objects() %s" % (cls, ours.get(cls), truth["types"].get(cls)))
     if doc["python"] != truth["python"]:
         bad.append("python: objinspect %s, interpreter %s" % (doc["python"], truth["python"]))
-    if "with_frozen" in truth and abs(doc["objects"] + doc["frozen"] - whole["objects"]) > bound:
-        bad.append("objects + frozen: objinspect %d, after gc.unfreeze() %d" % (doc["objects"] + doc["frozen"], whole["objects"]))
     if abs(doc["objects"] - truth["objects"]) > bound:
         bad.append("objects: objinspect %d, len(gc.get_objects()) %d (bound %d)" % (doc["objects"], truth["objects"], bound))
     for name in set(ours) | set(truth["types"]):
