@@ -101,7 +101,9 @@ def main():
         for k in ("enabled", "threshold", "garbage"):
             if doc[k] != g[k]:
                 bad.append("gc %s: objinspect %s, interpreter %s" % (k, doc[k], g[k]))
-        if doc["frozen"] != g["freeze_count"]:
+        # the fork of the truth collector can free a few frozen objects (3.11 re-creates
+        # threading's locks in the child), so the frozen count shares the bound
+        if abs(doc["frozen"] - g["freeze_count"]) > 10:
             bad.append("gc frozen: objinspect %s, gc.get_freeze_count() %s" % (doc["frozen"], g["freeze_count"]))
         fail(bad)
     else:
