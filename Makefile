@@ -63,7 +63,7 @@ bench: all
 	bench/run $(BUILD)
 
 demo: all
-	sh tools/demo $(BUILD)
+	tools/demo $(BUILD)
 
 layouts:
 	tools/gen-layouts
