@@ -284,8 +284,13 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 		break;
 	default:
 		if (t->itemsize) {
+			/* some types with an itemsize keep no ob_size there (3.11 generators):
+			 * a count no allocation could hold is not one */
 			int64_t n = (int64_t)field(o, obj, L->var_size);
-			size += (uint64_t)((n < 0 ? -n : n) * t->itemsize);
+			if (n < 0)
+				n = -n;
+			if (n < ((int64_t)1 << 32))
+				size += (uint64_t)(n * t->itemsize);
 		}
 		break;
 	}
