@@ -81,13 +81,16 @@ static void free_groups(group *g, size_t n)
 
 /* objgraph.typestats: counts (and bytes) by name, most common first. */
 static ins_error *typestats_groups(ins_session *s, bool qualified, bool want_bytes,
-				   ins_buf *warn, group **out, size_t *nout)
+				   group **out, size_t *nout, size_t *ntracked, size_t *nfrozen)
 {
-	ins_typecount *rows;
-	size_t n;
-	ins_error *err = ins_typestats(s, 0, s->heap.ntracked, want_bytes, warn, &rows, &n);
+	ins_stats st;
+	ins_error *err = ins_typestats(s, want_bytes, &st);
 	if (err)
 		return err;
+	ins_typecount *rows = st.rows;
+	size_t n = st.nrows;
+	*ntracked = st.ntracked;
+	*nfrozen = st.nfrozen;
 	qsort_r(rows, n, sizeof(*rows), cmp_typecount, &qualified);
 	group *g = calloc(n ? n : 1, sizeof(*g));
 	if (!g) {
@@ -143,18 +146,29 @@ static ins_error *unknown_type(const char *want)
 	return ins_err(INS_E_NOT_FOUND, "unknown type '%s': no object of that type and no class of that name in the heap", want);
 }
 
+/* Opens the session a command works on; with the heap walked into an array if it needs one. */
+static ins_error *open_session(const ins_source *src, ins_buf *warn, bool heap, ins_session **out)
+{
+	ins_error *err = ins_session_open(src, warn, out);
+	if (!err && heap && (err = ins_session_heap(*out))) {
+		ins_session_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 /* ---- types, count, by-type ------------------------------------------------ */
 
 static ins_error *cmd_types(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
 {
 	(void)ctx;
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, false, &s);
 	if (err)
 		return err;
 	group *g;
-	size_t n;
-	err = typestats_groups(s, a->qualified, true, warn, &g, &n);
+	size_t n, ntracked, nfrozen;
+	err = typestats_groups(s, a->qualified, true, &g, &n, &ntracked, &nfrozen);
 	if (err) {
 		ins_session_close(s);
 		return err;
@@ -169,7 +183,7 @@ static ins_error *cmd_types(ins_ctx *ctx, const ins_source *src, const args *a, 
 	} else if (a->json) {
 		ins_buf_puts(out, "{\"python\":");
 		ins_json_str(out, s->in->version);
-		ins_buf_printf(out, ",\"objects\":%zu,\"frozen\":%zu,\"types\":[", s->heap.ntracked, s->heap.nfrozen);
+		ins_buf_printf(out, ",\"objects\":%zu,\"frozen\":%zu,\"types\":[", ntracked, nfrozen);
 		for (size_t i = 0; i < shown; i++) {
 			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
 			ins_json_str(out, sel[i]->name);
@@ -187,9 +201,9 @@ static ins_error *cmd_types(ins_ctx *ctx, const ins_source *src, const args *a, 
 		for (size_t i = 0; i < shown; i++)
 			ins_buf_printf(out, "%-*s %9llu %12llu\n", (int)w, sel[i]->name,
 				       (unsigned long long)sel[i]->count, (unsigned long long)sel[i]->bytes);
-		ins_buf_printf(out, "(%zu objects tracked by the GC in CPython %s", s->heap.ntracked, s->in->version);
-		if (s->heap.nfrozen)
-			ins_buf_printf(out, "; %zu more frozen by gc.freeze()", s->heap.nfrozen);
+		ins_buf_printf(out, "(%zu objects tracked by the GC in CPython %s", ntracked, s->in->version);
+		if (nfrozen)
+			ins_buf_printf(out, "; %zu more frozen by gc.freeze()", nfrozen);
 		ins_buf_puts(out, "; columns: type, count, bytes)\n");
 	}
 	free(sel);
@@ -231,7 +245,7 @@ static ins_error *cmd_count(ins_ctx *ctx, const ins_source *src, const args *a, 
 {
 	(void)ctx;
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
 	uint64_t *objs = NULL;
@@ -253,7 +267,7 @@ static ins_error *cmd_by_type(ins_ctx *ctx, const ins_source *src, const args *a
 {
 	(void)ctx;
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
 	uint64_t *objs = NULL;
@@ -314,7 +328,7 @@ static ins_error *cmd_at(ins_ctx *ctx, const ins_source *src, const args *a, ins
 	if (!parse_addr(a->pos[0], &addr))
 		return ins_err(INS_E_USAGE, "'%s' is not an address", a->pos[0]);
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
 	const ins_type *t = ins_obj_valid(&s->objs, addr) ? ins_obj_type(&s->objs, addr) : NULL;
@@ -396,12 +410,12 @@ static int cmp_growth(const void *x, const void *y)
 
 /* objgraph.show_growth: the increase of each type's count over its peak so far; then
  * the peaks and ids are updated. */
-static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified, ins_buf *warn,
+static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified,
 			      growth_row **rows, size_t *nrows, group **groups, size_t *ngroups)
 {
 	group *g;
-	size_t n;
-	ins_error *err = typestats_groups(s, qualified, false, warn, &g, &n);
+	size_t n, ntracked, nfrozen;
+	ins_error *err = typestats_groups(s, qualified, false, &g, &n, &ntracked, &nfrozen);
 	if (err)
 		return err;
 	growth_row *r = calloc(n ? n : 1, sizeof(*r));
@@ -480,10 +494,10 @@ static ins_error *cmd_growth(ins_ctx *ctx, const ins_source *src, const args *a,
 	if (a->baseline) {  /* CLI: the baseline core records the peaks first */
 		ins_source base = *src;
 		base.core = a->baseline;
-		err = ins_session_open(&base, warn, &s);
+		err = open_session(&base, warn, true, &s);
 		if (err)
 			return err;
-		err = growth_step(ctx, s, a->qualified, warn, &rows, &nrows, &g, &ng);
+		err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
 		if (!err) {
 			free(rows);
 			free_groups(g, ng);
@@ -493,10 +507,10 @@ static ins_error *cmd_growth(ins_ctx *ctx, const ins_source *src, const args *a,
 		if (err)
 			return err;
 	}
-	err = ins_session_open(src, warn, &s);
+	err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
-	err = growth_step(ctx, s, a->qualified, warn, &rows, &nrows, &g, &ng);
+	err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
 	if (err) {
 		ins_session_close(s);
 		return err;
@@ -542,7 +556,7 @@ static ins_error *cmd_gc(ins_ctx *ctx, const ins_source *src, const args *a, ins
 {
 	(void)ctx;
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
 	const ins_interp *in = s->in;
@@ -605,7 +619,7 @@ static ins_error *cmd_info(ins_ctx *ctx, const ins_source *src, const args *a, i
 {
 	(void)ctx;
 	ins_session *s;
-	ins_error *err = ins_session_open(src, warn, &s);
+	ins_error *err = open_session(src, warn, true, &s);
 	if (err)
 		return err;
 	const char *exe = s->img->exe_file >= 0 ? s->img->files[s->img->exe_file].name : NULL;

@@ -5,97 +5,125 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool push(ins_heap *h, size_t *cap, uint64_t obj)
-{
-	if (h->n == *cap) {
-		size_t c = *cap ? *cap * 2 : 4096;
-		uint64_t *v = realloc(h->objs, c * sizeof(*v));
-		if (!v)
-			return false;
-		h->objs = v;
-		*cap = c;
-	}
-	h->objs[h->n++] = obj;
-	return true;
-}
-
-/* Reads the (masked) next and prev links of the GC header at gc. */
-static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev)
+/* Reads the (masked) next and prev links of the GC header at gc, and the type of the
+ * object behind it, in one read. */
+static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev,
+		  uint64_t *type)
 {
 	const ins_layout *L = &in->L;
-	const uint8_t *p = ins_image_ptr(img, gc, (size_t)L->sizeof_gc_head);
-	uint64_t n, v;
+	size_t span = (size_t)(L->sizeof_gc_head + L->obj_type + 8);
+	const uint8_t *p = ins_image_fast(img, gc, span);
+	uint64_t v[3];
 	if (p) {
-		memcpy(&n, p + L->gc_next, 8);
-		memcpy(&v, p + L->gc_prev, 8);
-	} else if (!ins_image_u64(img, gc + (uint64_t)L->gc_next, &n) ||
-		   !ins_image_u64(img, gc + (uint64_t)L->gc_prev, &v)) {
+		memcpy(&v[0], p + L->gc_next, 8);
+		memcpy(&v[1], p + L->gc_prev, 8);
+		memcpy(&v[2], p + L->sizeof_gc_head + L->obj_type, 8);
+	} else if (!ins_image_u64(img, gc + (uint64_t)L->gc_next, &v[0]) ||
+		   !ins_image_u64(img, gc + (uint64_t)L->gc_prev, &v[1]) ||
+		   !ins_image_u64(img, gc + (uint64_t)(L->sizeof_gc_head + L->obj_type), &v[2])) {
 		return false;
 	}
-	*next = n & in->gc_next_mask;
-	*prev = v & in->gc_prev_mask;
+	*next = v[0] & in->gc_next_mask;
+	*prev = v[1] & in->gc_prev_mask;
+	*type = v[2];
 	return true;
 }
 
-static const char *gen_name(const ins_heap *h, int g, char *buf, size_t n)
+static const char *gen_name(const ins_interp *in, int g, char *buf, size_t n)
 {
-	if (g == h->ngens)
+	if (g == in->ngens)
 		return "the permanent generation";
 	snprintf(buf, n, "generation %d", g);
 	return buf;
 }
 
-static ins_error *walk_list(ins_image *img, const ins_interp *in, int g, ins_buf *warn,
-			    ins_heap *h, size_t *cap, uint64_t limit)
+static size_t walk_list(ins_image *img, const ins_interp *in, int g, ins_buf *warn,
+			uint64_t limit, ins_heap_fn fn, void *arg)
 {
-	uint64_t head = ins_interp_gen_head(in, g), cur = head, next, prev, dummy;
+	uint64_t head = ins_interp_gen_head(in, g), cur = head, next, prev, type;
 	char name[32];
+	size_t n = 0;
 	if (!head)
-		return NULL;
-	if (!links(img, in, head, &next, &dummy))
-		return ins_err(INS_E_CORRUPT, "cannot read the list head of %s at 0x%llx",
-			       gen_name(h, g, name, sizeof(name)), (unsigned long long)head);
-	for (uint64_t steps = 0; next != head; steps++) {
+		return 0;
+	if (!links(img, in, head, &next, &prev, &type)) {
+		ins_buf_printf(warn, "warning: cannot read the list head of %s at 0x%llx\n",
+			       gen_name(in, g, name, sizeof(name)), (unsigned long long)head);
+		return 0;
+	}
+	while (next != head) {
 		const char *bad = NULL;
 		uint64_t after;
-		if (steps > limit)
+		if (n > limit)
 			bad = "more objects than the image can hold";
-		else if (!links(img, in, next, &after, &prev))
+		else if (!links(img, in, next, &after, &prev, &type))
 			bad = "a link points outside the image";
 		else if (prev != cur)
 			bad = "a back-link disagrees (loop or overwritten header)";
 		if (bad) {
 			ins_buf_printf(warn, "warning: GC list of %s is corrupt after %zu objects at 0x%llx: %s; its remaining objects are not counted\n",
-				       gen_name(h, g, name, sizeof(name)), (size_t)steps,
-				       (unsigned long long)next, bad);
-			return NULL;
+				       gen_name(in, g, name, sizeof(name)), n, (unsigned long long)next, bad);
+			break;
 		}
-		if (!push(h, cap, next + (uint64_t)in->L.sizeof_gc_head))
-			return ins_err_nomem();
+		fn(arg, next + (uint64_t)in->L.sizeof_gc_head, type, g);
+		n++;
 		cur = next;
 		next = after;
 	}
+	return n;
+}
+
+ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap_fn fn,
+			  void *arg, size_t counts[INS_MAX_GENS + 1])
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < img->nsegs; i++)
+		bytes += img->segs[i].end - img->segs[i].start;
+	int ngens = in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
+	for (int g = 0; g <= INS_MAX_GENS; g++)
+		counts[g] = g <= ngens ? walk_list(img, in, g, warn, bytes / 16 + 1, fn, arg) : 0;
 	return NULL;
+}
+
+typedef struct collect {
+	ins_heap *h;
+	size_t cap;
+	bool oom;
+} collect;
+
+static void push(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	collect *c = arg;
+	ins_heap *h = c->h;
+	(void)type;
+	(void)gen;
+	if (h->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		uint64_t *v = c->oom ? NULL : realloc(h->objs, cap * sizeof(*v));
+		if (!v) {
+			c->oom = true;
+			return;
+		}
+		h->objs = v;
+		c->cap = cap;
+	}
+	h->objs[h->n++] = obj;
 }
 
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->ngens = in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
-	size_t cap = 0;
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < img->nsegs; i++)
-		bytes += img->segs[i].end - img->segs[i].start;
-	uint64_t limit = bytes / 16 + 1;
-	for (int g = 0; g <= h->ngens; g++) {
-		h->gen_start[g] = h->n;
-		ins_error *err = walk_list(img, in, g, warn, h, &cap, limit);
-		if (err) {
-			ins_heap_free(h);
-			return err;
-		}
+	collect c = { h, 0, false };
+	size_t counts[INS_MAX_GENS + 1];
+	ins_error *err = ins_heap_visit(img, in, warn, push, &c, counts);
+	if (!err && c.oom)
+		err = ins_err_nomem();
+	if (err) {
+		ins_heap_free(h);
+		return err;
 	}
-	h->gen_start[h->ngens + 1] = h->n;
+	for (int g = 0; g <= h->ngens; g++)
+		h->gen_start[g + 1] = h->gen_start[g] + counts[g];
 	h->ntracked = h->gen_start[h->ngens];
 	h->nfrozen = h->n - h->ntracked;
 	return NULL;

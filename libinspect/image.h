@@ -64,6 +64,17 @@ bool ins_image_read(ins_image *img, uint64_t addr, void *buf, size_t len);
 /* A direct pointer to len bytes at addr when one segment or file holds them all. */
 const uint8_t *ins_image_ptr(ins_image *img, uint64_t addr, size_t len);
 bool ins_image_u64(ins_image *img, uint64_t addr, uint64_t *v);
+
+/* ins_image_ptr with the common case inline: the segment that served the last read. */
+static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_t len)
+{
+	if (img->hint < img->nsegs) {
+		const ins_segment *s = &img->segs[img->hint];
+		if (addr >= s->start && len <= s->end - s->start && addr - s->start <= s->end - s->start - len)
+			return s->data + (addr - s->start);
+	}
+	return ins_image_ptr(img, addr, len);
+}
 bool ins_image_i64(ins_image *img, uint64_t addr, int64_t *v);
 bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
 /* True when the bytes are in a segment (dumped memory), not only in a file on disk. */

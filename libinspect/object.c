@@ -249,6 +249,23 @@ static uint64_t dict_size(ins_objects *o, uint64_t obj, const ins_type *t)
 	return res;
 }
 
+bool ins_type_size_fixed(const ins_type *t)
+{
+	switch (t->kind) {
+	case INS_K_LIST:
+	case INS_K_DICT:
+	case INS_K_SET:
+	case INS_K_TYPE:
+	case INS_K_STR:
+	case INS_K_BYTES:
+	case INS_K_INT:
+	case INS_K_INSTANCE2:
+		return false;
+	default:
+		return t->itemsize == 0;
+	}
+}
+
 uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 {
 	const ins_layout *L = &o->in->L;

@@ -45,6 +45,8 @@ const ins_type *ins_type_info(ins_objects *o, uint64_t type);
 /* Does addr look like an object: readable header whose type is a type? */
 bool ins_obj_valid(ins_objects *o, uint64_t addr);
 bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immortal);
+/* Is sys.getsizeof the same for every instance of t (no per-object field counts)? */
+bool ins_type_size_fixed(const ins_type *t);
 /* sys.getsizeof(obj). */
 uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t);
 /* objgraph's short repr: names, N items, file:line, str and number values. */

@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out)
 {
@@ -11,15 +12,23 @@ ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **
 	ins_error *err = ins_image_open(src, warn, &s->img);
 	if (!err)
 		err = ins_interp_find(s->img, warn, &s->in);
-	if (!err)
-		err = ins_heap_walk(s->img, s->in, warn, &s->heap);
 	if (err) {
 		ins_session_close(s);
 		return err;
 	}
 	ins_objects_init(&s->objs, s->img, s->in);
+	s->warn = warn;
 	*out = s;
 	return NULL;
+}
+
+ins_error *ins_session_heap(ins_session *s)
+{
+	if (s->walked)
+		return NULL;
+	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, &s->heap);
+	s->walked = !err;
+	return err;
 }
 
 void ins_session_close(ins_session *s)
@@ -34,49 +43,116 @@ void ins_session_close(ins_session *s)
 	free(s);
 }
 
-ins_error *ins_typestats(ins_session *s, size_t from, size_t to, bool want_bytes,
-			 ins_buf *warn, ins_typecount **out, size_t *n)
+typedef struct stats_run {
+	ins_session *s;
+	bool want_bytes, oom;
+	ins_map index;          /* type (or 2.7 class) address -> row + 1 */
+	ins_typecount *rows;
+	bool *per_object;       /* rows whose size must be read object by object */
+	uint64_t *fixed;        /* the others' size */
+	size_t nrows, cap, unreadable;
+	uint64_t last_key;
+	size_t last_row;
+} stats_run;
+
+static size_t new_row(stats_run *r, const ins_type *t, uint64_t obj)
 {
-	ins_map rows = { 0 };
-	ins_typecount *v = NULL;
-	size_t nv = 0, unreadable = 0;
-	ins_error *err = NULL;
-	for (size_t i = from; i < to && !err; i++) {
-		uint64_t obj = s->heap.objs[i];
-		const ins_type *t = ins_obj_type(&s->objs, obj);
-		if (!t) {
-			unreadable++;
-			continue;
-		}
-		uint64_t *slot = ins_map_slot(&rows, (uint64_t)(uintptr_t)t, 0);
+	if (r->nrows == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		ins_typecount *rows = realloc(r->rows, cap * sizeof(*rows));
+		if (rows)
+			r->rows = rows;
+		bool *po = realloc(r->per_object, cap * sizeof(*po));
+		if (po)
+			r->per_object = po;
+		uint64_t *fixed = realloc(r->fixed, cap * sizeof(*fixed));
+		if (fixed)
+			r->fixed = fixed;
+		if (!rows || !po || !fixed)
+			return 0;
+		r->cap = cap;
+	}
+	size_t i = r->nrows++;
+	r->rows[i] = (ins_typecount){ t, 0, 0 };
+	r->per_object[i] = !ins_type_size_fixed(t);
+	r->fixed[i] = r->want_bytes && !r->per_object[i] ? ins_obj_size(&r->s->objs, obj, t) : 0;
+	return i + 1;
+}
+
+static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	stats_run *r = arg;
+	ins_objects *o = &r->s->objs;
+	if (gen >= r->s->in->ngens || r->oom)
+		return;  /* frozen: not in gc.get_objects() */
+	const ins_type *t = NULL;
+	uint64_t key = type;
+	if (type == r->s->in->T.instance2 && type) {  /* 2.7 classic instance: by class */
+		t = ins_obj_type(o, obj);
+		key = t ? t->addr : 0;
+	}
+	size_t row;
+	if (key && key == r->last_key) {
+		row = r->last_row;
+	} else {
+		uint64_t *slot = key ? ins_map_slot(&r->index, key, 0) : NULL;
 		if (!slot) {
-			err = ins_err_nomem();
-			break;
+			if (key)
+				r->oom = true;
+			r->unreadable++;
+			return;
 		}
 		if (!*slot) {
-			ins_typecount *w = realloc(v, (nv + 1) * sizeof(*w));
-			if (!w) {
-				err = ins_err_nomem();
-				break;
+			t = t ? t : ins_type_info(o, type);
+			if (!t) {
+				r->unreadable++;
+				return;
 			}
-			v = w;
-			v[nv++] = (ins_typecount){ t, 0, 0 };
-			*slot = nv;
+			size_t at = new_row(r, t, obj);
+			if (!at) {
+				r->oom = true;
+				return;
+			}
+			*slot = at;
 		}
-		ins_typecount *row = &v[*slot - 1];
-		row->count++;
-		if (want_bytes)
-			row->bytes += ins_obj_size(&s->objs, obj, t);
+		row = *slot - 1;
+		r->last_key = key;
+		r->last_row = row;
 	}
-	ins_map_free(&rows);
-	if (unreadable)
-		ins_buf_printf(warn, "warning: %zu tracked objects have an unreadable type and are not counted\n",
-			       unreadable);
+	ins_typecount *c = &r->rows[row];
+	c->count++;
+	if (r->want_bytes)
+		c->bytes += r->per_object[row] ? ins_obj_size(o, obj, c->type) : r->fixed[row];
+}
+
+ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
+{
+	stats_run r = { .s = s, .want_bytes = want_bytes };
+	size_t counts[INS_MAX_GENS + 1];
+	ins_error *err = ins_heap_visit(s->img, s->in, s->warn, count_object, &r, counts);
+	free(r.per_object);
+	free(r.fixed);
+	ins_map_free(&r.index);
+	if (!err && r.oom)
+		err = ins_err_nomem();
 	if (err) {
-		free(v);
+		free(r.rows);
 		return err;
 	}
-	*out = v;
-	*n = nv;
+	if (r.unreadable)
+		ins_buf_printf(s->warn, "warning: %zu tracked objects have an unreadable type and are not counted\n",
+			       r.unreadable);
+	memset(out, 0, sizeof(*out));
+	out->rows = r.rows;
+	out->nrows = r.nrows;
+	for (int g = 0; g < s->in->ngens && g < INS_MAX_GENS; g++)
+		out->ntracked += counts[g];
+	out->nfrozen = counts[s->in->ngens < INS_MAX_GENS ? s->in->ngens : INS_MAX_GENS];
 	return NULL;
+}
+
+void ins_stats_free(ins_stats *st)
+{
+	free(st->rows);
+	st->rows = NULL;
 }

@@ -10,12 +10,16 @@
 typedef struct ins_session {
 	ins_image *img;
 	ins_interp *in;
-	ins_heap heap;
+	ins_heap heap;          /* walked on demand: ins_session_heap */
+	bool walked;
+	ins_buf *warn;
 	ins_objects objs;
 } ins_session;
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out);
 void ins_session_close(ins_session *s);
+/* Walks the heap into s->heap the first time it is needed. */
+ins_error *ins_session_heap(ins_session *s);
 
 /* Per-type statistics over the tracked objects (gc.get_objects(); frozen ones apart). */
 typedef struct ins_typecount {
@@ -23,8 +27,16 @@ typedef struct ins_typecount {
 	uint64_t count, bytes;
 } ins_typecount;
 
-/* One row per distinct type; sizes are computed only when want_bytes. */
-ins_error *ins_typestats(ins_session *s, size_t from, size_t to, bool want_bytes,
-			 ins_buf *warn, ins_typecount **out, size_t *n);
+typedef struct ins_stats {
+	ins_typecount *rows;    /* one per distinct type, in no particular order */
+	size_t nrows;
+	size_t ntracked;        /* len(gc.get_objects()) */
+	size_t nfrozen;         /* gc.get_freeze_count() */
+} ins_stats;
+
+/* Counts in one pass over the GC lists, sizing objects while their headers are in the
+ * cache; sizes are computed only when want_bytes. */
+ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out);
+void ins_stats_free(ins_stats *st);
 
 #endif
