@@ -1,12 +1,25 @@
-/* heap.c -- walking the GC generation lists (see heap.h). */
+/* heap.c -- walking the GC generation lists (see heap.h).
+ *
+ * A walk follows gc_next from each generation's list head, checking at every step that
+ * the next element's gc_prev points back, and reads each object's type on the way, while
+ * its header is in the cache.
+ */
+#define _GNU_SOURCE
 #include "heap.h"
 
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Reads the (masked) next and prev links of the GC header at gc, and the type of the
- * object behind it, in one read. */
+/* Where a walk of one list is. */
+typedef struct cursor {
+	uint64_t head, cur, next;
+	size_t n;
+} cursor;
+
+enum step { STEP_OBJ, STEP_END, STEP_UNREADABLE, STEP_BACKLINK, STEP_LIMIT };
+
+/* Reads the (masked) links of the GC header at gc and the type of the object behind it. */
 static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev,
 		  uint64_t *type)
 {
@@ -29,6 +42,35 @@ static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *n
 	return true;
 }
 
+static bool cursor_start(ins_image *img, const ins_interp *in, int g, cursor *c)
+{
+	uint64_t prev, type;
+	c->head = c->cur = ins_interp_gen_head(in, g);
+	c->n = 0;
+	c->next = c->head;
+	return !c->head || links(img, in, c->head, &c->next, &prev, &type);
+}
+
+/* One element further: its object and type, or why not. */
+static enum step step(ins_image *img, const ins_interp *in, uint64_t limit, cursor *c, uint64_t *obj,
+		      uint64_t *type)
+{
+	uint64_t after, prev;
+	if (!c->head || c->next == c->head)
+		return STEP_END;
+	if (c->n > limit)
+		return STEP_LIMIT;
+	if (!links(img, in, c->next, &after, &prev, type))
+		return STEP_UNREADABLE;
+	if (prev != c->cur)
+		return STEP_BACKLINK;
+	*obj = c->next + (uint64_t)in->L.sizeof_gc_head;
+	c->cur = c->next;
+	c->next = after;
+	c->n++;
+	return STEP_OBJ;
+}
+
 static const char *gen_name(const ins_interp *in, int g, char *buf, size_t n)
 {
 	if (g == in->ngens)
@@ -37,52 +79,56 @@ static const char *gen_name(const ins_interp *in, int g, char *buf, size_t n)
 	return buf;
 }
 
-static size_t walk_list(ins_image *img, const ins_interp *in, int g, ins_buf *warn,
-			uint64_t limit, ins_heap_fn fn, void *arg)
+static void warn_corrupt(ins_buf *warn, const ins_interp *in, int g, const cursor *c, enum step why)
 {
-	uint64_t head = ins_interp_gen_head(in, g), cur = head, next, prev, type;
 	char name[32];
-	size_t n = 0;
-	if (!head)
-		return 0;
-	if (!links(img, in, head, &next, &prev, &type)) {
-		ins_buf_printf(warn, "warning: cannot read the list head of %s at 0x%llx\n",
-			       gen_name(in, g, name, sizeof(name)), (unsigned long long)head);
-		return 0;
-	}
-	while (next != head) {
-		const char *bad = NULL;
-		uint64_t after;
-		if (n > limit)
-			bad = "more objects than the image can hold";
-		else if (!links(img, in, next, &after, &prev, &type))
-			bad = "a link points outside the image";
-		else if (prev != cur)
-			bad = "a back-link disagrees (loop or overwritten header)";
-		if (bad) {
-			ins_buf_printf(warn, "warning: GC list of %s is corrupt after %zu objects at 0x%llx: %s; its remaining objects are not counted\n",
-				       gen_name(in, g, name, sizeof(name)), n, (unsigned long long)next, bad);
-			break;
-		}
-		fn(arg, next + (uint64_t)in->L.sizeof_gc_head, type, g);
-		n++;
-		cur = next;
-		next = after;
-	}
-	return n;
+	const char *what = why == STEP_LIMIT ? "more objects than the image can hold"
+			   : why == STEP_UNREADABLE ? "a link points outside the image"
+						    : "a back-link disagrees (loop or overwritten header)";
+	ins_buf_printf(warn, "warning: GC list of %s is corrupt after %zu objects at 0x%llx: %s; its remaining objects are not counted\n",
+		       gen_name(in, g, name, sizeof(name)), c->n, (unsigned long long)c->next, what);
+}
+
+static int ngens_of(const ins_interp *in)
+{
+	return in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
+}
+
+static uint64_t limit_of(const ins_image *img)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < img->nsegs; i++)
+		bytes += img->segs[i].end - img->segs[i].start;
+	return bytes / 16 + 1;
 }
 
 ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap_fn fn,
 			  void *arg, size_t counts[INS_MAX_GENS + 1])
 {
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < img->nsegs; i++)
-		bytes += img->segs[i].end - img->segs[i].start;
-	int ngens = in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
-	for (int g = 0; g <= INS_MAX_GENS; g++)
-		counts[g] = g <= ngens ? walk_list(img, in, g, warn, bytes / 16 + 1, fn, arg) : 0;
+	uint64_t limit = limit_of(img);
+	for (int g = 0; g <= INS_MAX_GENS; g++) {
+		cursor c = { 0, 0, 0, 0 };
+		counts[g] = 0;
+		if (g > ngens_of(in))
+			continue;
+		if (!cursor_start(img, in, g, &c)) {
+			char name[32];
+			ins_buf_printf(warn, "warning: cannot read the list head of %s at 0x%llx\n",
+				       gen_name(in, g, name, sizeof(name)), (unsigned long long)c.head);
+			continue;
+		}
+		uint64_t obj, type;
+		enum step s;
+		while ((s = step(img, in, limit, &c, &obj, &type)) == STEP_OBJ)
+			fn(arg, obj, type, g);
+		if (s != STEP_END)
+			warn_corrupt(warn, in, g, &c, s);
+		counts[g] = c.n;
+	}
 	return NULL;
 }
+
+/* ---- the heap as an array ------------------------------------------------- */
 
 typedef struct collect {
 	ins_heap *h;
@@ -112,7 +158,7 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->ngens = in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
+	h->ngens = ngens_of(in);
 	collect c = { h, 0, false };
 	size_t counts[INS_MAX_GENS + 1];
 	ins_error *err = ins_heap_visit(img, in, warn, push, &c, counts);

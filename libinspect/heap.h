@@ -23,8 +23,8 @@ typedef struct ins_heap {
 	uint64_t *sorted;                   /* built on demand by ins_heap_contains */
 } ins_heap;
 
-/* Calls fn for every object of every generation (gen == in->ngens: frozen), with its
- * type, read while its header is in the cache; counts[g] is generation g's length. */
+/* Calls fn for every object of every generation in order (gen == in->ngens: frozen), with
+ * its type, read while its header is in the cache; counts[g] is generation g's length. */
 typedef void (*ins_heap_fn)(void *arg, uint64_t obj, uint64_t type, int gen);
 ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap_fn fn,
 			  void *arg, size_t counts[INS_MAX_GENS + 1]);

@@ -29,7 +29,10 @@ void ins_objects_free(ins_objects *o)
 static uint64_t field(ins_objects *o, uint64_t base, int64_t off)
 {
 	uint64_t v = 0;
-	if (off < 0 || !ins_image_u64(o->img, base + (uint64_t)off, &v))
+	const uint8_t *p = off >= 0 ? ins_image_fast(o->img, base + (uint64_t)off, 8) : NULL;
+	if (p)
+		memcpy(&v, p, 8);
+	else if (off < 0 || !ins_image_u64(o->img, base + (uint64_t)off, &v))
 		return 0;
 	return v;
 }
@@ -215,10 +218,11 @@ static uint64_t keys_size(ins_objects *o, uint64_t keys)
 		int ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8;
 		return (uint64_t)(L->dk_indices + size * ix + (size * 2 / 3) * L->sizeof_dict_entry);
 	}
-	uint8_t log2_size = 0, log2_index = 0, kind = 0;
-	ins_image_read(o->img, keys + (uint64_t)L->dk_log2_size, &log2_size, 1);
-	ins_image_read(o->img, keys + (uint64_t)L->dk_log2_index_bytes, &log2_index, 1);
-	ins_image_read(o->img, keys + (uint64_t)L->dk_kind, &kind, 1);
+	const uint8_t *hdr = ins_image_fast(o->img, keys, (size_t)L->dk_indices);
+	if (!hdr)
+		return 0;
+	uint8_t log2_size = hdr[L->dk_log2_size], log2_index = hdr[L->dk_log2_index_bytes];
+	uint8_t kind = hdr[L->dk_kind];
 	if (log2_size > 40 || log2_index > 40)
 		return 0;
 	int64_t size = (int64_t)1 << log2_size;

@@ -51,8 +51,7 @@ typedef struct stats_run {
 	bool *per_object;       /* rows whose size must be read object by object */
 	uint64_t *fixed;        /* the others' size */
 	size_t nrows, cap, unreadable;
-	uint64_t last_key;
-	size_t last_row;
+	struct { uint64_t key; size_t row; } recent[64];  /* direct-mapped cache of index */
 } stats_run;
 
 static size_t new_row(stats_run *r, const ins_type *t, uint64_t obj)
@@ -91,9 +90,9 @@ static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
 		t = ins_obj_type(o, obj);
 		key = t ? t->addr : 0;
 	}
-	size_t row;
-	if (key && key == r->last_key) {
-		row = r->last_row;
+	size_t row, hint = (size_t)(key >> 4) & 63;
+	if (key && r->recent[hint].key == key) {
+		row = r->recent[hint].row;
 	} else {
 		uint64_t *slot = key ? ins_map_slot(&r->index, key, 0) : NULL;
 		if (!slot) {
@@ -116,8 +115,8 @@ static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
 			*slot = at;
 		}
 		row = *slot - 1;
-		r->last_key = key;
-		r->last_row = row;
+		r->recent[hint].key = key;
+		r->recent[hint].row = row;
 	}
 	ins_typecount *c = &r->rows[row];
 	c->count++;
