@@ -33,13 +33,23 @@ struct ins_ctx {
 };
 
 typedef struct command command;
-typedef ins_error *(*command_fn)(ins_ctx *ctx, const ins_source *src, const args *a,
-				 ins_buf *out, ins_buf *warn);
+/* One call of a command: the opened session s (its heap walked into an array when the
+ * command asks for it), src where s came from (for commands that open another image). */
+typedef struct call {
+	ins_ctx *ctx;
+	ins_session *s;
+	const ins_source *src;
+	const args *a;
+	ins_buf *out, *warn;
+} call;
+
+typedef ins_error *(*command_fn)(const call *c);
 
 struct command {
 	ins_command_info info;
 	int min_pos, max_pos;
 	long default_limit;
+	bool heap;             /* needs s->heap */
 	command_fn run;
 };
 
@@ -159,20 +169,17 @@ static ins_error *open_session(const ins_source *src, ins_buf *warn, bool heap, 
 
 /* ---- types, count, by-type ------------------------------------------------ */
 
-static ins_error *cmd_types(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_types(const call *c)
 {
-	(void)ctx;
-	ins_session *s;
-	ins_error *err = open_session(src, warn, false, &s);
-	if (err)
-		return err;
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_buf *out = c->out;
+	ins_error *err = NULL;
 	group *g;
 	size_t n, ntracked, nfrozen;
 	err = typestats_groups(s, a->qualified, true, &g, &n, &ntracked, &nfrozen);
-	if (err) {
-		ins_session_close(s);
+	if (err)
 		return err;
-	}
 	size_t limit = a->limit == 0 ? n : (size_t)a->limit, shown = 0;
 	group **sel = calloc(n ? n : 1, sizeof(*sel));
 	for (size_t i = 0; sel && i < n && shown < limit; i++)
@@ -208,7 +215,6 @@ static ins_error *cmd_types(ins_ctx *ctx, const ins_source *src, const args *a, 
 	}
 	free(sel);
 	free_groups(g, n);
-	ins_session_close(s);
 	return err;
 }
 
@@ -241,16 +247,14 @@ static ins_error *objects_of(ins_session *s, const char *want, uint64_t **out, s
 	return NULL;
 }
 
-static ins_error *cmd_count(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_count(const call *c)
 {
-	(void)ctx;
-	ins_session *s;
-	ins_error *err = open_session(src, warn, true, &s);
-	if (err)
-		return err;
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_buf *out = c->out;
 	uint64_t *objs = NULL;
 	size_t n = 0;
-	err = objects_of(s, a->pos[0], &objs, &n);
+	ins_error *err = objects_of(s, a->pos[0], &objs, &n);
 	if (!err && a->json) {
 		ins_buf_puts(out, "{\"type\":");
 		ins_json_str(out, a->pos[0]);
@@ -259,20 +263,17 @@ static ins_error *cmd_count(ins_ctx *ctx, const ins_source *src, const args *a, 
 		ins_buf_printf(out, "%zu\n", n);
 	}
 	free(objs);
-	ins_session_close(s);
 	return err;
 }
 
-static ins_error *cmd_by_type(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_by_type(const call *c)
 {
-	(void)ctx;
-	ins_session *s;
-	ins_error *err = open_session(src, warn, true, &s);
-	if (err)
-		return err;
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_buf *out = c->out;
 	uint64_t *objs = NULL;
 	size_t n = 0;
-	err = objects_of(s, a->pos[0], &objs, &n);
+	ins_error *err = objects_of(s, a->pos[0], &objs, &n);
 	size_t shown = a->limit > 0 && (size_t)a->limit < n ? (size_t)a->limit : n;
 	if (!err && a->json) {
 		ins_buf_puts(out, "{\"type\":");
@@ -295,7 +296,6 @@ static ins_error *cmd_by_type(ins_ctx *ctx, const ins_source *src, const args *a
 		ins_buf_printf(out, "(%zu objects of type %s)\n", n, a->pos[0]);
 	}
 	free(objs);
-	ins_session_close(s);
 	return err;
 }
 
@@ -321,23 +321,19 @@ static int generation_of(const ins_heap *h, uint64_t obj)
 	return -1;
 }
 
-static ins_error *cmd_at(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_at(const call *c)
 {
-	(void)ctx;
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_buf *out = c->out;
 	uint64_t addr;
 	if (!parse_addr(a->pos[0], &addr))
 		return ins_err(INS_E_USAGE, "'%s' is not an address", a->pos[0]);
-	ins_session *s;
-	ins_error *err = open_session(src, warn, true, &s);
-	if (err)
-		return err;
 	const ins_type *t = ins_obj_valid(&s->objs, addr) ? ins_obj_type(&s->objs, addr) : NULL;
 	int64_t refcnt;
 	bool immortal;
-	if (!t || !ins_obj_refcnt(&s->objs, addr, &refcnt, &immortal)) {
-		ins_session_close(s);
+	if (!t || !ins_obj_refcnt(&s->objs, addr, &refcnt, &immortal))
 		return ins_err(INS_E_NOT_FOUND, "0x%llx is not a Python object", (unsigned long long)addr);
-	}
 	int gen = generation_of(&s->heap, addr);
 	uint64_t size = ins_obj_size(&s->objs, addr, t);
 	ins_buf repr = { 0 };
@@ -371,7 +367,6 @@ static ins_error *cmd_at(ins_ctx *ctx, const ins_source *src, const args *a, ins
 		ins_buf_printf(out, "repr:     %s\n", repr.data ? repr.data : "");
 	}
 	ins_buf_free(&repr);
-	ins_session_close(s);
 	return NULL;
 }
 
@@ -484,37 +479,38 @@ static void new_ids(ins_ctx *ctx, ins_session *s, const char *name, bool qualifi
 	}
 }
 
-static ins_error *cmd_growth(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_growth(const call *c)
 {
-	ins_session *s;
+	ins_ctx *ctx = c->ctx;
+	ins_session *s = c->s;
+	const ins_source *src = c->src;
+	const args *a = c->a;
+	ins_buf *out = c->out;
+	ins_buf *warn = c->warn;
 	ins_error *err;
 	growth_row *rows;
 	group *g;
 	size_t nrows, ng;
 	if (a->baseline) {  /* CLI: the baseline core records the peaks first */
 		ins_source base = *src;
+		ins_session *b;
 		base.core = a->baseline;
-		err = open_session(&base, warn, true, &s);
+		err = open_session(&base, warn, true, &b);
 		if (err)
 			return err;
-		err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
+		err = growth_step(ctx, b, a->qualified, &rows, &nrows, &g, &ng);
 		if (!err) {
 			free(rows);
 			free_groups(g, ng);
-			remember_ids(ctx, s);
+			remember_ids(ctx, b);
 		}
-		ins_session_close(s);
+		ins_session_close(b);
 		if (err)
 			return err;
 	}
-	err = open_session(src, warn, true, &s);
+	err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
 	if (err)
 		return err;
-	err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
-	if (err) {
-		ins_session_close(s);
-		return err;
-	}
 	size_t shown = a->limit == 0 || (size_t)a->limit > nrows ? nrows : (size_t)a->limit;
 	if (a->json) {
 		ins_buf_puts(out, "{\"growth\":[");
@@ -546,30 +542,39 @@ static ins_error *cmd_growth(ins_ctx *ctx, const ins_source *src, const args *a,
 	remember_ids(ctx, s);
 	free(rows);
 	free_groups(g, ng);
-	ins_session_close(s);
 	return NULL;
 }
 
 /* ---- gc, info ------------------------------------------------------------- */
 
-static ins_error *cmd_gc(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+/* [1,2,3] in JSON, (1, 2, 3) as Python prints a tuple. */
+static void put_list(ins_buf *out, const int64_t *v, int n, bool json)
 {
-	(void)ctx;
-	ins_session *s;
-	ins_error *err = open_session(src, warn, true, &s);
-	if (err)
-		return err;
+	ins_buf_putc(out, json ? '[' : '(');
+	for (int i = 0; i < n; i++)
+		ins_buf_printf(out, "%s%lld", i ? (json ? "," : ", ") : "", (long long)v[i]);
+	ins_buf_putc(out, json ? ']' : ')');
+}
+
+static ins_error *cmd_gc(const call *c)
+{
+	ins_session *s = c->s;
+	ins_buf *out = c->out;
+	bool json = c->a->json;
 	const ins_interp *in = s->in;
 	const ins_layout *L = &in->L;
-	int32_t enabled = -1, threshold[INS_MAX_GENS], count[INS_MAX_GENS];
+	int32_t enabled = -1, v[2];
+	int64_t threshold[INS_MAX_GENS], count[INS_MAX_GENS], sizes[INS_MAX_GENS];
 	int ng = s->heap.ngens;
 	if (in->enabled_addr && !ins_image_i32(s->img, in->enabled_addr, &enabled))
 		enabled = -1;
 	for (int g = 0; g < ng; g++) {
 		uint64_t gen = in->gens + (uint64_t)g * (uint64_t)L->sizeof_gen;
-		if (!ins_image_i32(s->img, gen + (uint64_t)L->gen_threshold, &threshold[g]) ||
-		    !ins_image_i32(s->img, gen + (uint64_t)L->gen_count, &count[g]))
-			threshold[g] = count[g] = -1;
+		bool ok = ins_image_i32(s->img, gen + (uint64_t)L->gen_threshold, &v[0]) &&
+			  ins_image_i32(s->img, gen + (uint64_t)L->gen_count, &v[1]);
+		threshold[g] = ok ? v[0] : -1;
+		count[g] = ok ? v[1] : -1;
+		sizes[g] = (int64_t)(s->heap.gen_start[g + 1] - s->heap.gen_start[g]);
 	}
 	int64_t garbage = -1;
 	uint64_t list;
@@ -579,49 +584,28 @@ static ins_error *cmd_gc(ins_ctx *ctx, const ins_source *src, const args *a, ins
 		else if (!ins_image_i64(s->img, list + (uint64_t)L->var_size, &garbage))
 			garbage = -1;
 	}
-	const char *en = enabled < 0 ? "null" : enabled ? "true" : "false";
-	if (a->json) {
-		ins_buf_printf(out, "{\"enabled\":%s,\"threshold\":[", en);
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%d", g ? "," : "", threshold[g]);
-		ins_buf_puts(out, "],\"count\":[");
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%d", g ? "," : "", count[g]);
-		ins_buf_puts(out, "],\"generations\":[");
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%zu", g ? "," : "", s->heap.gen_start[g + 1] - s->heap.gen_start[g]);
-		ins_buf_printf(out, "],\"frozen\":%zu,\"garbage\":", s->heap.nfrozen);
-		if (garbage < 0)
-			ins_buf_puts(out, "null}\n");
-		else
-			ins_buf_printf(out, "%lld}\n", (long long)garbage);
-	} else {
-		ins_buf_printf(out, "enabled:      %s\nthreshold:    (", enabled < 0 ? "unknown" : enabled ? "True" : "False");
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%d", g ? ", " : "", threshold[g]);
-		ins_buf_puts(out, ")\ncount:        (");
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%d", g ? ", " : "", count[g]);
-		ins_buf_puts(out, ")\ngenerations:  (");
-		for (int g = 0; g < ng; g++)
-			ins_buf_printf(out, "%s%zu", g ? ", " : "", s->heap.gen_start[g + 1] - s->heap.gen_start[g]);
-		ins_buf_printf(out, ") objects\nfrozen:       %zu\n", s->heap.nfrozen);
-		if (garbage < 0)
-			ins_buf_puts(out, "garbage:      unknown\n");
-		else
-			ins_buf_printf(out, "garbage:      %lld (len(gc.garbage))\n", (long long)garbage);
-	}
-	ins_session_close(s);
+	const char *en = enabled < 0 ? (json ? "null" : "unknown") : enabled ? (json ? "true" : "True")
+									   : (json ? "false" : "False");
+	ins_buf_printf(out, json ? "{\"enabled\":%s,\"threshold\":" : "enabled:      %s\nthreshold:    ", en);
+	put_list(out, threshold, ng, json);
+	ins_buf_puts(out, json ? ",\"count\":" : "\ncount:        ");
+	put_list(out, count, ng, json);
+	ins_buf_puts(out, json ? ",\"generations\":" : "\ngenerations:  ");
+	put_list(out, sizes, ng, json);
+	ins_buf_printf(out, json ? ",\"frozen\":%zu,\"garbage\":" : " objects\nfrozen:       %zu\ngarbage:      ",
+		       s->heap.nfrozen);
+	if (garbage < 0)
+		ins_buf_puts(out, json ? "null}\n" : "unknown\n");
+	else
+		ins_buf_printf(out, json ? "%lld}\n" : "%lld (len(gc.garbage))\n", (long long)garbage);
 	return NULL;
 }
 
-static ins_error *cmd_info(ins_ctx *ctx, const ins_source *src, const args *a, ins_buf *out, ins_buf *warn)
+static ins_error *cmd_info(const call *c)
 {
-	(void)ctx;
-	ins_session *s;
-	ins_error *err = open_session(src, warn, true, &s);
-	if (err)
-		return err;
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_buf *out = c->out;
 	const char *exe = s->img->exe_file >= 0 ? s->img->files[s->img->exe_file].name : NULL;
 	const char *source = s->img->kind == INS_IMAGE_CORE ? "core" : "live";
 	if (a->json) {
@@ -639,7 +623,6 @@ static ins_error *cmd_info(ins_ctx *ctx, const ins_source *src, const args *a, i
 			       s->in->version, exe ? exe : "unknown", source, s->img->description,
 			       ins_elf_path(s->in->elf), s->in->discovery, s->heap.ntracked, s->heap.nfrozen);
 	}
-	ins_session_close(s);
 	return NULL;
 }
 
@@ -655,22 +638,22 @@ static const command commands[] = {
 	    "--limit N shows N rows (default 10, 0 for all); --filter S keeps names containing S.\n"
 	    "Objects frozen by gc.freeze() are not counted (gc.get_objects() skips them) and are\n"
 	    "reported in the summary line. " JSON_HELP,
-	    "--limit --filter --qualified --json" }, 0, 0, 10, cmd_types },
+	    "--limit --filter --qualified --json" }, 0, 0, 10, false, cmd_types },
 	{ { "count", "objgraph-count", "TYPE [--json]",
 	    "How many tracked objects have this type (objgraph.count).",
 	    "TYPE is a type.__name__, or a dotted module.qualname matched against the qualified\n"
 	    "name, as in objgraph. An unknown type is an error; a known type with no instances is 0.\n" JSON_HELP,
-	    "--json" }, 1, 1, -1, cmd_count },
+	    "--json" }, 1, 1, -1, true, cmd_count },
 	{ { "by-type", "objgraph-by-type", "TYPE [--limit N] [--json]",
 	    "The tracked objects of a type, by address (objgraph.by_type).",
 	    "Lists the address and a short repr of every tracked object of TYPE (see objgraph-count\n"
 	    "for how TYPE matches). --limit N lists the first N (default all). " JSON_HELP,
-	    "--limit --json" }, 1, 1, 0, cmd_by_type },
+	    "--limit --json" }, 1, 1, 0, true, cmd_by_type },
 	{ { "at", "objgraph-at", "ADDRESS [--json]",
 	    "What the object at an address is: type, refcount, size, tracking, repr (objgraph.at).",
 	    "refcnt is the raw ob_refcnt (sys.getrefcount(obj) - 1); 3.12+ immortal objects are\n"
 	    "flagged. size is sys.getsizeof(obj). " JSON_HELP,
-	    "--json" }, 1, 1, -1, cmd_at },
+	    "--json" }, 1, 1, -1, true, cmd_at },
 	{ { "growth", "objgraph-growth", "[--limit N] [--new-ids] [--qualified] [--baseline CORE] [--json]",
 	    "Types whose counts grew (objgraph.show_growth).",
 	    "In GDB, the first call records each type's count; later calls show the increase over the\n"
@@ -678,16 +661,16 @@ static const command commands[] = {
 	    "objinspect compares with --baseline CORE (an earlier core of the same process).\n"
 	    "--new-ids lists the addresses of the objects that are new since the previous call\n"
 	    "(objgraph.get_new_ids). --limit N (default 10, 0 for all). " JSON_HELP,
-	    "--limit --new-ids --qualified --baseline --json" }, 0, 0, 10, cmd_growth },
+	    "--limit --new-ids --qualified --baseline --json" }, 0, 0, 10, true, cmd_growth },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
-	    "--json" }, 0, 0, -1, cmd_gc },
+	    "--json" }, 0, 0, -1, true, cmd_gc },
 	{ { "info", "objgraph-info", "[--json]",
 	    "Which Python this is and how libinspect found it.",
 	    "The CPython version, the executable, whether the memory is a core or a live process,\n"
 	    "and how the interpreter and its layout were found. " JSON_HELP,
-	    "--json" }, 0, 0, -1, cmd_info },
+	    "--json" }, 0, 0, -1, true, cmd_info },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -803,16 +786,20 @@ int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **o
 {
 	ins_buf out_buf = { 0 }, err_buf = { 0 };
 	ins_error *err = NULL;
-	const command *c = argc > 0 ? find_command(argv[0]) : NULL;
+	const command *cmd = argc > 0 ? find_command(argv[0]) : NULL;
 	args a;
-	if (!c)
+	if (!cmd)
 		err = ins_err(INS_E_USAGE, "unknown command '%s'", argc > 0 ? argv[0] : "");
 	else if (!ctx)
 		err = ins_err(INS_E_USAGE, "no context");
 	else
-		err = parse_args(c, argc, argv, &a);
+		err = parse_args(cmd, argc, argv, &a);
+	ins_session *s = NULL;
 	if (!err)
-		err = c->run(ctx, src, &a, &out_buf, &err_buf);
+		err = open_session(src, &err_buf, cmd->heap, &s);
+	if (!err)
+		err = cmd->run(&(call){ ctx, s, src, &a, &out_buf, &err_buf });
+	ins_session_close(s);
 	int code = INS_OK;
 	if (err) {
 		ins_buf_free(&out_buf);
