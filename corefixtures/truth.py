@@ -332,6 +332,18 @@ def heartbeat_forever(interval=0.2):
         time.sleep(interval)
 
 
+def publish(path, extra, live, msg="READY"):
+    """What every scenario does once its heap is built: dump the truth to path, then
+    either (live) announce msg and tick forever, or announce msg, wait for the core to
+    be taken, and exit."""
+    dump(path, extra)
+    if live:
+        ready(msg, wait=False)
+        heartbeat_forever()
+    ready(msg)
+    finish()
+
+
 def finish(code=0):
     """Exit at once, skipping interpreter teardown (fast, and no __del__
     side effects from the deliberately leaked objects)."""

@@ -93,12 +93,7 @@ def main():
                             "_kept_channel": 2},
     }
     garbage = None
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

@@ -50,12 +50,7 @@ def main():
         "refcount_names": ["_big", "_big_item"],
         "expected_refcnt": {"_big": 1, "_big_item": 2},
     }
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

@@ -57,12 +57,7 @@ def main():
         "expected_refcnt": {"_cache": 1, "_handler": 1, "_first_entry": 2},
         "cache_len": len(_cache),
     }
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

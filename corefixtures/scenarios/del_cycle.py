@@ -64,12 +64,7 @@ def main():
         "expected_refcnt": {"_pairs": 1, "_kept_node": 3},
     }
     garbage = None
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

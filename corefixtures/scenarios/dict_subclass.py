@@ -41,12 +41,7 @@ def main():
         "refcount_names": ["_registry", "_tagged"],
         "expected_refcnt": {"_registry": 1, "_tagged": 2},
     }
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

@@ -49,12 +49,7 @@ def main():
         "refcount_names": ["_things", "_late_thing"],
         "expected_refcnt": {"_things": 1, "_late_thing": 2},
     }
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":

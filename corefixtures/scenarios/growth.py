@@ -68,12 +68,7 @@ def main():
         "refcount_names": ["_items", "_first_item"],
         "expected_refcnt": {"_items": 1, "_first_item": 2},
     }
-    truth.dump(out + ".b.truth.json", extra)
-    if live:
-        truth.ready("READY b", wait=False)
-        truth.heartbeat_forever()
-    truth.ready("READY b")
-    truth.finish()
+    truth.publish(out + ".b.truth.json", extra, live, "READY b")
 
 
 if __name__ == "__main__":

@@ -52,12 +52,7 @@ def main():
         "refcount_names": ["_points", "_first_point", "_first_labelled"],
         "expected_refcnt": {"_points": 1, "_first_point": 2, "_first_labelled": 2},
     }
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":
