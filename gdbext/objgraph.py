@@ -13,8 +13,9 @@ import re
 import gdb
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_LIB_DIRS = [os.path.join(_HERE, "..", "build")]
-_LIB_DIRS = [os.environ["OBJGRAPH_LIB_DIR"]] + _LIB_DIRS if os.environ.get("OBJGRAPH_LIB_DIR") else _LIB_DIRS
+_LIB_DIRS = [os.path.join(_HERE, "..", "build")]  # `make install` writes its lib directory here
+if os.environ.get("OBJGRAPH_LIB_DIR"):
+    _LIB_DIRS.insert(0, os.environ["OBJGRAPH_LIB_DIR"])
 
 
 class _Source(ctypes.Structure):
