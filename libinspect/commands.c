@@ -136,6 +136,11 @@ static bool name_matches(const ins_type *t, const char *want)
  * objects; builtin types are looked up among the interpreter's well-known ones. */
 static bool type_exists(ins_session *s, const char *want)
 {
+	ins_error *err = ins_session_heap(s);
+	if (err) {  /* out of memory: say the type is unknown rather than guess */
+		ins_error_free(err);
+		return false;
+	}
 	for (size_t i = 0; i < s->heap.n; i++) {
 		const ins_type *t = ins_obj_type(&s->objs, s->heap.objs[i]);
 		if (t && t->kind == INS_K_TYPE)
@@ -174,10 +179,9 @@ static ins_error *cmd_types(const call *c)
 	ins_session *s = c->s;
 	const args *a = c->a;
 	ins_buf *out = c->out;
-	ins_error *err = NULL;
 	group *g;
 	size_t n, ntracked, nfrozen;
-	err = typestats_groups(s, a->qualified, true, &g, &n, &ntracked, &nfrozen);
+	ins_error *err = typestats_groups(s, a->qualified, true, &g, &n, &ntracked, &nfrozen);
 	if (err)
 		return err;
 	size_t limit = a->limit == 0 ? n : (size_t)a->limit, shown = 0;
@@ -218,32 +222,68 @@ static ins_error *cmd_types(const call *c)
 	return err;
 }
 
-/* Addresses of the tracked objects whose type matches want. */
+typedef struct matcher {
+	ins_session *s;
+	const char *want;
+	ins_map verdict;        /* type address -> 1 matches, 2 does not */
+	uint64_t *v;
+	size_t n, cap;
+	bool oom;
+} matcher;
+
+static bool type_matches(matcher *m, uint64_t obj, uint64_t type)
+{
+	uint64_t *slot;
+	if (type == m->s->in->T.instance2 && type) {  /* 2.7 classic instance: by class */
+		const ins_type *t = ins_obj_type(&m->s->objs, obj);
+		return t && name_matches(t, m->want);
+	}
+	if (!(slot = ins_map_slot(&m->verdict, type, 0))) {
+		m->oom = true;
+		return false;
+	}
+	if (!*slot) {
+		const ins_type *t = ins_type_info(&m->s->objs, type);
+		*slot = t && name_matches(t, m->want) ? 1 : 2;
+	}
+	return *slot == 1;
+}
+
+static void collect_match(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	matcher *m = arg;
+	if (gen >= m->s->in->ngens || m->oom || !type_matches(m, obj, type))
+		return;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		uint64_t *w = realloc(m->v, cap * sizeof(*w));
+		if (!w) {
+			m->oom = true;
+			return;
+		}
+		m->v = w;
+		m->cap = cap;
+	}
+	m->v[m->n++] = obj;
+}
+
+/* Addresses of the tracked objects whose type matches want, in one pass. */
 static ins_error *objects_of(ins_session *s, const char *want, uint64_t **out, size_t *n)
 {
-	uint64_t *v = NULL;
-	size_t nv = 0, cap = 0;
-	for (size_t i = 0; i < s->heap.ntracked; i++) {
-		const ins_type *t = ins_obj_type(&s->objs, s->heap.objs[i]);
-		if (!t || !name_matches(t, want))
-			continue;
-		if (nv == cap) {
-			cap = cap ? cap * 2 : 64;
-			uint64_t *w = realloc(v, cap * sizeof(*w));
-			if (!w) {
-				free(v);
-				return ins_err_nomem();
-			}
-			v = w;
-		}
-		v[nv++] = s->heap.objs[i];
+	matcher m = { .s = s, .want = want };
+	size_t counts[INS_MAX_GENS + 1];
+	ins_error *err = ins_heap_visit(s->img, s->in, s->warn, collect_match, &m, counts);
+	ins_map_free(&m.verdict);
+	if (!err && m.oom)
+		err = ins_err_nomem();
+	if (!err && !m.n && !type_exists(s, want))
+		err = unknown_type(want);
+	if (err) {
+		free(m.v);
+		return err;
 	}
-	if (!nv && !type_exists(s, want)) {
-		free(v);
-		return unknown_type(want);
-	}
-	*out = v;
-	*n = nv;
+	*out = m.v;
+	*n = m.n;
 	return NULL;
 }
 
@@ -643,12 +683,12 @@ static const command commands[] = {
 	    "How many tracked objects have this type (objgraph.count).",
 	    "TYPE is a type.__name__, or a dotted module.qualname matched against the qualified\n"
 	    "name, as in objgraph. An unknown type is an error; a known type with no instances is 0.\n" JSON_HELP,
-	    "--json" }, 1, 1, -1, true, cmd_count },
+	    "--json" }, 1, 1, -1, false, cmd_count },
 	{ { "by-type", "objgraph-by-type", "TYPE [--limit N] [--json]",
 	    "The tracked objects of a type, by address (objgraph.by_type).",
 	    "Lists the address and a short repr of every tracked object of TYPE (see objgraph-count\n"
 	    "for how TYPE matches). --limit N lists the first N (default all). " JSON_HELP,
-	    "--limit --json" }, 1, 1, 0, true, cmd_by_type },
+	    "--limit --json" }, 1, 1, 0, false, cmd_by_type },
 	{ { "at", "objgraph-at", "ADDRESS [--json]",
 	    "What the object at an address is: type, refcount, size, tracking, repr (objgraph.at).",
 	    "refcnt is the raw ob_refcnt (sys.getrefcount(obj) - 1); 3.12+ immortal objects are\n"
