@@ -162,21 +162,102 @@ static void hex(char *out, const uint8_t *d, size_t n)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-ins_error *ins_elf_check_build_id(const ins_elf *e, ins_image *img)
+/* The image's own copy of the first page of the file mapped at base -- its ELF and
+ * program headers and, normally, its notes -- when the image holds it in dumped memory.
+ * Only dumped memory counts: the file-backed fallback would read the file on disk, which
+ * may be another build, and always agree with it. */
+static const uint8_t *image_header_page(ins_image *img, const ins_mapping *base, Elf64_Ehdr *eh,
+					size_t *page)
 {
-	if (!e->build_id || e->build_id_len > 40)
+	uint64_t n = base->end - base->start < 4096 ? base->end - base->start : 4096;
+	if (n < sizeof(*eh) || !ins_image_in_segments(img, base->start, (size_t)n))
 		return NULL;
-	uint64_t at = e->build_id_vaddr + e->bias;
-	if (!ins_image_in_segments(img, at, e->build_id_len))
-		return NULL;  /* the image does not hold that page: nothing to compare */
-	uint8_t mem[40];
-	if (!ins_image_read(img, at, mem, e->build_id_len) ||
-	    memcmp(mem, e->build_id, e->build_id_len) == 0)
-		return NULL;
-	char want[81] = "", have[81] = "";
-	hex(want, mem, e->build_id_len);
-	hex(have, e->build_id, e->build_id_len);
+	const uint8_t *d = ins_image_ptr(img, base->start, (size_t)n);
+	memcpy(eh, d, sizeof(*eh));
+	*page = (size_t)n;
+	return d;
+}
+
+/* The build-id in that page: 1 found; 0 the page has none (or is not an ELF header);
+ * -1 a note segment lies beyond the page, so we cannot tell. */
+static int page_build_id(const uint8_t *d, size_t page, const Elf64_Ehdr *eh, uint8_t *id, size_t *len)
+{
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > page ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > page - eh->e_phoff)
+		return 0;
+	int result = 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, d + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_NOTE)
+			continue;
+		/* The page holds file offset 0 onwards: a note segment is at its p_offset. */
+		if (ph.p_offset > page || ph.p_filesz > page - ph.p_offset) {
+			result = -1;
+			continue;
+		}
+		const uint8_t *n = d + ph.p_offset;
+		size_t size = ph.p_filesz, off = 0;
+		while (off + sizeof(Elf64_Nhdr) <= size) {
+			Elf64_Nhdr nh;
+			memcpy(&nh, n + off, sizeof(nh));
+			size_t desc = off + sizeof(nh) + ((nh.n_namesz + 3) & ~(size_t)3);
+			if (desc > size || nh.n_descsz > size - desc)
+				break;
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    memcmp(n + off + sizeof(nh), "GNU", 4) == 0 && nh.n_descsz <= 40) {
+				memcpy(id, n + desc, nh.n_descsz);
+				*len = nh.n_descsz;
+				return 1;
+			}
+			off = desc + ((nh.n_descsz + 3) & ~(size_t)3);
+		}
+	}
+	return result;
+}
+
+static ins_error *mismatch(const ins_elf *e, const ins_image *img, const char *have, const char *want)
+{
 	return ins_err(INS_E_MISMATCH,
 		       "%s is not the file the process had mapped (build-id %s, the %s has %s); use --exe or --sysroot",
 		       e->path, have, img->kind == INS_IMAGE_CORE ? "core" : "process", want);
+}
+
+/* The build-id of the file on disk against the one in the image's copy of the file's
+ * header page; without that page, against the bytes where the file says its note is;
+ * when neither has a build-id, the program headers (the file's layout) are compared. */
+ins_error *ins_elf_check_build_id(const ins_elf *e, ins_image *img)
+{
+	const uint8_t *file_id = e->build_id_len <= 40 ? e->build_id : NULL;
+	size_t file_len = file_id ? e->build_id_len : 0, mem_len = 0, page = 0;
+	uint8_t mem[40];
+	Elf64_Ehdr eh;
+	const ins_mapping *base = ins_image_file_base(img, e->file);
+	const uint8_t *d = base ? image_header_page(img, base, &eh, &page) : NULL;
+	int found = d ? page_build_id(d, page, &eh, mem, &mem_len) : -1;
+	if (found < 0) {
+		if (!file_id)
+			return NULL;
+		uint64_t at = e->build_id_vaddr + e->bias;
+		if (!ins_image_in_segments(img, at, file_len) || !ins_image_read(img, at, mem, file_len))
+			return NULL;  /* the image does not hold that page: nothing to compare */
+		mem_len = file_len;
+	} else if (found == 0 && !file_id) {
+		const ins_file *f = &img->files[e->file];
+		size_t n = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+		if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phoff <= page && n <= page - eh.e_phoff &&
+		    (f->size < eh.e_phoff || f->size - eh.e_phoff < n ||
+		     memcmp(d + eh.e_phoff, f->map + eh.e_phoff, n) != 0))
+			return mismatch(e, img, "none", "none, and its program headers differ");
+		return NULL;
+	}
+	if (mem_len == file_len && memcmp(mem, file_id, file_len) == 0)
+		return NULL;
+	char want[81] = "none", have[81] = "none";
+	if (mem_len)
+		hex(want, mem, mem_len);
+	if (file_len)
+		hex(have, file_id, file_len);
+	return mismatch(e, img, have, want);
 }

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (i + 1 >= argc || (strcmp(opt, "--exe") && strcmp(opt, "--sysroot") && strcmp(opt, "--pid"))) {
-			fprintf(stderr, "objinspect: %s '%s' (try --help)\n",
+			fprintf(stderr, "error: %s '%s' (try --help)\n",
 				i + 1 >= argc ? "missing value for" : "unknown option", opt);
 			return 2;
 		}
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		else if (strcmp(opt, "--sysroot") == 0)
 			src.sysroot = v;
 		else if ((src.pid = parse_pid(v)) < 0) {
-			fprintf(stderr, "objinspect: --pid needs a process id, not '%s'\n", v);
+			fprintf(stderr, "error: --pid needs a process id, not '%s'\n", v);
 			return 2;
 		}
 	}
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	}
 	src.attach = 1;
 	if (i >= argc) {
-		fprintf(stderr, "objinspect: no command given (try --help)\n");
+		fprintf(stderr, "error: no command given (try --help)\n");
 		return 2;
 	}
 	ins_ctx *ctx = ins_ctx_new();

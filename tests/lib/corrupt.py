@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""corrupt.py -- reads and damages ELF core files for the bad-input tests (stdlib only).
+
+  corrupt.py files CORE
+      prints the distinct file names of the core's NT_FILE note, one a line
+  corrupt.py gc-next SRC DST OBJ HEADSIZE NEWNEXT
+      copies SRC to DST and overwrites, in DST, the gc_next pointer (offset 0 of the
+      PyGC_Head, which is the HEADSIZE bytes just before the object at OBJ) with NEWNEXT.
+      Before writing it checks that the header really is a link of a GC list -- the
+      previous element's gc_next and the next element's gc_prev both point at it -- so a
+      wrong HEADSIZE or a wrong OBJ fails loudly instead of damaging something else.
+      Prints the old gc_next.
+
+Addresses are virtual addresses of the process, mapped to file offsets through the
+core's PT_LOAD program headers. Numbers may be decimal or 0x-hex.
+Exits 1 with one line on stderr on any problem.
+"""
+import mmap
+import shutil
+import struct
+import sys
+
+PT_LOAD, PT_NOTE = 1, 4
+NT_FILE = 0x46494C45
+# 3.8+ keep flags in the low bits of gc_prev (2 bits) and gc_next (1 bit); the headers
+# themselves are at least 16-byte aligned, so masking the low 4 bits is always safe.
+LINK_MASK = ~0xF & 0xFFFFFFFFFFFFFFFF
+
+
+class Core(object):
+    def __init__(self, path, write=False):
+        self.write = write
+        self.f = open(path, "r+b" if write else "rb")
+        self.m = mmap.mmap(self.f.fileno(), 0,
+                           access=mmap.ACCESS_WRITE if write else mmap.ACCESS_READ)
+        m = self.m
+        if len(m) < 64 or m[:4] != b"\x7fELF" or m[4] != 2 or m[5] != 1:
+            raise ValueError("%s is not a 64-bit little-endian ELF file" % path)
+        e_type, = struct.unpack_from("<H", m, 16)
+        if e_type != 4:
+            raise ValueError("%s is not a core file (e_type %d)" % (path, e_type))
+        phoff, = struct.unpack_from("<Q", m, 32)
+        phentsize, phnum = struct.unpack_from("<HH", m, 54)
+        self.loads = []   # (vaddr, file offset, filesz)
+        self.files = []   # (start, end, file offset, name)
+        for i in range(phnum):
+            p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz, _memsz, _align = \
+                struct.unpack_from("<IIQQQQQQ", m, phoff + i * phentsize)
+            if p_offset + p_filesz > len(m):
+                raise ValueError("%s is truncated" % path)
+            if p_type == PT_LOAD and p_filesz:
+                self.loads.append((p_vaddr, p_offset, p_filesz))
+            elif p_type == PT_NOTE:
+                self._notes(p_offset, p_filesz)
+
+    def _notes(self, off, size):
+        end, m = off + size, self.m
+        while off + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", m, off)
+            desc = off + 12 + ((namesz + 3) & ~3)
+            if ntype == NT_FILE:
+                count, page = struct.unpack_from("<QQ", m, desc)
+                names = bytes(m[desc + 16 + 24 * count: desc + descsz]).split(b"\0")
+                for k in range(count):
+                    start, stop, pgoff = struct.unpack_from("<QQQ", m, desc + 16 + 24 * k)
+                    self.files.append((start, stop, pgoff * page, names[k].decode("utf-8", "replace")))
+            off = desc + ((descsz + 3) & ~3)
+
+    def offset(self, addr, n):
+        """File offset of the n bytes at virtual address addr (all in one PT_LOAD)."""
+        for vaddr, off, size in self.loads:
+            if vaddr <= addr and addr + n <= vaddr + size:
+                return off + (addr - vaddr)
+        raise ValueError("0x%x is not in the core's dumped memory" % addr)
+
+    def u64(self, addr):
+        return struct.unpack_from("<Q", self.m, self.offset(addr, 8))[0]
+
+    def put_u64(self, addr, value):
+        struct.pack_into("<Q", self.m, self.offset(addr, 8), value)
+
+    def close(self):
+        if self.write:
+            self.m.flush()
+        self.m.close()
+        self.f.close()
+
+
+def num(s):
+    return int(s, 0)
+
+
+def cmd_files(core):
+    c = Core(core)
+    seen = []
+    for _s, _e, _o, name in c.files:
+        if name not in seen:
+            seen.append(name)
+    print("\n".join(seen))
+    c.close()
+
+
+def cmd_gc_next(src, dst, obj, headsize, newnext):
+    head = obj - headsize
+    c = Core(src)
+    nxt = c.u64(head) & LINK_MASK
+    prev = c.u64(head + 8) & LINK_MASK
+    if (c.u64(prev) & LINK_MASK) != head or (c.u64(nxt + 8) & LINK_MASK) != head:
+        raise ValueError("0x%x - %d is not a PyGC_Head linked into a GC list" % (obj, headsize))
+    old = c.u64(head)
+    c.close()
+    shutil.copyfile(src, dst)
+    c = Core(dst, write=True)
+    c.put_u64(head, newnext)
+    c.close()
+    print("0x%x" % old)
+
+
+def main(argv):
+    try:
+        if len(argv) == 3 and argv[1] == "files":
+            cmd_files(argv[2])
+        elif len(argv) == 7 and argv[1] == "gc-next":
+            cmd_gc_next(argv[2], argv[3], num(argv[4]), num(argv[5]), num(argv[6]))
+        else:
+            sys.stderr.write(__doc__)
+            return 2
+    except (OSError, ValueError, struct.error) as e:
+        sys.stderr.write("corrupt.py: %s\n" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# unit.bats -- the C unit tests in tests/unit/: each is compiled against $BUILD/libinspect.a
+# with the Makefile's warning flags, run, and must print no FAIL line and exit 0. When
+# the library was built with sanitizers (make test-asan), the tests are built with the
+# same ones.
+
+load helpers
+
+# cc_unit NAME: compiles tests/unit/NAME.c into $BATS_TEST_TMPDIR/NAME.
+cc_unit() {
+	local lib=$BUILD/libinspect.a san=""
+	[ -f "$lib" ] || { echo "no $lib (run make)"; return 1; }
+	# the sanitizers the library was built with, which the program must link too
+	nm "$lib" 2>/dev/null | grep -q ' U __asan_' && san="$san,address"
+	nm "$lib" 2>/dev/null | grep -q ' U __ubsan_' && san="$san,undefined"
+	# shellcheck disable=SC2086 # CFLAGS and the sanitizer flags are word lists
+	run ${CC:-cc} -std=c11 -Wall -Wextra -Werror ${CFLAGS:--O2 -g} \
+		${san:+-fsanitize=${san#,} -fno-sanitize-recover=all -fno-omit-frame-pointer} \
+		-I"$ROOT/libinspect" "$ROOT/tests/unit/$1.c" "$lib" -lelf -lm -o "$BATS_TEST_TMPDIR/$1"
+	if [ "$status" -ne 0 ]; then echo "compiling $1.c failed: $output"; return 1; fi
+}
+
+# run_unit NAME: compiles and runs it; every line it prints is shown on failure.
+run_unit() {
+	cc_unit "$1" || return 1
+	run timeout 120 "$BATS_TEST_TMPDIR/$1" "$BATS_TEST_TMPDIR"
+	printf '%s\n' "$output"
+	[ "$status" -eq 0 ] || { echo "$1 exited $status"; return 1; }
+	! printf '%s\n' "$output" | grep -q '^FAIL' || { echo "$1 printed FAIL lines"; return 1; }
+	printf '%s\n' "$output" | grep -q '^ok' || { echo "$1 checked nothing"; return 1; }
+	! printf '%s\n' "$output" | grep -qE 'runtime error:|Sanitizer' || { echo "$1: sanitizer report"; return 1; }
+}
+
+@test "unit: image reads are bounds-checked (segments, gaps, address 0, UINT64_MAX, files, cstr)" {
+	run_unit image_bounds
+}
+
+@test "unit: hashmap holds 100000 keys, missing keys are absent" {
+	run_unit hashmap
+}
+
+@test "unit: JSON escaping (quotes, backslash, control characters, invalid and valid UTF-8)" {
+	run_unit json_escape
+}
