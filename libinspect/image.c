@@ -200,7 +200,17 @@ static const uint8_t *locate(ins_image *img, uint64_t addr, size_t *avail)
 	uint64_t n = f->size - off;
 	if (n > m->end - addr)
 		n = m->end - addr;
-	/* A segment may start inside this mapping: do not read past its start. */
+	/* A segment may start inside this mapping: its bytes win, so stop at its start. */
+	size_t lo = 0, hi = img->nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (img->segs[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < img->nsegs && img->segs[lo].start - addr < n)
+		n = img->segs[lo].start - addr;
 	*avail = n;
 	return f->map + off;
 }

@@ -28,7 +28,7 @@ static int failures;
 #define FILE_MAP 0x9000u    /* a 0x1000-byte mapping of a 100-byte file */
 #define FILE_LEN 100u
 
-static uint8_t a[0x100], b[0x100], c[16], low[16], top[TOP_LEN];
+static uint8_t a[0x100], b[0x100], c[16], low[16], top[TOP_LEN], dumped[8];
 
 static void segment(ins_image *img, uint64_t start, const uint8_t *data, size_t len)
 {
@@ -71,6 +71,9 @@ int main(int argc, char **argv)
 	segment(img, UINT64_MAX - TOP_LEN, top, sizeof(top));
 	segment(img, A_START, a, sizeof(a));
 	segment(img, LOW_START, low, sizeof(low));
+	/* dumped bytes inside the file mapping: they win over the file's */
+	memset(dumped, 0x5d, sizeof(dumped));
+	segment(img, FILE_MAP + 40, dumped, sizeof(dumped));
 	ins_error *err = ins_image_add_mapping(img, FILE_MAP, FILE_MAP + 0x1000, 0, path, NULL);
 	if (err) {
 		printf("FAIL ins_image_add_mapping: %s\n", err->message);
@@ -145,6 +148,12 @@ int main(int argc, char **argv)
 	CHECK(!ins_image_read(img, FILE_MAP + 0x800, buf, 8), "read inside the mapping but past the file's end fails");
 	CHECK(!ins_image_ptr(img, FILE_MAP + 0xffc, 8), "ptr straddling the end of a mapping is NULL");
 	CHECK(!ins_image_in_segments(img, FILE_MAP, 8), "file-backed bytes are not in_segments");
+	memcpy(want, fbytes + 32, 8);
+	memcpy(want + 8, dumped, 8);
+	memcpy(want + 16, fbytes + 48, 8);
+	CHECK(ins_image_read(img, FILE_MAP + 32, buf, 24) && memcmp(buf, want, 24) == 0,
+	      "a read from the file into a dumped segment and out again takes each byte from its owner");
+	CHECK(!ins_image_ptr(img, FILE_MAP + 32, 16), "no single pointer spans file and segment");
 
 	/* ins_image_cstr */
 	char *s = ins_image_cstr(img, C_START, 64);

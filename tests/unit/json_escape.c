@@ -57,6 +57,11 @@ int main(void)
 	JSON_IS("3-byte sequence cut by the end", "\xe2\x82", "\"\\ufffd\\ufffd\"");
 	JSON_IS("4-byte sequence cut by the end", "\xf0\x9f\x98", "\"\\ufffd\\ufffd\\ufffd\"");
 	JSON_IS("lead byte followed by ASCII", "\xc3(", "\"\\ufffd(\"");
+	JSON_IS("encoded surrogate (0xed 0xa0 0x80)", "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	JSON_IS("overlong 3-byte (0xe0 0x80 0xaf)", "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");
+	JSON_IS("overlong 4-byte (0xf0 0x80 0x80 0xaf)", "\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	JSON_IS("above U+10FFFF (0xf4 0x90 0x80 0x80)", "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	JSON_IS("U+10FFFF itself is kept", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");
 	JSON_IS("0xf5 lead byte (beyond U+10FFFF)", "\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	JSON_IS("a valid character after invalid bytes", "\xff\xc3\xa9\"", "\"\\ufffd\xc3\xa9\\\"\"");
 
