@@ -15,6 +15,12 @@ struct ins_elf {
 	uint64_t bias;
 	Elf_Scn *symtab;  /* .symtab, else .dynsym */
 	size_t strndx;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *strtab;
+	size_t strsz;
+	uint32_t *index;  /* open-addressing hash of defined symbols' names -> syms index */
+	size_t index_cap;
 	const uint8_t *build_id;  /* inside the file's mapping */
 	size_t build_id_len;
 	uint64_t build_id_vaddr;  /* link-time address of the note's descriptor */
@@ -49,6 +55,53 @@ static void find_build_id(ins_elf *e, const ins_file *f)
 			off = desc + ((nh.n_descsz + 3) & ~(size_t)3);
 		}
 	}
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;  /* FNV-1a */
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The name of symbol i, or NULL when it is not a defined data or code symbol. */
+static const char *symbol_name(const ins_elf *e, size_t i)
+{
+	const Elf64_Sym *sym = &e->syms[i];
+	int type = ELF64_ST_TYPE(sym->st_info);
+	if (sym->st_shndx == SHN_UNDEF || (type != STT_OBJECT && type != STT_FUNC && type != STT_NOTYPE) ||
+	    sym->st_name >= e->strsz || !memchr(e->strtab + sym->st_name, 0, e->strsz - sym->st_name))
+		return NULL;
+	return e->strtab + sym->st_name;
+}
+
+/* Indexes the symbol table by name once, so lookups do not scan it. */
+static bool index_symbols(ins_elf *e)
+{
+	Elf_Data *syms = e->symtab ? elf_getdata(e->symtab, NULL) : NULL;
+	Elf_Data *strs = e->symtab ? elf_getdata(elf_getscn(e->elf, e->strndx), NULL) : NULL;
+	if (!syms || !strs || !syms->d_buf || !strs->d_buf)
+		return true;  /* no symbols: every lookup fails */
+	e->syms = syms->d_buf;
+	e->nsyms = syms->d_size / sizeof(Elf64_Sym);
+	e->strtab = strs->d_buf;
+	e->strsz = strs->d_size;
+	for (e->index_cap = 64; e->index_cap < 2 * e->nsyms;)
+		e->index_cap *= 2;
+	e->index = calloc(e->index_cap, sizeof(*e->index));
+	if (!e->index)
+		return false;
+	for (size_t i = 1; i < e->nsyms; i++) {
+		const char *name = symbol_name(e, i);
+		if (!name)
+			continue;
+		size_t slot = (size_t)name_hash(name) & (e->index_cap - 1);
+		while (e->index[slot])
+			slot = (slot + 1) & (e->index_cap - 1);
+		e->index[slot] = (uint32_t)i;  /* the first definition of a name is found first */
+	}
+	return true;
 }
 
 ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
@@ -103,6 +156,10 @@ ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
 		e->strndx = sh.sh_link;
 	}
 	find_build_id(e, f);
+	if (!index_symbols(e)) {
+		ins_elf_close(e);
+		return ins_err_nomem();
+	}
 	*out = e;
 	return NULL;
 }
@@ -113,30 +170,21 @@ void ins_elf_close(ins_elf *e)
 		return;
 	if (e->elf)
 		elf_end(e->elf);
+	free(e->index);
 	free(e);
 }
 
 bool ins_elf_lookup(const ins_elf *e, const char *name, uint64_t *addr, uint64_t *size)
 {
-	if (!e->symtab)
+	if (!e->index)
 		return false;
-	Elf_Data *data = elf_getdata(e->symtab, NULL);
-	GElf_Shdr sh;
-	if (!data || !gelf_getshdr(e->symtab, &sh) || !sh.sh_entsize)
-		return false;
-	size_t n = sh.sh_size / sh.sh_entsize;
-	for (size_t i = 1; i < n; i++) {
-		GElf_Sym sym;
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-			continue;
-		int type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_OBJECT && type != STT_FUNC && type != STT_NOTYPE)
-			continue;
-		const char *s = elf_strptr(e->elf, e->strndx, sym.st_name);
-		if (s && strcmp(s, name) == 0) {
-			*addr = sym.st_value + e->bias;
+	for (size_t slot = (size_t)name_hash(name) & (e->index_cap - 1); e->index[slot];
+	     slot = (slot + 1) & (e->index_cap - 1)) {
+		const Elf64_Sym *sym = &e->syms[e->index[slot]];
+		if (strcmp(e->strtab + sym->st_name, name) == 0) {
+			*addr = sym->st_value + e->bias;
 			if (size)
-				*size = sym.st_size;
+				*size = sym->st_size;
 			return true;
 		}
 	}
