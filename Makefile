@@ -54,7 +54,7 @@ fixtures: all
 test: all fixtures
 	tests/run $(BUILD)
 
-test-asan:
+test-asan: all
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" all
 	corefixtures/gen-cores build-asan/cores
 	ASAN_OPTIONS=detect_leaks=1 tests/run build-asan

@@ -16,16 +16,25 @@ setup_file() {
 	grep -q '^_LIB_DIRS = \["/opt/objgraph/lib"\]' "$STAGE/opt/objgraph/share/gdb-objgraph/objgraph.py"
 }
 
-@test "install: the installed objinspect and GDB extension give the build's answers" {
+@test "install: the installed objinspect gives the build's answers" {
 	local id core
 	id=$("$ROOT/corefixtures/interpreters" | head -1 | cut -d' ' -f1)
 	core=$(core_of "$id" cache_leak)
 	need_core "$core"
-	want=$(oi "$core" count CacheEntry)
-	[ "$("$STAGE/opt/objgraph/bin/objinspect" "$core" count CacheEntry)" = "$want" ]
-	run env OBJGRAPH_LIB_DIR="$STAGE/opt/objgraph/lib" timeout 120 gdb -batch -nx \
+	[ "$("$STAGE/opt/objgraph/bin/objinspect" "$core" count CacheEntry)" = "$(oi "$core" count CacheEntry)" ]
+}
+
+@test "install: the installed GDB extension loads the installed library" {
+	local id core lib=$STAGE/opt/objgraph/lib
+	if nm -D "$lib/libinspect.so" | grep -q __asan_init; then
+		skip "the library is built with ASan, which GDB cannot load without preloading its runtime"
+	fi
+	id=$("$ROOT/corefixtures/interpreters" | head -1 | cut -d' ' -f1)
+	core=$(core_of "$id" cache_leak)
+	need_core "$core"
+	run env OBJGRAPH_LIB_DIR="$lib" timeout 120 gdb -batch -nx \
 		-ex "source $STAGE/opt/objgraph/share/gdb-objgraph/objgraph.py" -ex 'objgraph-count CacheEntry' \
 		"$(cat "$CORES/$id/exe")" "$core"
 	assert_ok
-	[ "$(printf '%s\n' "$output" | tail -1)" = "$want" ]
+	[ "$(printf '%s\n' "$output" | tail -1)" = "$(oi "$core" count CacheEntry)" ]
 }
