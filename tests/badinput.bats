@@ -11,7 +11,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 # enum ins_code (libinspect/inspect.h)
-E_USAGE=2 E_INPUT=3 E_NOT_PYTHON=4 E_NOT_FOUND=6 E_CORRUPT=7 E_MISMATCH=8 E_OS=9
+E_USAGE=2 E_INPUT=3 E_NOT_PYTHON=4 E_UNSUPPORTED=5 E_NOT_FOUND=6 E_CORRUPT=7 E_MISMATCH=8 E_OS=9
 CORRUPT="$ROOT/tests/lib/corrupt.py"
 
 # The interpreter ids, in corefixtures/interpreters' order.
@@ -198,6 +198,21 @@ make_sysroot() {
 			{ echo "$id: count $output with the complete sysroot"; return 1; }
 	done
 	[ "$n" -gt 0 ] || skip "no interpreter with a shared libpython"
+}
+
+@test "a CPython with no layout (Py_Version says 3.14.0): exit 5 (unsupported), one line" {
+	# A libpython 3.11 whose Py_Version reads 0x030e00f0 (3.14.0 final), in a sysroot:
+	# Py_Version is in .rodata, which the core does not hold, so it is read from that file.
+	local id=3.11.7 core lib vaddr
+	core=$(core_of $id cache_leak)
+	need_core "$core"
+	lib=$("$PYTHON_HOST" "$CORRUPT" files "$core" | grep '/libpython[^/]*$' | head -1)
+	[ -n "$lib" ] || skip "the $id core maps no libpython"
+	make_sysroot "$core" "$BATS_TEST_TMPDIR/root" 'libpython*'
+	vaddr=0x$(readelf -sW "$lib" | awk '$8 == "Py_Version" { print $2; exit }')
+	"$PYTHON_HOST" "$CORRUPT" set-u32 "$lib" "$BATS_TEST_TMPDIR/root$lib" "$vaddr" 0x030e00f0
+	run --separate-stderr oi --sysroot "$BATS_TEST_TMPDIR/root" "$core" types
+	one_error $E_UNSUPPORTED "CPython 3.14.0" "not supported"
 }
 
 # ---- corrupted GC lists ---------------------------------------------------------------

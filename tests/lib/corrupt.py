@@ -10,6 +10,10 @@
       previous element's gc_next and the next element's gc_prev both point at it -- so a
       wrong HEADSIZE or a wrong OBJ fails loudly instead of damaging something else.
       Prints the old gc_next.
+  corrupt.py set-u32 SRC DST VADDR VALUE
+      copies the ELF program or library SRC to DST and overwrites the 4 bytes at its
+      link-time address VADDR (mapped to a file offset through its PT_LOAD headers) with
+      VALUE: a Py_Version from the future, say. Prints the old value.
 
 Addresses are virtual addresses of the process, mapped to file offsets through the
 core's PT_LOAD program headers. Numbers may be decimal or 0x-hex.
@@ -116,10 +120,32 @@ def cmd_gc_next(src, dst, obj, headsize, newnext):
     print("0x%x" % old)
 
 
+def cmd_set_u32(src, dst, vaddr, value):
+    shutil.copyfile(src, dst)
+    with open(dst, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        phoff, = struct.unpack_from("<Q", m, 32)
+        phentsize, phnum = struct.unpack_from("<HH", m, 54)
+        for i in range(phnum):
+            p_type, _f, p_offset, p_vaddr, _pa, p_filesz, _ms, _al = \
+                struct.unpack_from("<IIQQQQQQ", m, phoff + i * phentsize)
+            if p_type == PT_LOAD and p_vaddr <= vaddr and vaddr + 4 <= p_vaddr + p_filesz:
+                at = p_offset + vaddr - p_vaddr
+                print("0x%x" % struct.unpack_from("<I", m, at)[0])
+                struct.pack_into("<I", m, at, value)
+                m.flush()
+                m.close()
+                return
+        m.close()
+    raise ValueError("0x%x is not in a loaded segment of %s" % (vaddr, src))
+
+
 def main(argv):
     try:
         if len(argv) == 3 and argv[1] == "files":
             cmd_files(argv[2])
+        elif len(argv) == 6 and argv[1] == "set-u32":
+            cmd_set_u32(argv[2], argv[3], num(argv[4]), num(argv[5]))
         elif len(argv) == 7 and argv[1] == "gc-next":
             cmd_gc_next(argv[2], argv[3], num(argv[4]), num(argv[5]), num(argv[6]))
         else:
