@@ -228,6 +228,8 @@ def _child(path, extra, parent_pid):
             "generations": generations,
         },
         "refcounts": refcounts,
+        # None: immortal from 3.12 on, when getrefcount reports the immortal count
+        "none": {"address": _hex(id(None)), "refcnt": sys.getrefcount(None)},
         "objects": len(objs),
         "types": types,
         "qualified": qualified,
