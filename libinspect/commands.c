@@ -287,7 +287,8 @@ static ins_error *objects_of(ins_session *s, const char *want, uint64_t **out, s
 	return NULL;
 }
 
-static ins_error *cmd_count(const call *c)
+/* count and by-type: how many objects of a type; by-type also lists them. */
+static ins_error *type_objects(const call *c, bool list)
 {
 	ins_session *s = c->s;
 	const args *a = c->a;
@@ -295,36 +296,23 @@ static ins_error *cmd_count(const call *c)
 	uint64_t *objs = NULL;
 	size_t n = 0;
 	ins_error *err = objects_of(s, a->pos[0], &objs, &n);
+	size_t shown = !list ? 0 : a->limit > 0 && (size_t)a->limit < n ? (size_t)a->limit : n;
 	if (!err && a->json) {
 		ins_buf_puts(out, "{\"type\":");
 		ins_json_str(out, a->pos[0]);
-		ins_buf_printf(out, ",\"count\":%zu}\n", n);
-	} else if (!err) {
-		ins_buf_printf(out, "%zu\n", n);
-	}
-	free(objs);
-	return err;
-}
-
-static ins_error *cmd_by_type(const call *c)
-{
-	ins_session *s = c->s;
-	const args *a = c->a;
-	ins_buf *out = c->out;
-	uint64_t *objs = NULL;
-	size_t n = 0;
-	ins_error *err = objects_of(s, a->pos[0], &objs, &n);
-	size_t shown = a->limit > 0 && (size_t)a->limit < n ? (size_t)a->limit : n;
-	if (!err && a->json) {
-		ins_buf_puts(out, "{\"type\":");
-		ins_json_str(out, a->pos[0]);
-		ins_buf_printf(out, ",\"count\":%zu,\"objects\":[", n);
-		for (size_t i = 0; i < shown; i++) {
-			if (i)
-				ins_buf_putc(out, ',');
-			ins_json_addr(out, objs[i]);
+		ins_buf_printf(out, ",\"count\":%zu", n);
+		if (list) {
+			ins_buf_puts(out, ",\"objects\":[");
+			for (size_t i = 0; i < shown; i++) {
+				if (i)
+					ins_buf_putc(out, ',');
+				ins_json_addr(out, objs[i]);
+			}
+			ins_buf_putc(out, ']');
 		}
-		ins_buf_puts(out, "]}\n");
+		ins_buf_puts(out, "}\n");
+	} else if (!err && !list) {
+		ins_buf_printf(out, "%zu\n", n);
 	} else if (!err) {
 		for (size_t i = 0; i < shown; i++) {
 			ins_buf_printf(out, "0x%llx ", (unsigned long long)objs[i]);
@@ -337,6 +325,16 @@ static ins_error *cmd_by_type(const call *c)
 	}
 	free(objs);
 	return err;
+}
+
+static ins_error *cmd_count(const call *c)
+{
+	return type_objects(c, false);
+}
+
+static ins_error *cmd_by_type(const call *c)
+{
+	return type_objects(c, true);
 }
 
 /* ---- at ------------------------------------------------------------------- */

@@ -5,15 +5,8 @@
 #include <stdlib.h>
 
 #include "hashmap.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	printf("%s ", (cond) ? "ok  " : "FAIL"); \
-	printf(__VA_ARGS__); \
-	printf("%s\n", (cond) ? "" : "   <-- " #cond); \
-	if (!(cond)) failures++; \
-} while (0)
 
 #define N 100000
 
@@ -74,6 +67,5 @@ int main(void)
 
 	ins_map_free(&m);
 	CHECK(m.n == 0 && m.cap == 0 && !ins_map_get(&m, key(1), &v), "a freed map is empty");
-	printf("%s: %d failure%s\n", failures ? "FAIL" : "ok  ", failures, failures == 1 ? "" : "s");
-	return failures ? 1 : 0;
+	return check_summary();
 }

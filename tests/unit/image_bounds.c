@@ -9,15 +9,8 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	printf("%s ", (cond) ? "ok  " : "FAIL"); \
-	printf(__VA_ARGS__); \
-	printf("%s\n", (cond) ? "" : "   <-- " #cond); \
-	if (!(cond)) failures++; \
-} while (0)
 
 /* Segment layout (addresses) */
 #define A_START 0x1000u     /* [A_START, A_START + 0x100): bytes (i % 251) + 1, never 0 */
@@ -183,6 +176,5 @@ int main(int argc, char **argv)
 	img->nsegs = 0;
 	ins_image_close(img);
 	unlink(path);
-	printf("%s: %d failure%s\n", failures ? "FAIL" : "ok  ", failures, failures == 1 ? "" : "s");
-	return failures ? 1 : 0;
+	return check_summary();
 }

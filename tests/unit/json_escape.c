@@ -6,15 +6,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	printf("%s ", (cond) ? "ok  " : "FAIL"); \
-	printf(__VA_ARGS__); \
-	printf("%s\n", (cond) ? "" : "   <-- " #cond); \
-	if (!(cond)) failures++; \
-} while (0)
 
 /* ins_json_strn of n bytes of in must give exactly want. */
 static void json_is(const char *what, const char *in, size_t n, const char *want)
@@ -96,6 +89,5 @@ int main(void)
 	free(s);
 	ins_buf_free(&b);
 
-	printf("%s: %d failure%s\n", failures ? "FAIL" : "ok  ", failures, failures == 1 ? "" : "s");
-	return failures ? 1 : 0;
+	return check_summary();
 }
