@@ -6,6 +6,7 @@
  * fallback); NT_AUXV's AT_PHDR tells which of them is the main executable.
  */
 #define _GNU_SOURCE
+#include "elfnote.h"
 #include "elfsym.h"
 
 #include <elf.h>
@@ -89,24 +90,18 @@ static ins_error *parse_notes(ins_image *img, const uint8_t *d, size_t n, const 
 			      uint64_t *at_phdr)
 {
 	size_t off = 0;
-	while (off + sizeof(Elf64_Nhdr) <= n) {
-		Elf64_Nhdr nh;
-		memcpy(&nh, d + off, sizeof(nh));
-		size_t name_off = off + sizeof(nh);
-		size_t desc_off = name_off + ((nh.n_namesz + 3) & ~(size_t)3);
-		if (desc_off > n || nh.n_descsz > n - desc_off)
-			return ins_err(INS_E_INPUT, "core file has malformed notes (truncated?)");
-		const uint8_t *desc = d + desc_off;
-		if (nh.n_type == NT_FILE) {
-			ins_error *err = parse_nt_file(img, desc, nh.n_descsz, sysroot);
+	bool malformed;
+	ins_note note;
+	while (ins_note_next(d, n, &off, &note, &malformed)) {
+		if (note.type == NT_FILE) {
+			ins_error *err = parse_nt_file(img, note.desc, note.descsz, sysroot);
 			if (err)
 				return err;
-		} else if (nh.n_type == NT_AUXV) {
-			*at_phdr = auxv_get(desc, nh.n_descsz, AT_PHDR);
+		} else if (note.type == NT_AUXV) {
+			*at_phdr = auxv_get(note.desc, note.descsz, AT_PHDR);
 		}
-		off = desc_off + ((nh.n_descsz + 3) & ~(size_t)3);
 	}
-	return NULL;
+	return malformed ? ins_err(INS_E_INPUT, "core file has malformed notes (truncated?)") : NULL;
 }
 
 ins_error *ins_core_open(ins_image *img, const ins_source *src, ins_buf *warn)

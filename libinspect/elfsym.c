@@ -1,6 +1,7 @@
 /* elfsym.c -- ELF symbol lookup and build-id checks with libelf (see elfsym.h). */
 #define _GNU_SOURCE
 #include "elfsym.h"
+#include "elfnote.h"
 
 #include <gelf.h>
 #include <stdio.h>
@@ -37,22 +38,12 @@ static void find_build_id(ins_elf *e, const ins_file *f)
 			continue;
 		if (ph.p_offset > f->size || ph.p_filesz > f->size - ph.p_offset)
 			continue;
-		const uint8_t *d = f->map + ph.p_offset;
-		size_t n = ph.p_filesz, off = 0;
-		while (off + sizeof(GElf_Nhdr) <= n) {
-			GElf_Nhdr nh;
-			memcpy(&nh, d + off, sizeof(nh));
-			size_t desc = off + sizeof(nh) + ((nh.n_namesz + 3) & ~(size_t)3);
-			if (desc > n || nh.n_descsz > n - desc)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    memcmp(d + off + sizeof(nh), "GNU", 4) == 0) {
-				e->build_id = d + desc;
-				e->build_id_len = nh.n_descsz;
-				e->build_id_vaddr = ph.p_vaddr + desc;
-				return;
-			}
-			off = desc + ((nh.n_descsz + 3) & ~(size_t)3);
+		ins_note note;
+		if (ins_note_build_id(f->map + ph.p_offset, ph.p_filesz, &note)) {
+			e->build_id = note.desc;
+			e->build_id_len = note.descsz;
+			e->build_id_vaddr = ph.p_vaddr + note.desc_off;
+			return;
 		}
 	}
 }
@@ -245,21 +236,11 @@ static int page_build_id(const uint8_t *d, size_t page, const Elf64_Ehdr *eh, ui
 			result = -1;
 			continue;
 		}
-		const uint8_t *n = d + ph.p_offset;
-		size_t size = ph.p_filesz, off = 0;
-		while (off + sizeof(Elf64_Nhdr) <= size) {
-			Elf64_Nhdr nh;
-			memcpy(&nh, n + off, sizeof(nh));
-			size_t desc = off + sizeof(nh) + ((nh.n_namesz + 3) & ~(size_t)3);
-			if (desc > size || nh.n_descsz > size - desc)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    memcmp(n + off + sizeof(nh), "GNU", 4) == 0 && nh.n_descsz <= 40) {
-				memcpy(id, n + desc, nh.n_descsz);
-				*len = nh.n_descsz;
-				return 1;
-			}
-			off = desc + ((nh.n_descsz + 3) & ~(size_t)3);
+		ins_note note;
+		if (ins_note_build_id(d + ph.p_offset, ph.p_filesz, &note) && note.descsz <= 40) {
+			memcpy(id, note.desc, note.descsz);
+			*len = note.descsz;
+			return 1;
 		}
 	}
 	return result;
