@@ -7,7 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "elfnote.h"
-#include "elfsym.h"
+#include "image.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -167,16 +167,6 @@ ins_error *ins_core_open(ins_image *img, const ins_source *src, ins_buf *warn)
 			return ins_err_nomem();
 		free(img->files[img->exe_file].path);
 		img->files[img->exe_file].path = p;
-		/* The file given must be the one the process ran, even when the interpreter
-		 * turns out to live in a library and the executable is never read. */
-		ins_elf *e;
-		err = ins_elf_open(img, (size_t)img->exe_file, &e);
-		if (err)
-			return err;
-		err = ins_elf_check_build_id(e, img);
-		ins_elf_close(e);
-		if (err)
-			return err;
 	}
 	return NULL;
 }

@@ -61,6 +61,22 @@ static ins_error *find_python_file(ins_image *img, ins_elf **out)
 		       img->description, exe, img->nfiles);
 }
 
+/* The executable must be readable and the one the process ran, even when the
+ * interpreter lives in a library and the executable is not read otherwise (--exe
+ * pointing at another build). */
+static ins_error *check_executable(ins_image *img)
+{
+	if (img->exe_file < 0)
+		return NULL;  /* the image does not say which it is */
+	ins_elf *e;
+	ins_error *err = ins_elf_open(img, (size_t)img->exe_file, &e);
+	if (err)
+		return err;
+	err = ins_elf_check_build_id(e, img);
+	ins_elf_close(e);
+	return err;
+}
+
 static bool parse_version(const char *s, int *ma, int *mi, int *pa)
 {
 	return s && sscanf(s, "%d.%d.%d", ma, mi, pa) == 3 && *ma >= 2 && *ma <= 9;
@@ -215,7 +231,9 @@ ins_error *ins_interp_find(ins_image *img, ins_buf *warn, ins_interp **out)
 	if (!in)
 		return ins_err_nomem();
 	ins_buf how = { 0 };
-	ins_error *err = find_python_file(img, &in->elf);
+	ins_error *err = check_executable(img);
+	if (!err)
+		err = find_python_file(img, &in->elf);
 	if (err)
 		goto fail;
 	if (!ins_elf_lookup(in->elf, "_PyRuntime", &in->runtime, NULL))
