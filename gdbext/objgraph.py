@@ -7,6 +7,7 @@ the C library: this file only tells it where the memory is (the core file GDB ha
 or the process GDB holds stopped) and prints what it returns. Nothing runs in the target.
 """
 import ctypes
+import json
 import os
 import re
 
@@ -86,24 +87,29 @@ def _take(ptr):
     return s
 
 
+def _run(argv):
+    """Runs one command of the table on the current inferior: (status, output, errors)."""
+    src, key = _source()
+    if key not in _contexts:
+        _contexts[key] = _lib.ins_ctx_new()
+    c_argv = (ctypes.c_char_p * len(argv))(*[a.encode() for a in argv])
+    out, err = ctypes.c_void_p(), ctypes.c_void_p()
+    code = _lib.ins_run(_contexts[key], ctypes.byref(src), len(argv), c_argv,
+                        ctypes.byref(out), ctypes.byref(err))
+    return code, _take(out), _take(err)
+
+
 class _Command(gdb.Command):
     def __init__(self, info):
         self._name = info.gdb_name.decode()
         self._options = info.options.decode().split()
+        self._usage = info.usage.decode()
         self.__doc__ = "%s\nUsage: %s %s\n\n%s" % (info.summary.decode(), self._name,
                                                     info.usage.decode(), info.help.decode())
         super(_Command, self).__init__(self._name, gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        src, key = _source()
-        if key not in _contexts:
-            _contexts[key] = _lib.ins_ctx_new()
-        argv = [self._name] + gdb.string_to_argv(arg)
-        c_argv = (ctypes.c_char_p * len(argv))(*[a.encode() for a in argv])
-        out, err = ctypes.c_void_p(), ctypes.c_void_p()
-        code = _lib.ins_run(_contexts[key], ctypes.byref(src), len(argv), c_argv,
-                            ctypes.byref(out), ctypes.byref(err))
-        out, err = _take(out), _take(err)
+        code, out, err = _run([self._name] + gdb.string_to_argv(arg))
         gdb.write(out)
         if code != 0:
             lines = [l for l in err.splitlines() if l]
@@ -115,7 +121,21 @@ class _Command(gdb.Command):
             gdb.write(err, gdb.STDERR)
 
     def complete(self, text, word):
-        return [o for o in self._options if o.startswith(word or "")]
+        # GDB breaks words at '-': complete the whole last token, hand back its tail
+        word = word or ""
+        token = "" if not text or text[-1].isspace() else text.split()[-1]
+        cut = len(token) - len(word)
+        args = gdb.string_to_argv(text)
+        if token.startswith("-") or "TYPE" not in self._usage or len(args) > (1 if token else 0):
+            return [o[cut:] for o in self._options if o.startswith(token)]
+        # a TYPE argument: the type names of the objects in the heap, most common first
+        try:
+            code, out, _ = _run(["types", "--limit", "0", "--json"])
+        except gdb.GdbError:
+            return []
+        if code != 0:
+            return []
+        return [t["type"][cut:] for t in json.loads(out)["types"] if t["type"].startswith(token)]
 
 
 for _i in range(_lib.ins_command_count()):
