@@ -374,9 +374,13 @@ static void repr_quoted(ins_objects *o, uint64_t obj, const char *prefix, ins_bu
 static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
 {
 	const ins_layout *L = &o->in->L;
-	if (L->int_ival >= 0 && t->basicsize == L->int_ival + 8 && o->in->T.int2 &&
-	    kind_of(o, t->addr) == INS_K_INT && field(o, t->addr, L->type_itemsize) == 0) {
-		ins_buf_printf(out, "%lld", (long long)field(o, obj, L->int_ival));  /* 2.7 int */
+	bool is_bool = t->addr == o->in->T.bool_;
+	if (L->int_ival >= 0 && t->itemsize == 0) {  /* 2.7 int (and bool): one C long */
+		int64_t v = (int64_t)field(o, obj, L->int_ival);
+		if (is_bool)
+			ins_buf_puts(out, v ? "True" : "False");
+		else
+			ins_buf_printf(out, "%lld", (long long)v);
 		return;
 	}
 	int64_t ndigits, sign = 1;
@@ -402,7 +406,7 @@ static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *o
 		ins_image_read(o->img, obj + (uint64_t)L->long_digit + (uint64_t)i * 4, &d, 4);
 		v = (v << shift) | d;
 	}
-	if (t->addr == o->in->T.bool_) {
+	if (is_bool) {
 		ins_buf_puts(out, v ? "True" : "False");
 		return;
 	}
@@ -522,6 +526,9 @@ void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
 	}
 	case INS_K_CLASS2:
 		repr_name(o, field(o, obj, L->class_name), out);
+		return;
+	case INS_K_INSTANCE2:
+		ins_buf_printf(out, "<%s instance at 0x%llx>", t->qualname, (unsigned long long)obj);
 		return;
 	default:
 		ins_buf_printf(out, "<%s object at 0x%llx>", t->qualname, (unsigned long long)obj);
