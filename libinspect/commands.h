@@ -1,0 +1,65 @@
+/* commands.h -- what the command files share: parsed arguments, one call of a command,
+ * objgraph's per-type grouping, and the context kept across calls (growth's peaks).
+ * commands.c holds the table and the dispatch; cmd_types.c types, count and by-type;
+ * cmd_growth.c growth; cmd_state.c at, gc and info. */
+#ifndef INS_COMMANDS_H
+#define INS_COMMANDS_H
+
+#include "session.h"
+
+typedef struct args {
+	long limit;          /* -1: the command's default */
+	const char *filter;
+	const char *baseline;
+	bool qualified, json, new_ids;
+	const char *pos[2];
+	int npos;
+} args;
+
+typedef struct ins_peak {
+	char *name;
+	uint64_t count;
+} ins_peak;
+
+struct ins_ctx {
+	ins_peak *peaks;     /* objgraph's peak_stats, by name */
+	size_t npeaks;
+	uint64_t *ids;       /* sorted addresses seen by the last growth call */
+	size_t nids;
+};
+
+/* One call of a command: the opened session s (its heap walked into an array when the
+ * command asks for it), src where s came from (for commands that open another image). */
+typedef struct call {
+	ins_ctx *ctx;
+	ins_session *s;
+	const ins_source *src;
+	const args *a;
+	ins_buf *out, *warn;
+} call;
+
+typedef ins_error *(*command_fn)(const call *c);
+
+typedef struct group {
+	const char *name;      /* shown: __name__ or module.qualname */
+	ins_buf qualnames;     /* the qualified names merged into this row */
+	uint64_t count, bytes;
+} group;
+
+/* Opens the session a command works on, with the heap walked into an array if asked. */
+ins_error *ins_cmd_open(const ins_source *src, ins_buf *warn, bool heap, ins_session **out);
+/* objgraph.typestats: rows by name (qualified or not), most common first. */
+ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, group **out, size_t *nout,
+			  size_t *ntracked, size_t *nfrozen);
+void ins_cmd_groups_free(group *g, size_t n);
+const char *ins_cmd_row_name(const ins_type *t, bool qualified);
+
+ins_error *ins_cmd_types(const call *c);
+ins_error *ins_cmd_count(const call *c);
+ins_error *ins_cmd_by_type(const call *c);
+ins_error *ins_cmd_at(const call *c);
+ins_error *ins_cmd_growth(const call *c);
+ins_error *ins_cmd_gc(const call *c);
+ins_error *ins_cmd_info(const call *c);
+
+#endif
