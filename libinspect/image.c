@@ -3,6 +3,7 @@
 #include "image.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,43 +143,42 @@ const ins_mapping *ins_image_file_base(const ins_image *img, size_t file)
 	return NULL;
 }
 
-static const ins_segment *find_seg(ins_image *img, uint64_t addr)
+/* Segments and mappings are sorted, disjoint ranges: structs that begin with
+ * uint64_t start, end. The index of the first of the n ranges (size bytes each) that
+ * ends above addr -- the one holding addr if one does, else the next -- or n. */
+_Static_assert(offsetof(ins_segment, start) == 0 && offsetof(ins_segment, end) == 8 &&
+		       offsetof(ins_mapping, start) == 0 && offsetof(ins_mapping, end) == 8,
+	       "ranges begin with start, end");
+
+static size_t first_above(const void *ranges, size_t n, size_t size, uint64_t addr)
 {
-	if (img->hint < img->nsegs) {
-		const ins_segment *s = &img->segs[img->hint];
-		if (addr >= s->start && addr < s->end)
-			return s;
-	}
-	size_t lo = 0, hi = img->nsegs;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const ins_segment *s = &img->segs[mid];
-		if (addr < s->start)
-			hi = mid;
-		else if (addr >= s->end)
+		const uint64_t *r = (const uint64_t *)((const char *)ranges + mid * size);
+		if (r[1] <= addr)
 			lo = mid + 1;
-		else {
-			img->hint = mid;
-			return s;
-		}
+		else
+			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+static const ins_segment *find_seg(ins_image *img, uint64_t addr)
+{
+	size_t i = img->hint;
+	if (i >= img->nsegs || addr < img->segs[i].start || addr >= img->segs[i].end)
+		i = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
+	if (i == img->nsegs || addr < img->segs[i].start)
+		return NULL;
+	img->hint = i;
+	return &img->segs[i];
 }
 
 static const ins_mapping *find_map(const ins_image *img, uint64_t addr)
 {
-	size_t lo = 0, hi = img->nmaps;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const ins_mapping *m = &img->maps[mid];
-		if (addr < m->start)
-			hi = mid;
-		else if (addr >= m->end)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
+	size_t i = first_above(img->maps, img->nmaps, sizeof(*img->maps), addr);
+	return i < img->nmaps && addr >= img->maps[i].start ? &img->maps[i] : NULL;
 }
 
 /* Pointer to the bytes at addr and how many follow contiguously, from segments first
@@ -201,16 +201,9 @@ static const uint8_t *locate(ins_image *img, uint64_t addr, size_t *avail)
 	if (n > m->end - addr)
 		n = m->end - addr;
 	/* A segment may start inside this mapping: its bytes win, so stop at its start. */
-	size_t lo = 0, hi = img->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (img->segs[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < img->nsegs && img->segs[lo].start - addr < n)
-		n = img->segs[lo].start - addr;
+	size_t next = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
+	if (next < img->nsegs && img->segs[next].start - addr < n)
+		n = img->segs[next].start - addr;
 	*avail = n;
 	return f->map + off;
 }
