@@ -22,7 +22,7 @@ OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
 HDRS := $(wildcard libinspect/*.h) libinspect/layout_fields.def
 
 # Debian packages the build and the tests need.
-DEB_PKGS := libelf-dev gdb bats graphviz
+DEB_PKGS := libelf-dev gdb bats
 HAVE_DEPS := $(BUILD)/.deps-ok
 
 .PHONY: all deps demo test test-asan bench layouts install clean fixtures
