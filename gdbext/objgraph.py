@@ -71,6 +71,8 @@ def _source():
     core = _core_file()
     if core is None and not inf.pid:
         raise gdb.GdbError("gdb-objgraph: no process and no core file; use `gdb -p PID` or `gdb python CORE`")
+    if core is None and any(t.is_running() for t in inf.threads()):
+        raise gdb.GdbError("gdb-objgraph: the process is running; interrupt it (Ctrl-C) first")
     exe = gdb.current_progspace().filename
     src = _Source(core=core.encode() if core else None,
                   exe=exe.encode() if (core and exe) else None,
