@@ -178,24 +178,5 @@ ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, in
 void ins_heap_free(ins_heap *h)
 {
 	free(h->objs);
-	free(h->sorted);
 	memset(h, 0, sizeof(*h));
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-bool ins_heap_contains(ins_heap *h, uint64_t addr)
-{
-	if (!h->sorted && h->n) {
-		h->sorted = malloc(h->n * sizeof(*h->sorted));
-		if (!h->sorted)
-			return false;
-		memcpy(h->sorted, h->objs, h->n * sizeof(*h->sorted));
-		qsort(h->sorted, h->n, sizeof(*h->sorted), cmp_u64);
-	}
-	return h->n && bsearch(&addr, h->sorted, h->n, sizeof(addr), cmp_u64) != NULL;
 }

@@ -20,7 +20,6 @@ typedef struct ins_heap {
 	int ngens;                          /* generations of gc.get_objects(); then the permanent one */
 	size_t ntracked;                    /* what gc.get_objects() returns: gen_start[ngens] */
 	size_t nfrozen;
-	uint64_t *sorted;                   /* built on demand by ins_heap_contains */
 } ins_heap;
 
 /* Calls fn for every object of every generation in order (gen == in->ngens: frozen), with
@@ -31,7 +30,5 @@ ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, i
 /* The whole heap as an array of addresses. */
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *heap);
 void ins_heap_free(ins_heap *heap);
-/* Is addr a tracked object (any generation, frozen included)? */
-bool ins_heap_contains(ins_heap *heap, uint64_t addr);
 
 #endif
