@@ -164,8 +164,7 @@ typedef struct matcher {
 	ins_session *s;
 	const char *want;
 	ins_map verdict;        /* type address -> 1 matches, 2 does not */
-	uint64_t *v;
-	size_t n, cap;
+	ins_vec found;
 	bool oom;
 } matcher;
 
@@ -190,19 +189,8 @@ static bool type_matches(matcher *m, uint64_t obj, uint64_t type)
 static void collect_match(void *arg, uint64_t obj, uint64_t type, int gen)
 {
 	matcher *m = arg;
-	if (gen >= m->s->in->ngens || m->oom || !type_matches(m, obj, type))
-		return;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		uint64_t *w = realloc(m->v, cap * sizeof(*w));
-		if (!w) {
-			m->oom = true;
-			return;
-		}
-		m->v = w;
-		m->cap = cap;
-	}
-	m->v[m->n++] = obj;
+	if (gen < m->s->in->ngens && !m->oom && type_matches(m, obj, type))
+		ins_vec_push(&m->found, obj);
 }
 
 /* Addresses of the tracked objects whose type matches want, in one pass. */
@@ -212,16 +200,16 @@ static ins_error *objects_of(ins_session *s, const char *want, uint64_t **out, s
 	size_t counts[INS_MAX_GENS + 1];
 	ins_error *err = ins_heap_visit(s->img, s->in, s->warn, collect_match, &m, counts);
 	ins_map_free(&m.verdict);
-	if (!err && m.oom)
+	if (!err && (m.oom || m.found.oom))
 		err = ins_err_nomem();
-	if (!err && !m.n && !type_exists(s, want))
+	if (!err && !m.found.n && !type_exists(s, want))
 		err = unknown_type(want);
 	if (err) {
-		free(m.v);
+		free(m.found.v);
 		return err;
 	}
-	*out = m.v;
-	*n = m.n;
+	*out = m.found.v;
+	*n = m.found.n;
 	return NULL;
 }
 

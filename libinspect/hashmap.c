@@ -74,3 +74,18 @@ void ins_map_free(ins_map *m)
 	m->keys = m->vals = NULL;
 	m->cap = m->n = 0;
 }
+
+void ins_vec_push(ins_vec *a, uint64_t x)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		uint64_t *v = a->oom ? NULL : realloc(a->v, cap * sizeof(*v));
+		if (!v) {
+			a->oom = true;
+			return;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+}

@@ -5,6 +5,7 @@
  * its header is in the cache.
  */
 #define _GNU_SOURCE
+#include "hashmap.h"
 #include "heap.h"
 
 #include <stdio.h>
@@ -130,39 +131,23 @@ ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, i
 
 /* ---- the heap as an array ------------------------------------------------- */
 
-typedef struct collect {
-	ins_heap *h;
-	size_t cap;
-	bool oom;
-} collect;
-
 static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 {
-	collect *c = arg;
-	ins_heap *h = c->h;
 	(void)type;
 	(void)gen;
-	if (h->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4096;
-		uint64_t *v = c->oom ? NULL : realloc(h->objs, cap * sizeof(*v));
-		if (!v) {
-			c->oom = true;
-			return;
-		}
-		h->objs = v;
-		c->cap = cap;
-	}
-	h->objs[h->n++] = obj;
+	ins_vec_push(arg, obj);
 }
 
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->ngens = ngens_of(in);
-	collect c = { h, 0, false };
+	ins_vec objs = { 0 };
 	size_t counts[INS_MAX_GENS + 1];
-	ins_error *err = ins_heap_visit(img, in, warn, push, &c, counts);
-	if (!err && c.oom)
+	ins_error *err = ins_heap_visit(img, in, warn, push, &objs, counts);
+	h->objs = objs.v;
+	h->n = objs.n;
+	if (!err && objs.oom)
 		err = ins_err_nomem();
 	if (err) {
 		ins_heap_free(h);
