@@ -6,8 +6,6 @@
 
 #include "commands.h"
 
-
-
 const char *ins_cmd_row_name(const ins_type *t, bool qualified)
 {
 	return qualified ? t->qualname : t->name;
@@ -51,7 +49,7 @@ ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes,
 	qsort_r(rows, n, sizeof(*rows), cmp_typecount, &qualified);
 	group *g = calloc(n ? n : 1, sizeof(*g));
 	if (!g) {
-		free(rows);
+		ins_stats_free(&st);
 		return ins_err_nomem();
 	}
 	size_t ng = 0;
@@ -69,7 +67,7 @@ ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes,
 		cur->count += rows[i].count;
 		cur->bytes += rows[i].bytes;
 	}
-	free(rows);
+	ins_stats_free(&st);
 	qsort(g, ng, sizeof(*g), cmp_group);
 	*out = g;
 	*nout = ng;

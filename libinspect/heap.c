@@ -90,11 +90,6 @@ static void warn_corrupt(ins_buf *warn, const ins_interp *in, int g, const curso
 		       gen_name(in, g, name, sizeof(name)), c->n, (unsigned long long)c->next, what);
 }
 
-static int ngens_of(const ins_interp *in)
-{
-	return in->ngens < INS_MAX_GENS ? in->ngens : INS_MAX_GENS;
-}
-
 static uint64_t limit_of(const ins_image *img)
 {
 	uint64_t bytes = 0;
@@ -110,7 +105,7 @@ ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, i
 	for (int g = 0; g <= INS_MAX_GENS; g++) {
 		cursor c = { 0, 0, 0, 0 };
 		counts[g] = 0;
-		if (g > ngens_of(in))
+		if (g > in->ngens)
 			continue;
 		if (!cursor_start(img, in, g, &c)) {
 			char name[32];
@@ -141,7 +136,7 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->ngens = ngens_of(in);
+	h->ngens = in->ngens;
 	ins_vec objs = { 0 };
 	size_t counts[INS_MAX_GENS + 1];
 	ins_error *err = ins_heap_visit(img, in, warn, push, &objs, counts);

@@ -11,8 +11,6 @@
 
 #include "interp.h"
 
-#define INS_MAX_GENS 4
-
 typedef struct ins_heap {
 	uint64_t *objs;                     /* object addresses, generation by generation */
 	size_t n;                           /* all of them, frozen ones included */

@@ -155,6 +155,9 @@ static ins_error *find_gc_state(ins_image *img, ins_interp *in, ins_buf *how)
 	const ins_layout *L = &in->L;
 	uint64_t gcstate = 0, a;
 	in->ngens = L->num_generations > 0 ? (int)L->num_generations : 3;
+	if (in->ngens > INS_MAX_GENS)
+		return ins_err(INS_E_UNSUPPORTED, "CPython %s has %d GC generations; libinspect reads at most %d",
+			       in->version, in->ngens, INS_MAX_GENS);
 	if (L->interp_gc >= 0 && in->runtime) {
 		int64_t off = L->runtime_interp_main >= 0 ? L->runtime_interp_main : L->runtime_interp_head;
 		if (!ins_image_u64(img, in->runtime + (uint64_t)off, &in->interp) || !in->interp)

@@ -26,6 +26,9 @@
 	X(method, "PyMethod_Type") X(cfunction, "PyCFunction_Type") \
 	X(instance2, "PyInstance_Type") X(class2, "PyClass_Type")
 
+/* Generation lists libinspect walks, at most (CPython has 3, plus the permanent one). */
+#define INS_MAX_GENS 4
+
 typedef struct ins_types {
 #define INS_TYPE_MEMBER(m, sym) uint64_t m;
 	INS_WELL_KNOWN_TYPES(INS_TYPE_MEMBER)
@@ -41,7 +44,7 @@ typedef struct ins_interp {
 	uint64_t runtime;        /* _PyRuntime, or 0 (2.7, 3.6) */
 	uint64_t interp;         /* main PyInterpreterState, or 0 */
 	uint64_t gens;           /* generations[0] */
-	int ngens;
+	int ngens;               /* 1..INS_MAX_GENS */
 	uint64_t permanent;      /* the permanent generation (gc.freeze), or 0 */
 	uint64_t enabled_addr;   /* int enabled, or 0 when unknown */
 	uint64_t garbage_addr;   /* PyObject *garbage, or 0 when unknown */

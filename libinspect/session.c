@@ -48,8 +48,7 @@ typedef struct stats_run {
 	bool want_bytes, oom;
 	ins_map index;          /* type (or 2.7 class) address -> row + 1 */
 	ins_typecount *rows;
-	bool *per_object;       /* rows whose size must be read object by object */
-	uint64_t *fixed;        /* the others' size */
+	uint64_t *fixed;        /* a row's size per object, or 0: read each object's */
 	size_t nrows, cap, unreadable;
 	struct { uint64_t key; size_t row; } recent[64];  /* direct-mapped cache of index */
 } stats_run;
@@ -61,20 +60,16 @@ static size_t new_row(stats_run *r, const ins_type *t, uint64_t obj)
 		ins_typecount *rows = realloc(r->rows, cap * sizeof(*rows));
 		if (rows)
 			r->rows = rows;
-		bool *po = realloc(r->per_object, cap * sizeof(*po));
-		if (po)
-			r->per_object = po;
 		uint64_t *fixed = realloc(r->fixed, cap * sizeof(*fixed));
 		if (fixed)
 			r->fixed = fixed;
-		if (!rows || !po || !fixed)
+		if (!rows || !fixed)
 			return 0;
 		r->cap = cap;
 	}
 	size_t i = r->nrows++;
 	r->rows[i] = (ins_typecount){ t, 0, 0 };
-	r->per_object[i] = !ins_type_size_fixed(t);
-	r->fixed[i] = r->want_bytes && !r->per_object[i] ? ins_obj_size(&r->s->objs, obj, t) : 0;
+	r->fixed[i] = r->want_bytes && ins_type_size_fixed(t) ? ins_obj_size(&r->s->objs, obj, t) : 0;
 	return i + 1;
 }
 
@@ -121,7 +116,7 @@ static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
 	ins_typecount *c = &r->rows[row];
 	c->count++;
 	if (r->want_bytes)
-		c->bytes += r->per_object[row] ? ins_obj_size(o, obj, c->type) : r->fixed[row];
+		c->bytes += r->fixed[row] ? r->fixed[row] : ins_obj_size(o, obj, c->type);
 }
 
 ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
@@ -129,7 +124,6 @@ ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
 	stats_run r = { .s = s, .want_bytes = want_bytes };
 	size_t counts[INS_MAX_GENS + 1];
 	ins_error *err = ins_heap_visit(s->img, s->in, s->warn, count_object, &r, counts);
-	free(r.per_object);
 	free(r.fixed);
 	ins_map_free(&r.index);
 	if (!err && r.oom)
@@ -144,9 +138,9 @@ ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->rows = r.rows;
 	out->nrows = r.nrows;
-	for (int g = 0; g < s->in->ngens && g < INS_MAX_GENS; g++)
+	for (int g = 0; g < s->in->ngens; g++)
 		out->ntracked += counts[g];
-	out->nfrozen = counts[s->in->ngens < INS_MAX_GENS ? s->in->ngens : INS_MAX_GENS];
+	out->nfrozen = counts[s->in->ngens];
 	return NULL;
 }
 
