@@ -7,17 +7,6 @@
 
 #include "commands.h"
 
-static bool parse_addr(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-')
-		return false;
-	*v = x;
-	return true;
-}
-
 static int generation_of(const ins_heap *h, uint64_t obj)
 {
 	for (int g = 0; g <= h->ngens; g++)
@@ -33,9 +22,10 @@ ins_error *ins_cmd_at(const call *c)
 	const args *a = c->a;
 	ins_buf *out = c->out;
 	uint64_t addr;
-	if (!parse_addr(a->pos[0], &addr))
-		return ins_err(INS_E_USAGE, "'%s' is not an address", a->pos[0]);
-	const ins_type *t = ins_obj_valid(&s->objs, addr) ? ins_obj_type(&s->objs, addr) : NULL;
+	ins_error *err = ins_cmd_object(s, a->pos[0], &addr);
+	if (err)
+		return err;
+	const ins_type *t = ins_obj_type(&s->objs, addr);
 	int64_t refcnt;
 	bool immortal;
 	if (!t || !ins_obj_refcnt(&s->objs, addr, &refcnt, &immortal))

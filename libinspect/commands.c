@@ -29,6 +29,19 @@ ins_error *ins_cmd_open(const ins_source *src, ins_buf *warn, bool heap, ins_ses
 	return err;
 }
 
+ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-')
+		return ins_err(INS_E_USAGE, "'%s' is not an address", text);
+	if (!ins_obj_valid(&s->objs, x) || !ins_obj_type(&s->objs, x))
+		return ins_err(INS_E_NOT_FOUND, "0x%llx is not a Python object", x);
+	*addr = x;
+	return NULL;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define JSON_HELP "With --json, prints one line of JSON instead."
@@ -65,6 +78,37 @@ static const command commands[] = {
 	    "--new-ids lists the addresses of the objects that are new since the previous call\n"
 	    "(objgraph.get_new_ids). --limit N (default 10, 0 for all). " JSON_HELP,
 	    "--limit --new-ids --qualified --baseline --json" }, 0, 0, 10, true, ins_cmd_growth },
+	{ { "refs", "objgraph-refs", "ADDRESS [--max-depth N] [--json]",
+	    "What an object refers to, with labelled edges (gc.get_referents).",
+	    "Lists the objects ADDRESS refers to as its type's tp_traverse reports them, each with\n"
+	    "the edge's label: attribute or global name, dict key, [index], slot or field name.\n"
+	    "--max-depth N follows referents N levels deep (default 1). Edges of unknown C types\n"
+	    "are found by scanning their memory and marked inferred. " JSON_HELP,
+	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_refs },
+	{ { "backrefs", "objgraph-backrefs", "ADDRESS [--max-depth N] [--json]",
+	    "What refers to an object, with labelled edges (gc.get_referrers).",
+	    "Lists the objects holding a reference to ADDRESS, found in a reverse index of the whole\n"
+	    "heap, each with the label of its reference. --max-depth N (default 1). " JSON_HELP,
+	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_backrefs },
+	{ { "chain", "objgraph-chain", "ADDRESS [--max-depth N] [--extra-ignore ADDRESS] [--json]",
+	    "The shortest reference chain from a module to an object (objgraph.find_backref_chain).",
+	    "Searches breadth-first over referrers, as objgraph does with is_proper_module, for a\n"
+	    "module that sys.modules holds; prints it, each object down to ADDRESS, and the label\n"
+	    "of every reference on the way (global name, attribute, key, [index]).\n"
+	    "--max-depth N (default 20); --extra-ignore ADDRESS skips an object (repeatable). " JSON_HELP,
+	    "--max-depth --extra-ignore --json" }, 1, 1, -1, true, ins_cmd_chain },
+	{ { "leaking", "objgraph-leaking", "[--limit N] [--json]",
+	    "Tracked objects that no tracked object refers to (objgraph.get_leaking_objects).",
+	    "These are held only by C code, the interpreter's roots or leaked references. Lists the\n"
+	    "count by type and the objects; --limit N rows (default 10, 0 for all). " JSON_HELP,
+	    "--limit --json" }, 0, 0, 10, true, ins_cmd_leaking },
+	{ { "refcheck", "objgraph-refcheck", "[--limit N] [--json]",
+	    "Objects whose refcount counts references nothing in the heap accounts for.",
+	    "For every tracked object: ob_refcnt minus the references to it found in the heap (3.12+\n"
+	    "immortal objects are skipped). A positive residual with no Python referrer is a C-level\n"
+	    "root or a leaked Py_INCREF; a negative one means corruption or a missed reference kind\n"
+	    "and is always listed. Most unexplained first; --limit N (default 10, 0 for all). " JSON_HELP,
+	    "--limit --json" }, 0, 0, 10, true, ins_cmd_refcheck },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
@@ -111,15 +155,29 @@ static bool allowed(const char *list, const char *opt, size_t len)
 	return false;
 }
 
+/* A number option: --limit, --max-depth, --too-many. */
+static ins_error *parse_count(const char *cmd, const char *opt, const char *value, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < 0)
+		return ins_err(INS_E_USAGE, "%s: %s needs a number >= 0, not '%s'", cmd, opt, value);
+	*out = v;
+	return NULL;
+}
+
 static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 {
+	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --output --extra-ignore ";
 	const char *cmd = c->info.gdb_name;
 	memset(a, 0, sizeof(*a));
 	a->limit = c->default_limit;
+	a->max_depth = a->too_many = -1;
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-			if (a->npos >= c->max_pos)
+			if (a->npos >= c->max_pos || a->npos >= MAX_POS)
 				return ins_err(INS_E_USAGE, "%s: unexpected argument '%s' (usage: %s %s)", cmd, arg,
 					       cmd, c->info.usage);
 			a->pos[a->npos++] = arg;
@@ -130,9 +188,10 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 		if (!allowed(c->info.options, arg, len))
 			return ins_err(INS_E_USAGE, "%s: unknown option '%.*s' (usage: %s %s)", cmd, (int)len, arg,
 				       cmd, c->info.usage);
+		char opt[32];
+		snprintf(opt, sizeof(opt), " %.*s ", (int)len, arg);
 		const char *value = eq ? eq + 1 : NULL;
-		bool takes = strncmp(arg, "--limit", len) == 0 || strncmp(arg, "--filter", len) == 0 ||
-			     strncmp(arg, "--baseline", len) == 0;
+		bool takes = strstr(with_value, opt) != NULL;
 		if (takes && !value) {
 			if (i + 1 >= argc)
 				return ins_err(INS_E_USAGE, "%s: option '%s' needs a value", cmd, arg);
@@ -140,24 +199,37 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 		} else if (!takes && value) {
 			return ins_err(INS_E_USAGE, "%s: option '%.*s' takes no value", cmd, (int)len, arg);
 		}
-		if (strncmp(arg, "--limit", len) == 0) {
-			char *end;
-			errno = 0;
-			long v = strtol(value, &end, 10);
-			if (errno || end == value || *end || v < 0)
-				return ins_err(INS_E_USAGE, "%s: --limit needs a number >= 0, not '%s'", cmd, value);
-			a->limit = v;
-		} else if (strncmp(arg, "--filter", len) == 0) {
+		ins_error *err = NULL;
+#define IS(name) (strcmp(opt, " " name " ") == 0)
+		if (IS("--limit"))
+			err = parse_count(cmd, "--limit", value, &a->limit);
+		else if (IS("--max-depth"))
+			err = parse_count(cmd, "--max-depth", value, &a->max_depth);
+		else if (IS("--too-many"))
+			err = parse_count(cmd, "--too-many", value, &a->too_many);
+		else if (IS("--filter"))
 			a->filter = value;
-		} else if (strncmp(arg, "--baseline", len) == 0) {
+		else if (IS("--baseline"))
 			a->baseline = value;
-		} else if (strncmp(arg, "--qualified", len) == 0) {
+		else if (IS("--output"))
+			a->output = value;
+		else if (IS("--extra-ignore") && a->nignore < MAX_POS)
+			a->ignore[a->nignore++] = value;
+		else if (IS("--extra-ignore"))
+			err = ins_err(INS_E_USAGE, "%s: at most %d --extra-ignore", cmd, MAX_POS);
+		else if (IS("--qualified"))
 			a->qualified = true;
-		} else if (strncmp(arg, "--json", len) == 0) {
+		else if (IS("--json"))
 			a->json = true;
-		} else if (strncmp(arg, "--new-ids", len) == 0) {
+		else if (IS("--new-ids"))
 			a->new_ids = true;
-		}
+		else if (IS("--all"))
+			a->all = true;
+		else if (IS("--refcounts"))
+			a->refcounts = true;
+#undef IS
+		if (err)
+			return err;
 	}
 	if (a->npos < c->min_pos)
 		return ins_err(INS_E_USAGE, "%s: missing argument (usage: %s %s)", cmd, cmd, c->info.usage);

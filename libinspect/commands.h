@@ -7,13 +7,20 @@
 
 #include "session.h"
 
+#define MAX_POS 16
+
 typedef struct args {
 	long limit;          /* -1: the command's default */
+	long max_depth;      /* -1: the command's default */
+	long too_many;       /* -1: the command's default */
 	const char *filter;
 	const char *baseline;
-	bool qualified, json, new_ids;
-	const char *pos[2];
+	const char *output;
+	bool qualified, json, new_ids, all, refcounts;
+	const char *pos[MAX_POS];
 	int npos;
+	const char *ignore[MAX_POS];  /* --extra-ignore ADDR, repeatable */
+	int nignore;
 } args;
 
 typedef struct ins_peak {
@@ -48,6 +55,9 @@ typedef struct group {
 
 /* Opens the session a command works on, with the heap walked into an array if asked. */
 ins_error *ins_cmd_open(const ins_source *src, ins_buf *warn, bool heap, ins_session **out);
+/* The object whose address text names: a usage error if it is no address, not found if no
+ * object is there. */
+ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr);
 /* objgraph.typestats: rows by name (qualified or not), most common first. */
 ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, group **out, size_t *nout,
 			  size_t *ntracked, size_t *nfrozen);
@@ -61,5 +71,10 @@ ins_error *ins_cmd_at(const call *c);
 ins_error *ins_cmd_growth(const call *c);
 ins_error *ins_cmd_gc(const call *c);
 ins_error *ins_cmd_info(const call *c);
+ins_error *ins_cmd_refs(const call *c);
+ins_error *ins_cmd_backrefs(const call *c);
+ins_error *ins_cmd_chain(const call *c);
+ins_error *ins_cmd_leaking(const call *c);
+ins_error *ins_cmd_refcheck(const call *c);
 
 #endif

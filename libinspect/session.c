@@ -1,6 +1,8 @@
 /* session.c -- opening an image down to its heap, and per-type statistics. */
 #include "session.h"
 
+#include "graph.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +33,34 @@ ins_error *ins_session_heap(ins_session *s)
 	return err;
 }
 
+ins_error *ins_session_graph(ins_session *s)
+{
+	if (s->graph)
+		return NULL;
+	ins_graph *g = calloc(1, sizeof(*g));
+	s->trav = s->trav ? s->trav : ins_trav_new(&s->objs);
+	if (!g || !s->trav) {
+		free(g);
+		return ins_err_nomem();
+	}
+	ins_error *err = ins_graph_build(s, s->trav, g);
+	if (err) {
+		ins_graph_free(g);
+		free(g);
+		return err;
+	}
+	s->graph = g;
+	return NULL;
+}
+
 void ins_session_close(ins_session *s)
 {
 	if (!s)
 		return;
+	ins_trav_free(s->trav);
+	if (s->graph)
+		ins_graph_free(s->graph);
+	free(s->graph);
 	if (s->in)
 		ins_objects_free(&s->objs);
 	ins_heap_free(&s->heap);

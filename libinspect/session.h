@@ -14,12 +14,16 @@ typedef struct ins_session {
 	bool walked;
 	ins_buf *warn;
 	ins_objects objs;
+	struct ins_trav *trav;   /* built on demand: ins_session_graph */
+	struct ins_graph *graph;
 } ins_session;
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out);
 void ins_session_close(ins_session *s);
 /* Walks the heap into s->heap the first time it is needed. */
 ins_error *ins_session_heap(ins_session *s);
+/* Builds the reference graph (graph.h) the first time it is needed. */
+ins_error *ins_session_graph(ins_session *s);
 
 /* Per-type statistics over the tracked objects (gc.get_objects(); frozen ones apart). */
 typedef struct ins_typecount {

@@ -1,0 +1,579 @@
+/* cmd_graph.c -- the reference graph's commands: refs, backrefs (gc.get_referents and
+ * gc.get_referrers with labelled edges, to a depth), chain (objgraph.find_backref_chain
+ * to a module in sys.modules), leaking (objgraph.get_leaking_objects) and refcheck (the
+ * references an object's refcount counts that nothing in the heap accounts for). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "graph.h"
+
+#define NO_NODE UINT32_MAX
+#define CHAIN_MAX_DEPTH 20  /* objgraph.find_backref_chain's default */
+
+static const char *type_name(ins_session *s, uint64_t addr)
+{
+	const ins_type *t = ins_obj_type(&s->objs, addr);
+	return t ? t->name : "?";
+}
+
+static void put_repr(ins_session *s, uint64_t addr, ins_buf *out)
+{
+	const ins_type *t = ins_obj_type(&s->objs, addr);
+	if (t)
+		ins_obj_repr(&s->objs, addr, t, out);
+}
+
+/* One printed edge: from -> to, labelled. */
+typedef struct shown {
+	uint64_t from, to;
+	char *label;
+	bool inferred;
+	int depth;
+} shown;
+
+typedef struct shown_list {
+	shown *v;
+	size_t n, cap;
+	bool oom;
+} shown_list;
+
+static void shown_add(shown_list *l, uint64_t from, uint64_t to, char *label, bool inferred, int depth)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		shown *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->oom = true;
+			free(label);
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (shown){ from, to, label, inferred, depth };
+}
+
+static void shown_free(shown_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].label);
+	free(l->v);
+}
+
+/* The labelled edges out of one node, in traversal order. */
+typedef struct collect {
+	ins_session *s;
+	shown_list *l;
+	uint64_t from;
+	int depth;
+} collect;
+
+static void collect_edge(void *arg, const ins_edge *e)
+{
+	collect *c = arg;
+	uint32_t node;
+	if ((e->flags & INS_EF_HIDDEN) || !ins_graph_node(c->s->graph, e->target, &node))
+		return;
+	ins_buf label = { 0 };
+	ins_edge_label(&c->s->objs, e, &label);
+	shown_add(c->l, c->from, e->target, ins_buf_take(&label), (e->flags & INS_EF_INFERRED) != 0, c->depth);
+}
+
+/* Breadth-first over referents (or referrers) up to max_depth, each node expanded once. */
+static ins_error *walk(ins_session *s, uint32_t start, long max_depth, bool back, shown_list *l)
+{
+	ins_graph *g = s->graph;
+	uint32_t *queue = malloc(g->n * sizeof(*queue));
+	uint8_t *seen = calloc(g->n, 1);
+	if (!queue || !seen) {
+		free(queue);
+		free(seen);
+		return ins_err_nomem();
+	}
+	size_t head = 0, tail = 0;
+	queue[tail++] = start;
+	seen[start] = 1;
+	for (int depth = 1; depth <= max_depth && head < tail; depth++) {
+		size_t level_end = tail;
+		for (; head < level_end; head++) {
+			uint32_t x = queue[head];
+			size_t first = l->n;
+			if (!back) {
+				collect c = { s, l, g->addr[x], depth };
+				ins_traverse(s->trav, g->addr[x], NULL, collect_edge, &c);
+			} else {
+				for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++) {
+					uint32_t src = g->in[e];
+					size_t skip = 0;  /* parallel edges: the k-th gets the k-th label */
+					for (uint64_t f = g->in_start[x]; f < e; f++)
+						skip += g->in[f] == src;
+					ins_buf label = { 0 };
+					ins_graph_edge_label(s->trav, &s->objs, g->addr[src], g->addr[x], skip, &label);
+					shown_add(l, g->addr[src], g->addr[x], ins_buf_take(&label), false, depth);
+				}
+			}
+			for (size_t i = first; i < l->n; i++) {
+				uint32_t y;
+				if (ins_graph_node(g, back ? l->v[i].from : l->v[i].to, &y) && !seen[y]) {
+					seen[y] = 1;
+					queue[tail++] = y;
+				}
+			}
+		}
+	}
+	free(queue);
+	free(seen);
+	return l->oom ? ins_err_nomem() : NULL;
+}
+
+static ins_error *refs_common(const call *c, bool back)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	uint64_t addr;
+	uint32_t node;
+	ins_error *err = ins_cmd_object(s, a->pos[0], &addr);
+	if (!err)
+		err = ins_session_graph(s);
+	if (err)
+		return err;
+	if (!ins_graph_node(s->graph, addr, &node))
+		return ins_err(INS_E_NOT_FOUND, "0x%llx is not in the heap's reference graph", (unsigned long long)addr);
+	long depth = a->max_depth >= 0 ? a->max_depth : 1;
+	shown_list l = { 0 };
+	if ((err = walk(s, node, depth, back, &l))) {
+		shown_free(&l);
+		return err;
+	}
+	ins_buf *out = c->out;
+	const char *what = back ? "referrers" : "referents";
+	if (a->json) {
+		ins_buf_puts(out, "{\"address\":");
+		ins_json_addr(out, addr);
+		ins_buf_puts(out, ",\"type\":");
+		ins_json_str(out, type_name(s, addr));
+		ins_buf_printf(out, ",\"%s\":[", what);
+		for (size_t i = 0; i < l.n; i++) {
+			const shown *e = &l.v[i];
+			uint64_t other = back ? e->from : e->to;
+			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, other);
+			ins_buf_puts(out, ",\"type\":");
+			ins_json_str(out, type_name(s, other));
+			ins_buf_puts(out, ",\"edge\":");
+			ins_json_str(out, e->label);
+			if (e->inferred)
+				ins_buf_puts(out, ",\"inferred\":true");
+			if (depth > 1) {
+				ins_buf_printf(out, ",\"depth\":%d,\"%s\":", e->depth, back ? "to" : "from");
+				ins_json_addr(out, back ? e->to : e->from);
+			}
+			ins_buf_putc(out, '}');
+		}
+		ins_buf_puts(out, "]}\n");
+	} else {
+		ins_buf_printf(out, "%s of 0x%llx (%s): %zu\n", what, (unsigned long long)addr, type_name(s, addr), l.n);
+		for (size_t i = 0; i < l.n; i++) {
+			const shown *e = &l.v[i];
+			uint64_t other = back ? e->from : e->to;
+			ins_buf_printf(out, "%*s", 2 * e->depth, "");
+			if (depth > 1)
+				ins_buf_printf(out, "0x%llx ", (unsigned long long)(back ? e->to : e->from));
+			ins_buf_printf(out, "%s %-20s 0x%llx %s ", back ? "<-" : "->", e->label, (unsigned long long)other,
+				       type_name(s, other));
+			put_repr(s, other, out);
+			ins_buf_puts(out, e->inferred ? " (inferred)\n" : "\n");
+		}
+	}
+	shown_free(&l);
+	return NULL;
+}
+
+ins_error *ins_cmd_refs(const call *c)
+{
+	return refs_common(c, false);
+}
+
+ins_error *ins_cmd_backrefs(const call *c)
+{
+	return refs_common(c, true);
+}
+
+/* ---------------------------------------------------------------- chain */
+
+/* The text of the str object at addr equals text? */
+static bool str_is(ins_session *s, uint64_t str, const char *text, size_t len)
+{
+	ins_buf b = { 0 };
+	bool eq = ins_str_text(&s->objs, str, &b, len + 1) && b.len == len && memcmp(b.data, text, len) == 0;
+	ins_buf_free(&b);
+	return eq;
+}
+
+static uint64_t module_dict(ins_session *s, uint64_t module)
+{
+	uint64_t d = 0;
+	ins_image_u64(s->img, module + (uint64_t)s->in->L.module_dict, &d);
+	return d;
+}
+
+/* objgraph.is_proper_module: a module that sys.modules holds under its own __name__. */
+typedef struct proper {
+	ins_session *s;
+	ins_map *set;
+} proper;
+
+static bool add_proper(void *arg, uint64_t key, uint64_t value)
+{
+	proper *p = arg;
+	const ins_type *t = ins_obj_type(&p->s->objs, value);
+	uint64_t name;
+	ins_buf k = { 0 };
+	if (t && t->kind == INS_K_MODULE && ins_dict_get_str(&p->s->objs, module_dict(p->s, value), "__name__", &name) &&
+	    ins_str_text(&p->s->objs, key, &k, 4096) && str_is(p->s, name, k.data ? k.data : "", k.len))
+		ins_map_slot(p->set, value, 1);
+	ins_buf_free(&k);
+	return true;
+}
+
+/* sys.modules, found through the sys module among the tracked modules. */
+static ins_error *proper_modules(ins_session *s, ins_map *set)
+{
+	ins_graph *g = s->graph;
+	for (size_t i = 0; i < g->ntracked; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
+		uint64_t name, modules;
+		if (!t || t->kind != INS_K_MODULE)
+			continue;
+		uint64_t d = module_dict(s, g->addr[i]);
+		if (!ins_dict_get_str(&s->objs, d, "__name__", &name) || !str_is(s, name, "sys", 3) ||
+		    !ins_dict_get_str(&s->objs, d, "modules", &modules))
+			continue;
+		proper p = { s, set };
+		if (ins_dict_items(&s->objs, modules, add_proper, &p) && set->n)
+			return NULL;
+	}
+	return ins_err(INS_E_CORRUPT, "sys.modules was not found in the heap");
+}
+
+ins_error *ins_cmd_chain(const call *c)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	uint64_t addr;
+	uint32_t start;
+	ins_error *err = ins_cmd_object(s, a->pos[0], &addr);
+	if (!err)
+		err = ins_session_graph(s);
+	if (err)
+		return err;
+	ins_graph *g = s->graph;
+	if (!ins_graph_node(g, addr, &start))
+		return ins_err(INS_E_NOT_FOUND, "0x%llx is not in the heap's reference graph", (unsigned long long)addr);
+	ins_map modules = { 0 }, ignore = { 0 };
+	if ((err = proper_modules(s, &modules)))
+		return err;
+	for (int i = 0; i < a->nignore; i++) {
+		uint64_t x;
+		if ((err = ins_cmd_object(s, a->ignore[i], &x))) {
+			ins_map_free(&modules);
+			return err;
+		}
+		ins_map_slot(&ignore, x, 1);
+	}
+	long max_depth = a->max_depth >= 0 ? a->max_depth : CHAIN_MAX_DEPTH;
+	uint32_t *parent = malloc(g->n * sizeof(*parent)), *queue = malloc(g->n * sizeof(*queue));
+	int32_t *depth = malloc(g->n * sizeof(*depth));
+	if (!parent || !queue || !depth) {
+		free(parent);
+		free(queue);
+		free(depth);
+		ins_map_free(&modules);
+		ins_map_free(&ignore);
+		return ins_err_nomem();
+	}
+	memset(depth, 0xff, g->n * sizeof(*depth));
+	size_t head = 0, tail = 0;
+	uint32_t found = NO_NODE;
+	uint64_t dummy;
+	queue[tail++] = start;
+	depth[start] = 0;
+	parent[start] = NO_NODE;
+	while (head < tail) {
+		uint32_t x = queue[head++];
+		if (ins_map_get(&modules, g->addr[x], &dummy)) {
+			found = x;
+			break;
+		}
+		if (depth[x] >= max_depth)
+			continue;
+		/* gc.get_referrers: the tracked objects referring to x */
+		for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++) {
+			uint32_t src = g->in[e];
+			if (src >= g->ntracked || depth[src] >= 0 || ins_map_get(&ignore, g->addr[src], &dummy))
+				continue;
+			depth[src] = depth[x] + 1;
+			parent[src] = x;
+			queue[tail++] = src;
+		}
+	}
+	/* chain[0] is the module, the last one the object (objgraph returns [obj] when no
+	 * module leads to it) */
+	size_t n = 0;
+	for (uint32_t x = found == NO_NODE ? start : found; x != NO_NODE && n < g->n; x = parent[x]) {
+		queue[n++] = x;
+		if (found == NO_NODE)
+			break;
+	}
+	ins_buf *out = c->out;
+	if (a->json)
+		ins_buf_puts(out, "{\"chain\":[");
+	else if (found == NO_NODE)
+		ins_buf_printf(out, "no chain from a module in sys.modules leads to 0x%llx (searched %ld levels)\n",
+			       (unsigned long long)addr, max_depth);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = g->addr[queue[i]];
+		ins_buf label = { 0 }, repr = { 0 };
+		if (i)
+			ins_graph_edge_label(s->trav, &s->objs, g->addr[queue[i - 1]], x, 0, &label);
+		put_repr(s, x, &repr);
+		if (a->json) {
+			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, x);
+			ins_buf_puts(out, ",\"type\":");
+			ins_json_str(out, type_name(s, x));
+			ins_buf_puts(out, ",\"repr\":");
+			ins_json_strn(out, repr.data ? repr.data : "", repr.len);
+			ins_buf_puts(out, ",\"edge\":");
+			if (i)
+				ins_json_strn(out, label.data ? label.data : "", label.len);
+			else
+				ins_buf_puts(out, "null");
+			ins_buf_putc(out, '}');
+		} else {
+			if (i)
+				ins_buf_printf(out, "  %s\n", label.data ? label.data : "");
+			ins_buf_printf(out, "0x%llx %s %s\n", (unsigned long long)x, type_name(s, x),
+				       repr.data ? repr.data : "");
+		}
+		ins_buf_free(&label);
+		ins_buf_free(&repr);
+	}
+	if (a->json)
+		ins_buf_printf(out, "],\"found\":%s}\n", found == NO_NODE ? "false" : "true");
+	free(parent);
+	free(queue);
+	free(depth);
+	ins_map_free(&modules);
+	ins_map_free(&ignore);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- leaking */
+
+typedef struct named_count {
+	const char *name;
+	uint64_t count;
+} named_count;
+
+static int cmp_named(const void *x, const void *y)
+{
+	const named_count *a = x, *b = y;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Counts of objects by type name, most common first. */
+static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n, named_count **out, size_t *nout)
+{
+	ins_map index = { 0 };
+	named_count *rows = calloc(n ? n : 1, sizeof(*rows));
+	size_t nrows = 0;
+	if (!rows)
+		return ins_err_nomem();
+	for (size_t i = 0; i < n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, s->graph->addr[nodes[i]]);
+		uint64_t *slot = t ? ins_map_slot(&index, t->addr, 0) : NULL;
+		if (!t)
+			continue;
+		if (!slot) {
+			free(rows);
+			ins_map_free(&index);
+			return ins_err_nomem();
+		}
+		if (!*slot) {
+			rows[nrows].name = t->name;
+			*slot = ++nrows;
+		}
+		rows[*slot - 1].count++;
+	}
+	ins_map_free(&index);
+	/* types sharing a __name__ are one row, as in objgraph */
+	qsort(rows, nrows, sizeof(*rows), cmp_named);
+	size_t m = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		size_t j = 0;
+		while (j < m && strcmp(rows[j].name, rows[i].name) != 0)
+			j++;
+		if (j < m)
+			rows[j].count += rows[i].count;
+		else
+			rows[m++] = rows[i];
+	}
+	qsort(rows, m, sizeof(*rows), cmp_named);
+	*out = rows;
+	*nout = m;
+	return NULL;
+}
+
+ins_error *ins_cmd_leaking(const call *c)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	ins_graph *g = s->graph;
+	uint32_t *leak = malloc((g->ntracked ? g->ntracked : 1) * sizeof(*leak));
+	if (!leak)
+		return ins_err_nomem();
+	size_t n = 0;
+	for (size_t i = 0; i < g->ntracked; i++) {
+		bool referred = false;
+		for (uint64_t e = g->in_start[i]; e < g->in_start[i + 1] && !referred; e++)
+			referred = g->in[e] < g->ntracked;
+		if (!referred)
+			leak[n++] = (uint32_t)i;
+	}
+	named_count *rows = NULL;
+	size_t nrows = 0;
+	if ((err = count_by_name(s, leak, n, &rows, &nrows))) {
+		free(leak);
+		return err;
+	}
+	size_t limit = a->limit > 0 ? (size_t)a->limit : SIZE_MAX;
+	ins_buf *out = c->out;
+	if (a->json) {
+		ins_buf_printf(out, "{\"count\":%zu,\"types\":[", n);
+		for (size_t i = 0; i < nrows && i < limit; i++) {
+			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
+			ins_json_str(out, rows[i].name);
+			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
+		}
+		ins_buf_puts(out, "],\"objects\":[");
+		for (size_t i = 0; i < n && i < limit; i++) {
+			if (i)
+				ins_buf_putc(out, ',');
+			ins_json_addr(out, g->addr[leak[i]]);
+		}
+		ins_buf_puts(out, "]}\n");
+	} else {
+		ins_buf_printf(out, "%zu tracked objects have no referrer among the tracked objects "
+			       "(objgraph.get_leaking_objects)\n", n);
+		for (size_t i = 0; i < nrows && i < limit; i++)
+			ins_buf_printf(out, "%-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
+		for (size_t i = 0; i < n && i < limit; i++) {
+			uint64_t x = g->addr[leak[i]];
+			ins_buf_printf(out, "0x%llx %s ", (unsigned long long)x, type_name(s, x));
+			put_repr(s, x, out);
+			ins_buf_putc(out, '\n');
+		}
+	}
+	free(rows);
+	free(leak);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- refcheck */
+
+typedef struct suspect {
+	uint32_t node;
+	int64_t refcnt, referrers, unexplained;
+} suspect;
+
+static int cmp_suspect(const void *x, const void *y)
+{
+	const suspect *a = x, *b = y;
+	if (a->unexplained != b->unexplained)
+		return a->unexplained > b->unexplained ? -1 : 1;
+	return a->node < b->node ? -1 : a->node > b->node;
+}
+
+static void put_suspects(ins_session *s, const suspect *v, size_t n, size_t limit, bool json, ins_buf *out)
+{
+	for (size_t i = 0; i < n && i < limit; i++) {
+		uint64_t x = s->graph->addr[v[i].node];
+		if (json) {
+			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, x);
+			ins_buf_puts(out, ",\"type\":");
+			ins_json_str(out, type_name(s, x));
+			ins_buf_printf(out, ",\"refcnt\":%lld,\"referrers\":%lld,\"unexplained\":%lld}",
+				       (long long)v[i].refcnt, (long long)v[i].referrers, (long long)v[i].unexplained);
+		} else {
+			ins_buf_printf(out, "%+8lld %8lld %8lld  0x%llx %s ", (long long)v[i].unexplained,
+				       (long long)v[i].refcnt, (long long)v[i].referrers, (unsigned long long)x,
+				       type_name(s, x));
+			put_repr(s, x, out);
+			ins_buf_putc(out, '\n');
+		}
+	}
+}
+
+ins_error *ins_cmd_refcheck(const call *c)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	ins_graph *g = s->graph;
+	suspect *v = malloc((g->nheap ? g->nheap : 1) * sizeof(*v));
+	if (!v)
+		return ins_err_nomem();
+	size_t n = 0, nneg = 0, checked = 0;
+	for (size_t i = 0; i < g->nheap; i++) {
+		int64_t refcnt;
+		bool immortal;
+		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refcnt, &immortal) || immortal)
+			continue;
+		checked++;
+		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + g->hidden_in[i];
+		if (refcnt == referrers)
+			continue;
+		v[n++] = (suspect){ (uint32_t)i, refcnt, referrers, refcnt - referrers };
+		nneg += refcnt < referrers;
+	}
+	qsort(v, n, sizeof(*v), cmp_suspect);
+	size_t npos = n - nneg;
+	size_t limit = a->limit > 0 ? (size_t)a->limit : SIZE_MAX;
+	ins_buf *out = c->out;
+	if (a->json) {
+		ins_buf_printf(out, "{\"checked\":%zu,\"inferred_objects\":%zu,\"suspects\":[", checked, g->ninferred);
+		put_suspects(s, v, npos, limit, true, out);
+		ins_buf_puts(out, "],\"negative\":[");
+		put_suspects(s, v + npos, nneg, limit, true, out);
+		ins_buf_puts(out, "]}\n");
+	} else {
+		ins_buf_printf(out, "%zu of %zu objects have references that nothing in the heap accounts for "
+			       "(C-level roots, or leaked references):\n", npos, checked);
+		ins_buf_puts(out, "unexpl.   refcnt referrers address\n");
+		put_suspects(s, v, npos, limit, false, out);
+		if (nneg) {
+			ins_buf_printf(out, "%zu objects have fewer references than referrers found "
+				       "(corruption, or an edge counted wrongly):\n", nneg);
+			put_suspects(s, v + npos, nneg, limit, false, out);
+		}
+		if (g->ninferred)
+			ins_buf_printf(out, "%zu objects of unknown C types were scanned for references (inferred edges)\n",
+				       g->ninferred);
+	}
+	if (nneg)
+		ins_buf_printf(c->warn, "warning: %zu objects have more referrers than their refcount\n", nneg);
+	free(v);
+	return NULL;
+}

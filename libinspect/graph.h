@@ -1,0 +1,46 @@
+/* graph.h -- the reference graph of a heap, built once, with its reverse index.
+ *
+ * Nodes are the tracked objects (gc.get_objects(), then the frozen ones) followed by every
+ * untracked object an edge reaches (str, int, untracked tuples and dicts, code objects,
+ * static types, ...), which are traversed in turn. Edges are the exact and inferred
+ * references (see traverse.h), in CSR form: node i's referents are
+ * out[out_start[i] .. out_start[i+1]), its referrers in[in_start[i] .. in_start[i+1]).
+ * Hidden references are not edges; they are only counted per target (hidden_in), for the
+ * refcount residual. Labels are not stored: ins_graph_edge_label traverses the source
+ * again, which is cheap for the few edges a command prints.
+ */
+#ifndef INS_GRAPH_H
+#define INS_GRAPH_H
+
+#include "session.h"
+#include "traverse.h"
+
+typedef struct ins_graph {
+	uint64_t *addr;        /* node -> address */
+	size_t n;              /* nodes */
+	size_t ntracked;       /* nodes [0, ntracked) are gc.get_objects() */
+	size_t nheap;          /* nodes [0, nheap) are on the GC lists (frozen ones too) */
+	uint64_t *out_start;   /* n + 1 */
+	uint32_t *out;         /* targets */
+	uint8_t *out_flags;    /* INS_EF_INFERRED per edge */
+	uint64_t *in_start;    /* n + 1 */
+	uint32_t *in;          /* sources */
+	uint32_t *hidden_in;   /* per node: hidden references to it */
+	size_t nedges;
+	size_t ninferred;      /* objects of unknown C types, traversed by scanning */
+	size_t nwild;          /* references to addresses that are not objects (skipped) */
+	ins_map index;         /* address -> node + 1 */
+} ins_graph;
+
+/* Builds the graph of s's heap (walked if needed) with the traversal context t. */
+ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g);
+void ins_graph_free(ins_graph *g);
+
+/* The node of addr; false if addr is no node. */
+bool ins_graph_node(const ins_graph *g, uint64_t addr, uint32_t *node);
+
+/* The label of the first edge from src to dst that is not among the first `skip` such
+ * edges (so parallel edges get their own labels); "" if there is none. */
+void ins_graph_edge_label(ins_trav *t, ins_objects *o, uint64_t src, uint64_t dst, size_t skip, ins_buf *out);
+
+#endif

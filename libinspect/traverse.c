@@ -1,0 +1,652 @@
+/* traverse.c -- which routine traverses a type, and the routines for containers, instances
+ * of Python classes, type objects, modules and 2.7 classic objects (see traverse_impl.h).
+ *
+ * A Python class (a heap type whose tp_traverse is subtype_traverse) is traversed as
+ * subtype_traverse does: the __slots__ members of every Python class up the tp_base chain,
+ * the instance dict when the class added one (a dict pointer at tp_dictoffset; 3.11+
+ * managed dicts and inline values), the class itself, then the routine of the first base
+ * that is not a Python class (dict, list, BaseException, ...).
+ */
+#define _GNU_SOURCE
+#include "traverse_impl.h"
+
+#include <stdlib.h>
+
+#define MAX_SLOTS 4096        /* __slots__ members of one class chain, at most */
+#define MAX_SCAN (64 * 1024)  /* bytes of an unknown object scanned, at most */
+
+/* How an instance of a Python class keeps its dict. */
+enum dict_mode { DICT_NONE, DICT_OFFSET, DICT_MANAGED };
+
+typedef struct slot {
+	uint64_t offset, name;  /* name: PyMemberDef.name, a C string in the target */
+} slot;
+
+typedef struct plan {
+	trav_fn fn;             /* the C part: the type's routine, or its first C base's */
+	enum ins_trav_how how;
+	bool python;            /* a Python class: slots, dict and type first */
+	bool visit_type;        /* subtype_traverse visits the class */
+	bool hidden_type;       /* a heap type nothing visits: a hidden reference to it */
+	enum dict_mode dict;
+	int64_t dictoffset;     /* DICT_OFFSET: tp_dictoffset (< 0: from the end) */
+	int64_t basicsize, itemsize;
+	slot *slots;
+	size_t nslots;
+} plan;
+
+#define CACHE_SIZE 64
+
+struct ins_trav {
+	ins_objects *o;
+	ins_map index;          /* type address -> position in plans + 1 */
+	plan **plans;
+	size_t nplans;
+	struct { uint64_t type; const plan *p; } cache[CACHE_SIZE];
+	uint64_t subtype_traverse;  /* address of typeobject.c's subtype_traverse, or 0 */
+	uint64_t lookdict;          /* 3.6-3.10: dictobject.c's lookdict (keys are visited) */
+	uint64_t set_dummy;         /* 3.x: the set dummy entry */
+	bool (*is_ref)(void *arg, uint64_t addr);
+	void *ref_arg;
+};
+
+static uint64_t sym(const ins_interp *in, const char *name)
+{
+	uint64_t addr = 0;
+	if (in->elf)
+		ins_elf_lookup(in->elf, name, &addr, NULL);
+	return addr;
+}
+
+ins_trav *ins_trav_new(ins_objects *o)
+{
+	ins_trav *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->o = o;
+	t->subtype_traverse = sym(o->in, "subtype_traverse");
+	t->lookdict = sym(o->in, "lookdict");
+	uint64_t dummy = sym(o->in, "_PySet_Dummy");
+	if (dummy)
+		ins_image_u64(o->img, dummy, &t->set_dummy);
+	return t;
+}
+
+void ins_trav_free(ins_trav *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nplans; i++) {
+		free(t->plans[i]->slots);
+		free(t->plans[i]);
+	}
+	free(t->plans);
+	ins_map_free(&t->index);
+	free(t);
+}
+
+void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), void *arg)
+{
+	t->is_ref = is_ref;
+	t->ref_arg = arg;
+}
+
+/* ---------------------------------------------------------------- shared helpers */
+
+void tv_items(const tv *v, uint64_t items, int64_t n, uint8_t flags)
+{
+	if (!items || n <= 0)
+		return;
+	if ((uint64_t)n > TV_MAX_ITEMS)
+		n = TV_MAX_ITEMS;
+	const uint8_t *p = ins_image_fast(v->o->img, items, (size_t)n * 8);
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t w = 0;
+		if (p)
+			memcpy(&w, p + i * 8, 8);
+		else if (!ins_image_u64(v->o->img, items + (uint64_t)i * 8, &w))
+			return;
+		tv_edge(v, w, INS_E_INDEX, NULL, (uint64_t)i, flags);
+	}
+}
+
+static int64_t var_size(const tv *v, uint64_t obj)
+{
+	return (int64_t)tv_word(v, obj, v->L->var_size);
+}
+
+void tv_tuple(const tv *v, uint64_t tuple, uint8_t flags)
+{
+	if (tuple)
+		tv_items(v, tuple + (uint64_t)v->L->tuple_item, var_size(v, tuple), flags);
+}
+
+uint64_t tv_tuple_item(const tv *v, uint64_t tuple, int64_t i)
+{
+	if (!tuple || i < 0 || i >= var_size(v, tuple))
+		return 0;
+	return tv_word(v, tuple + (uint64_t)v->L->tuple_item, i * 8);
+}
+
+/* ---------------------------------------------------------------- dict, list, tuple, set */
+
+typedef struct dict_visit {
+	const tv *v;
+	uint8_t flags, key_flags;
+} dict_visit;
+
+static bool visit_item(void *arg, uint64_t key, uint64_t value)
+{
+	dict_visit *d = arg;
+	tv_edge(d->v, value, INS_E_KEY, NULL, key, d->flags);
+	tv_edge(d->v, key, INS_E_DICTKEY, NULL, 0, d->key_flags);
+	return true;
+}
+
+/* Does dict_traverse visit the keys? Not for str-keyed tables (3.6+: they cannot be in a
+ * cycle), which are the unicode lookups (3.6-3.10) and the unicode/split kinds (3.11+). */
+static bool keys_visited(const tv *v, uint64_t dict)
+{
+	const ins_layout *L = v->L;
+	if (L->dict_table >= 0)  /* 2.7 */
+		return true;
+	uint64_t keys = tv_word(v, dict, L->dict_keys);
+	if (L->dk_lookup >= 0) {
+		if (tv_word(v, dict, L->dict_values))
+			return false;
+		if (v->t->lookdict)
+			return tv_word(v, keys, L->dk_lookup) == v->t->lookdict;
+		return true;  /* a build without symbols: keys may be reported once too often */
+	}
+	uint8_t kind = 1;
+	if (L->dk_kind >= 0)
+		ins_image_read(v->o->img, keys + (uint64_t)L->dk_kind, &kind, 1);
+	return kind == 0;
+}
+
+/* 3.13: a dict whose values are embedded in their owner object leaves them to the owner. */
+static bool values_embedded(const tv *v, uint64_t dict)
+{
+	if (v->L->dvalues_embedded < 0)
+		return false;
+	uint64_t values = tv_word(v, dict, v->L->dict_values);
+	uint8_t embedded = 0;
+	return values && ins_image_read(v->o->img, values + (uint64_t)v->L->dvalues_embedded, &embedded, 1) &&
+	       embedded;
+}
+
+void tv_dict(const tv *v, uint64_t dict, uint8_t flags)
+{
+	bool keys = keys_visited(v, dict);
+	dict_visit d = { v, flags, (uint8_t)(keys ? flags : flags | INS_EF_HIDDEN) };
+	if (values_embedded(v, dict))
+		d.flags |= INS_EF_HIDDEN;
+	ins_dict_items(v->o, dict, visit_item, &d);
+}
+
+static void trav_dict(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	tv_dict(v, obj, 0);
+}
+
+static void trav_list(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	tv_items(v, tv_word(v, obj, v->L->list_item), var_size(v, obj), 0);
+}
+
+static void trav_tuple(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	tv_tuple(v, obj, 0);
+}
+
+/* 2.7's set dummy is a str "<dummy key>" (one per file, so no single symbol names it). */
+static bool is_dummy2(const tv *v, uint64_t key)
+{
+	const ins_type *kt = ins_obj_type(v->o, key);
+	ins_buf b = { 0 };
+	bool dummy = kt && kt->kind == INS_K_BYTES && ins_str_text(v->o, key, &b, 16) &&
+		     b.len == 11 && memcmp(b.data, "<dummy key>", 11) == 0;
+	ins_buf_free(&b);
+	return dummy;
+}
+
+static void trav_set(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	const ins_layout *L = v->L;
+	uint64_t table = tv_word(v, obj, L->set_table);
+	int64_t n = (int64_t)tv_word(v, obj, L->set_mask) + 1;
+	if (!table || n <= 0 || (uint64_t)n > TV_MAX_ITEMS)
+		return;
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t key = tv_word(v, table + (uint64_t)(i * L->sizeof_setentry), L->setentry_key);
+		if (!key || key == v->t->set_dummy || (v->in->major == 2 && is_dummy2(v, key)))
+			continue;
+		tv_edge(v, key, INS_E_MEMBER, NULL, 0, 0);
+	}
+}
+
+/* ---------------------------------------------------------------- types and modules */
+
+/* type_traverse: only heap types are GC objects; a static type's references are hidden. */
+static void trav_type(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	const ins_layout *L = v->L;
+	uint64_t flags = tv_word(v, obj, L->type_flags);
+	bool heap = L->tpflag_heaptype > 0 && (flags & (uint64_t)L->tpflag_heaptype);
+	uint8_t f = heap ? 0 : INS_EF_HIDDEN;
+	tv_edge(v, tv_word(v, obj, L->type_dict), INS_E_FIELD, "__dict__", 0, f);
+	tv_edge(v, tv_word(v, obj, L->type_cache), INS_E_FIELD, "tp_cache", 0, f);
+	tv_edge(v, tv_word(v, obj, L->type_mro), INS_E_FIELD, "__mro__", 0, f);
+	tv_edge(v, tv_word(v, obj, L->type_bases), INS_E_FIELD, "__bases__", 0, f);
+	tv_edge(v, tv_word(v, obj, L->type_base), INS_E_FIELD, "__base__", 0, f);
+	if (!heap) {
+		tv_hidden(v, obj, L->type_subclasses, "tp_subclasses");
+		return;
+	}
+	tv_field(v, obj, L->heaptype_module, "ht_module");
+	tv_hidden(v, obj, L->heaptype_name, "__name__");
+	tv_hidden(v, obj, L->heaptype_qualname, "__qualname__");
+	tv_hidden(v, obj, L->heaptype_slots, "__slots__");
+	tv_hidden(v, obj, L->type_subclasses, "tp_subclasses");
+}
+
+static void trav_module(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	tv_field(v, obj, v->L->module_dict, "__dict__");
+}
+
+/* 2.7 classic classes and instances */
+static void trav_class2(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	const ins_layout *L = v->L;
+	tv_field(v, obj, L->class_bases, "__bases__");
+	tv_field(v, obj, L->class_dict, "__dict__");
+	tv_field(v, obj, L->class_name, "__name__");
+	tv_field(v, obj, L->class_getattr, "__getattr__");
+	tv_field(v, obj, L->class_setattr, "__setattr__");
+	tv_field(v, obj, L->class_delattr, "__delattr__");
+}
+
+static void trav_instance2(const tv *v, uint64_t obj, const ins_type *type)
+{
+	(void)type;
+	tv_field(v, obj, v->L->inst_class, "__class__");
+	tv_field(v, obj, v->L->inst_dict, "__dict__");
+}
+
+const trav_routine ins_trav_core_routines[] = {
+	{ "dict", trav_dict },
+	{ "list", trav_list },
+	{ "tuple", trav_tuple },
+	{ "set frozenset", trav_set },
+	{ "type", trav_type },
+	{ "module", trav_module },
+	{ "classobj", trav_class2 },
+	{ NULL, NULL },
+};
+
+/* ---------------------------------------------------------------- instances of Python classes */
+
+/* The attribute values an object keeps in place of a dict (3.11+), labelled by the
+ * names in the class's shared keys. */
+static void visit_values(const tv *v, uint64_t values, int64_t n, uint64_t cached_keys)
+{
+	const ins_layout *L = v->L;
+	if (n <= 0 || n > 1 << 16)
+		return;
+	uint64_t entries = 0;
+	uint8_t log2_index_bytes = 0;
+	if (cached_keys && ins_image_read(v->o->img, cached_keys + (uint64_t)L->dk_log2_index_bytes,
+					  &log2_index_bytes, 1) && log2_index_bytes < 40)
+		entries = cached_keys + (uint64_t)L->dk_indices + ((uint64_t)1 << log2_index_bytes);
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t value = tv_word(v, values + (uint64_t)L->dvalues_values, i * 8);
+		uint64_t key = entries ? tv_word(v, entries + (uint64_t)(i * L->sizeof_dict_uentry), L->duentry_key) : 0;
+		if (key)
+			tv_edge(v, value, INS_E_KEY, NULL, key, 0);
+		else
+			tv_edge(v, value, INS_E_INDEX, NULL, (uint64_t)i, 0);
+	}
+}
+
+/* The managed dict of 3.11+ (a pointer 3 words before the object) and the values kept
+ * without a dict (3.11: a pointer 4 words before; 3.12: tagged in the dict's place; 3.13:
+ * inline after the object when the class has Py_TPFLAGS_INLINE_VALUES). */
+static void visit_managed_dict(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
+{
+	const ins_layout *L = v->L;
+	uint64_t cached = tv_word(v, type->addr, L->heaptype_cached_keys);
+	int64_t nentries = cached ? (int64_t)tv_word(v, cached, L->dk_nentries) : 0;
+	uint64_t dorv = tv_word(v, obj - 24, 0);
+	if (L->dvalues_valid >= 0) {  /* 3.13 */
+		if (L->tpflag_inline_values > 0 && (type->flags & (uint64_t)L->tpflag_inline_values)) {
+			uint64_t values = obj + (uint64_t)p->basicsize;
+			uint8_t head[4] = { 0 };
+			if (ins_image_read(v->o->img, values, head, sizeof(head)) &&
+			    head[L->dvalues_valid]) {
+				visit_values(v, values, head[L->dvalues_capacity], cached);
+				return;
+			}
+		}
+		tv_edge(v, dorv, INS_E_FIELD, "__dict__", 0, 0);
+	} else if (L->tpflag_inline_values < 0 && L->tpflag_preheader > 0) {  /* 3.12 */
+		if (dorv & 1)
+			visit_values(v, dorv + 1, nentries, cached);
+		else
+			tv_edge(v, dorv, INS_E_FIELD, "__dict__", 0, 0);
+	} else {  /* 3.11 */
+		uint64_t values = tv_word(v, obj - 32, 0);
+		if (values)
+			visit_values(v, values, nentries, cached);
+		tv_edge(v, dorv, INS_E_FIELD, "__dict__", 0, 0);
+	}
+}
+
+/* _PyObject_GetDictPtr: tp_dictoffset, counted from the end of a variable-size object when
+ * negative. */
+static void visit_dict_ptr(const tv *v, uint64_t obj, const plan *p)
+{
+	int64_t off = p->dictoffset;
+	if (off < 0) {
+		int64_t n = var_size(v, obj);
+		if (n < 0)
+			n = -n;
+		int64_t size = p->basicsize + n * p->itemsize;
+		off += (size + 7) & ~(int64_t)7;
+	}
+	tv_field(v, obj, off, "__dict__");
+}
+
+static void trav_python(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
+{
+	for (size_t i = 0; i < p->nslots; i++)
+		tv_edge(v, tv_word(v, obj, (int64_t)p->slots[i].offset), INS_E_CNAME, NULL, p->slots[i].name, 0);
+	if (p->dict == DICT_MANAGED)
+		visit_managed_dict(v, obj, type, p);
+	else if (p->dict == DICT_OFFSET)
+		visit_dict_ptr(v, obj, p);
+	if (p->visit_type)
+		tv_edge(v, type->addr, INS_E_FIELD, "__class__", 0, 0);
+}
+
+/* ---------------------------------------------------------------- unknown C types */
+
+static void scan(const tv *v, uint64_t obj, const plan *p)
+{
+	if (!v->t->is_ref)
+		return;
+	int64_t size = p->basicsize;
+	if (p->itemsize) {
+		int64_t n = var_size(v, obj);
+		size += (n < 0 ? -n : n) * p->itemsize;
+	}
+	if (size > MAX_SCAN)
+		size = MAX_SCAN;
+	int64_t start = v->L->sizeof_obj;
+	if (size <= start)
+		return;
+	const uint8_t *mem = ins_image_fast(v->o->img, obj + (uint64_t)start, (size_t)(size - start));
+	if (!mem)
+		return;
+	for (int64_t off = 0; off + 8 <= size - start; off += 8) {
+		uint64_t w;
+		memcpy(&w, mem + off, 8);
+		if (w && w != obj && !(w & 7) && v->t->is_ref(v->t->ref_arg, w))
+			tv_edge(v, w, INS_E_INFERRED, NULL, (uint64_t)(off + start), INS_EF_INFERRED);
+	}
+}
+
+/* ---------------------------------------------------------------- working out a type's plan */
+
+static bool name_matches(const char *names, const ins_type *t, const ins_interp *in)
+{
+	const char *q = t->qualname;
+	const char *builtins = in->major >= 3 ? "builtins." : "__builtin__.";
+	size_t bl = strlen(builtins);
+	if (!t->heap && strncmp(q, builtins, bl) == 0)
+		q += bl;
+	size_t ql = strlen(q);
+	for (const char *s = names; *s;) {
+		size_t n = strcspn(s, " ");
+		if (n == ql && memcmp(s, q, n) == 0)
+			return true;
+		s += n;
+		s += strspn(s, " ");
+	}
+	return false;
+}
+
+static trav_fn lookup_routine(const ins_type *t, const ins_interp *in)
+{
+	const trav_routine *tables[] = { ins_trav_core_routines, ins_trav_code_routines, ins_trav_stdlib_routines };
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++)
+		for (const trav_routine *r = tables[i]; r->names; r++)
+			if (name_matches(r->names, t, in))
+				return r->fn;
+	return NULL;
+}
+
+/* The routine of the C type at type: its own, or inherited from the base whose tp_traverse
+ * it kept; how says whether it is exact, none (tp_traverse NULL) or unknown. */
+static trav_fn c_routine(ins_trav *t, uint64_t type, enum ins_trav_how *how)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	for (int depth = 0; type && depth < 64; depth++) {
+		const ins_type *it = ins_type_info(t->o, type);
+		if (!it)
+			break;
+		trav_fn fn = lookup_routine(it, t->o->in);
+		if (fn) {
+			*how = INS_TR_EXACT;
+			return fn;
+		}
+		uint64_t traverse = tv_word(&v, type, v.L->type_traverse);
+		if (!traverse) {
+			*how = INS_TR_NONE;
+			return NULL;
+		}
+		uint64_t base = tv_word(&v, type, v.L->type_base);
+		if (!base || tv_word(&v, base, v.L->type_traverse) != traverse)
+			break;
+		type = base;
+	}
+	*how = INS_TR_INFERRED;
+	return NULL;
+}
+
+/* Learns subtype_traverse from the heap when the build has no symbol for it: a class
+ * statement's class that derives from object and has an instance dict (no __slots__)
+ * traverses with subtype_traverse. */
+static uint64_t learn_subtype_traverse(ins_trav *t, uint64_t type)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	const ins_layout *L = v.L;
+	if (tv_word(&v, type, L->type_base) == t->o->in->T.object && tv_word(&v, type, L->type_dictoffset) &&
+	    !tv_word(&v, type, L->heaptype_slots))
+		return tv_word(&v, type, L->type_traverse);
+	return 0;
+}
+
+static plan *make_plan(ins_trav *t, const ins_type *type)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	const ins_layout *L = v.L;
+	plan *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->basicsize = type->basicsize;
+	p->itemsize = type->itemsize;
+	if (type->kind == INS_K_INSTANCE2) {
+		p->fn = trav_instance2;
+		p->how = INS_TR_EXACT;
+		return p;
+	}
+	if (!t->subtype_traverse && type->heap)
+		t->subtype_traverse = learn_subtype_traverse(t, type->addr);
+	uint64_t base = type->addr;
+	size_t cap = 0;
+	while (base && t->subtype_traverse && tv_word(&v, base, L->type_traverse) == t->subtype_traverse) {
+		p->python = true;
+		int64_t n = (int64_t)tv_word(&v, base, L->var_size);
+		uint64_t members = base + (uint64_t)L->sizeof_heaptype;
+		for (int64_t i = 0; i < n && i < MAX_SLOTS && p->nslots < MAX_SLOTS; i++) {
+			uint64_t m = members + (uint64_t)(i * L->sizeof_memberdef);
+			int32_t mtype = 0;
+			if (!ins_image_i32(t->o->img, m + (uint64_t)L->memberdef_type, &mtype) || mtype != L->t_object_ex)
+				continue;
+			if (p->nslots == cap) {
+				cap = cap ? cap * 2 : 4;
+				slot *s = realloc(p->slots, cap * sizeof(*s));
+				if (!s)
+					break;
+				p->slots = s;
+			}
+			p->slots[p->nslots].offset = tv_word(&v, m, L->memberdef_offset);
+			p->slots[p->nslots].name = tv_word(&v, m, L->memberdef_name);
+			p->nslots++;
+		}
+		base = tv_word(&v, base, L->type_base);
+	}
+	uint64_t traverse = tv_word(&v, type->addr, L->type_traverse);
+	if (p->python) {
+		int64_t off = (int64_t)tv_word(&v, type->addr, L->type_dictoffset);
+		int64_t base_off = base ? (int64_t)tv_word(&v, base, L->type_dictoffset) : 0;
+		if (L->tpflag_managed_dict > 0 && (type->flags & (uint64_t)L->tpflag_managed_dict))
+			p->dict = DICT_MANAGED;
+		else if (off != base_off && off != 0)
+			p->dict = DICT_OFFSET;
+		p->dictoffset = off;
+		p->fn = base ? c_routine(t, base, &p->how) : NULL;
+		if (!p->fn && p->how == INS_TR_NONE)
+			p->how = INS_TR_EXACT;  /* a base without references (object, int, ...) */
+		/* 3.9+: a heap type's own traverse visits the type; subtype_traverse leaves it */
+		const ins_type *bt = base ? ins_type_info(t->o, base) : NULL;
+		bool base_visits = p->fn && bt && bt->heap && (t->o->in->major > 3 || t->o->in->minor >= 9);
+		p->visit_type = !base_visits;
+	} else if (traverse) {
+		p->fn = c_routine(t, type->addr, &p->how);
+	} else {
+		p->how = INS_TR_NONE;
+	}
+	/* Instances of a heap type own a reference to it; when nothing visits it, it is
+	 * hidden (C heap types' routines visit it themselves where their tp_traverse does). */
+	p->hidden_type = type->heap && !p->python && p->how != INS_TR_EXACT;
+	return p;
+}
+
+static const plan *plan_of(ins_trav *t, const ins_type *type)
+{
+	size_t c = (type->addr >> 4) % CACHE_SIZE;
+	if (t->cache[c].type == type->addr)
+		return t->cache[c].p;
+	uint64_t idx;
+	const plan *p = NULL;
+	if (ins_map_get(&t->index, type->addr, &idx)) {
+		p = t->plans[idx - 1];
+	} else {
+		plan *np = make_plan(t, type);
+		plan **v = np ? realloc(t->plans, (t->nplans + 1) * sizeof(*v)) : NULL;
+		uint64_t *s = v ? ins_map_slot(&t->index, type->addr, 0) : NULL;
+		if (v)
+			t->plans = v;
+		if (!s) {
+			if (np)
+				free(np->slots);
+			free(np);
+			return NULL;
+		}
+		t->plans[t->nplans++] = np;
+		*s = t->nplans;
+		p = np;
+	}
+	t->cache[c].type = type->addr;
+	t->cache[c].p = p;
+	return p;
+}
+
+enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn, void *arg)
+{
+	if (!type && !(type = ins_obj_type(t->o, obj)))
+		return INS_TR_NONE;
+	const plan *p = plan_of(t, type);
+	if (!p)
+		return INS_TR_NONE;
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L, .fn = fn, .arg = arg };
+	if (p->python)
+		trav_python(&v, obj, type, p);
+	if (p->fn)
+		p->fn(&v, obj, type);
+	else if (p->how == INS_TR_INFERRED)
+		scan(&v, obj, p);
+	if (p->hidden_type)
+		tv_edge(&v, type->addr, INS_E_FIELD, "__class__", 0, INS_EF_HIDDEN);
+	return p->how;
+}
+
+/* ---------------------------------------------------------------- labels */
+
+static bool is_identifier(const char *s, size_t n)
+{
+	if (!n || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80))
+			return false;
+	}
+	return true;
+}
+
+void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out)
+{
+	switch (e->kind) {
+	case INS_E_FIELD:
+		ins_buf_puts(out, e->name ? e->name : "?");
+		break;
+	case INS_E_CNAME: {
+		char *s = ins_image_cstr(o->img, e->aux, 256);
+		ins_buf_puts(out, s ? s : "?");
+		free(s);
+		break;
+	}
+	case INS_E_STRNAME:
+		if (!ins_str_text(o, e->aux, out, 256))
+			ins_buf_puts(out, "?");
+		break;
+	case INS_E_KEY: {
+		ins_buf k = { 0 };
+		const ins_type *kt = ins_obj_type(o, e->aux);
+		if (kt && kt->kind == INS_K_STR && ins_str_text(o, e->aux, &k, 256) && is_identifier(k.data, k.len)) {
+			ins_buf_putn(out, k.data, k.len);
+		} else {
+			ins_buf_putc(out, '[');
+			if (kt)
+				ins_obj_repr(o, e->aux, kt, out);
+			else
+				ins_buf_puts(out, "?");
+			ins_buf_putc(out, ']');
+		}
+		ins_buf_free(&k);
+		break;
+	}
+	case INS_E_DICTKEY:
+		ins_buf_puts(out, "(key)");
+		break;
+	case INS_E_INDEX:
+		ins_buf_printf(out, "[%llu]", (unsigned long long)e->aux);
+		break;
+	case INS_E_MEMBER:
+		ins_buf_puts(out, "(member)");
+		break;
+	case INS_E_INFERRED:
+		ins_buf_printf(out, "+%llu (inferred)", (unsigned long long)e->aux);
+		break;
+	}
+}

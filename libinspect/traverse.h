@@ -1,0 +1,69 @@
+/* traverse.h -- the references one object holds, each with a label.
+ *
+ * An edge is one reference from an object to another. Exact edges are what the object's
+ * type's tp_traverse visits: gc.get_referents(), for every builtin and common stdlib type
+ * of every supported version. Hidden edges are strong references tp_traverse leaves out
+ * (a code object's constants, a static type's __dict__, the type of an instance that
+ * is not tracked): they explain refcounts but are not part of the reference graph.
+ * Inferred edges come from scanning the memory of an object whose C type libinspect does
+ * not know for words that are addresses of tracked objects.
+ *
+ * An ins_trav is the traversal context for one session: the decoder plus, per type, the
+ * plan worked out the first time the type is met (which routine, the __slots__ offsets,
+ * where the instance dict lives).
+ */
+#ifndef INS_TRAVERSE_H
+#define INS_TRAVERSE_H
+
+#include "object.h"
+
+enum ins_edge_kind {
+	INS_E_FIELD,    /* a named field: name is static text ("__dict__", "f_back", ...) */
+	INS_E_CNAME,    /* named by the C string at aux in the target (a __slots__ member) */
+	INS_E_STRNAME,  /* named by the str object at aux (a frame local, a closure variable) */
+	INS_E_KEY,      /* a dict's value; aux is its key object */
+	INS_E_DICTKEY,  /* a dict's key */
+	INS_E_INDEX,    /* item aux of a list, tuple, deque, ... */
+	INS_E_MEMBER,   /* a member of a set or frozenset */
+	INS_E_INFERRED, /* found by scanning, at byte offset aux of the object */
+};
+
+enum {
+	INS_EF_HIDDEN = 1,    /* strong, but not visited by tp_traverse */
+	INS_EF_INFERRED = 2,  /* a word that looks like a reference */
+};
+
+typedef struct ins_edge {
+	uint64_t target;
+	uint64_t aux;
+	const char *name;
+	uint8_t kind, flags;
+} ins_edge;
+
+typedef void (*ins_visit_fn)(void *arg, const ins_edge *e);
+
+/* How an object was traversed. */
+enum ins_trav_how {
+	INS_TR_NONE,     /* holds no references (str, int, ...) or could not be read */
+	INS_TR_EXACT,    /* by a routine that follows the type's tp_traverse */
+	INS_TR_INFERRED, /* by scanning its memory: an unknown C type */
+};
+
+typedef struct ins_trav ins_trav;
+
+ins_trav *ins_trav_new(ins_objects *o);
+void ins_trav_free(ins_trav *t);
+
+/* Addresses a scan accepts as references (the tracked objects): is_ref(arg, addr). Without
+ * one, unknown C types are not scanned. */
+void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), void *arg);
+
+/* Calls fn for every reference obj holds (type: ins_obj_type(obj)). Targets are nonzero
+ * but not otherwise checked. */
+enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn,
+			       void *arg);
+
+/* The edge's label: an attribute or global name, a key's repr, [index], a field name. */
+void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out);
+
+#endif
