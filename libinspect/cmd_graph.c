@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "graph.h"
@@ -575,5 +576,52 @@ ins_error *ins_cmd_refcheck(const call *c)
 	if (nneg)
 		ins_buf_printf(c->warn, "warning: %zu objects have more referrers than their refcount\n", nneg);
 	free(v);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- graph */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+ins_error *ins_cmd_graph(const call *c)
+{
+	ins_session *s = c->s;
+	double t0 = now();
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	double secs = now() - t0;
+	const ins_graph *g = s->graph;
+	uint64_t hidden = 0;
+	for (size_t i = 0; i < g->n; i++)
+		hidden += g->hidden_in[i];
+	/* bytes the graph holds: per node and per edge arrays, and the address index */
+	uint64_t node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + sizeof(*g->in_start) +
+				      sizeof(*g->hidden_in)) + g->index.cap * 2 * sizeof(uint64_t);
+	uint64_t edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->out_flags) + sizeof(*g->in));
+	if (c->a->json) {
+		ins_buf_printf(c->out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
+			       "\"hidden\":%llu,\"inferred_objects\":%zu,\"wild\":%zu,\"seconds\":%.6f,"
+			       "\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f}\n",
+			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
+			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
+			       g->n ? (double)node_bytes / (double)g->n : 0.0,
+			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
+		return NULL;
+	}
+	ins_buf_printf(c->out,
+		       "%zu objects: %zu tracked, %zu frozen, %zu untracked reached by references\n"
+		       "%zu references (%llu more that tp_traverse does not report, for refcounts)\n"
+		       "%zu objects of unknown C types scanned for references; %zu references to non-objects skipped\n"
+		       "built in %.3f s (%.1fM objects/s); %.1f bytes per object, %.1f per reference\n",
+		       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
+		       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
+		       secs > 0 ? (double)g->n / secs / 1e6 : 0.0, g->n ? (double)node_bytes / (double)g->n : 0.0,
+		       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 	return NULL;
 }

@@ -43,8 +43,9 @@ static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified,
 			      growth_row **rows, size_t *nrows, group **groups, size_t *ngroups)
 {
 	group *g;
-	size_t n, ntracked, nfrozen;
-	ins_error *err = ins_cmd_groups(s, qualified, false, &g, &n, &ntracked, &nfrozen);
+	size_t n;
+	ins_stats tot;
+	ins_error *err = ins_cmd_groups(s, qualified, false, false, &g, &n, &tot);
 	if (err)
 		return err;
 	growth_row *r = calloc(n ? n : 1, sizeof(*r));

@@ -35,17 +35,17 @@ void ins_cmd_groups_free(group *g, size_t n)
 }
 
 /* objgraph.typestats: counts (and bytes) by name, most common first. */
-ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes,
-				   group **out, size_t *nout, size_t *ntracked, size_t *nfrozen)
+ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool all, group **out, size_t *nout,
+			  ins_stats *totals)
 {
 	ins_stats st;
-	ins_error *err = ins_typestats(s, want_bytes, &st);
+	ins_error *err = ins_typestats(s, want_bytes, all, &st);
 	if (err)
 		return err;
 	ins_typecount *rows = st.rows;
 	size_t n = st.nrows;
-	*ntracked = st.ntracked;
-	*nfrozen = st.nfrozen;
+	*totals = st;
+	totals->rows = NULL;
 	qsort_r(rows, n, sizeof(*rows), cmp_typecount, &qualified);
 	group *g = calloc(n ? n : 1, sizeof(*g));
 	if (!g) {
@@ -116,10 +116,12 @@ ins_error *ins_cmd_types(const call *c)
 	const args *a = c->a;
 	ins_buf *out = c->out;
 	group *g;
-	size_t n, ntracked, nfrozen;
-	ins_error *err = ins_cmd_groups(s, a->qualified, true, &g, &n, &ntracked, &nfrozen);
+	size_t n;
+	ins_stats tot;
+	ins_error *err = ins_cmd_groups(s, a->qualified, true, a->all, &g, &n, &tot);
 	if (err)
 		return err;
+	size_t ntracked = tot.ntracked, nfrozen = tot.nfrozen;
 	size_t limit = a->limit == 0 ? n : (size_t)a->limit, shown = 0;
 	group **sel = calloc(n ? n : 1, sizeof(*sel));
 	for (size_t i = 0; sel && i < n && shown < limit; i++)
@@ -130,7 +132,10 @@ ins_error *ins_cmd_types(const call *c)
 	} else if (a->json) {
 		ins_buf_puts(out, "{\"python\":");
 		ins_json_str(out, s->in->version);
-		ins_buf_printf(out, ",\"objects\":%zu,\"frozen\":%zu,\"types\":[", ntracked, nfrozen);
+		ins_buf_printf(out, ",\"objects\":%zu,\"frozen\":%zu,", ntracked, nfrozen);
+		if (a->all)
+			ins_buf_printf(out, "\"untracked\":%zu,", tot.nuntracked);
+		ins_buf_puts(out, "\"types\":[");
 		for (size_t i = 0; i < shown; i++) {
 			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
 			ins_json_str(out, sel[i]->name);
@@ -151,6 +156,8 @@ ins_error *ins_cmd_types(const call *c)
 		ins_buf_printf(out, "(%zu objects tracked by the GC in CPython %s", ntracked, s->in->version);
 		if (nfrozen)
 			ins_buf_printf(out, "; %zu more frozen by gc.freeze()", nfrozen);
+		if (a->all)
+			ins_buf_printf(out, "; with %zu untracked objects they refer to", tot.nuntracked);
 		ins_buf_puts(out, "; columns: type, count, bytes)\n");
 	}
 	free(sel);

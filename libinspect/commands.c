@@ -47,14 +47,15 @@ ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr)
 #define JSON_HELP "With --json, prints one line of JSON instead."
 
 static const command commands[] = {
-	{ { "types", "objgraph-types", "[--limit N] [--filter S] [--qualified] [--json]",
+	{ { "types", "objgraph-types", "[--limit N] [--filter S] [--qualified] [--all] [--json]",
 	    "Most common types among the objects the GC tracks (objgraph.show_most_common_types).",
 	    "Counts every object gc.get_objects() would return, by type.__name__ (by module.qualname\n"
 	    "with --qualified), most common first, with their sizes as sys.getsizeof reports them.\n"
 	    "--limit N shows N rows (default 10, 0 for all); --filter S keeps names containing S.\n"
 	    "Objects frozen by gc.freeze() are not counted (gc.get_objects() skips them) and are\n"
-	    "reported in the summary line. " JSON_HELP,
-	    "--limit --filter --qualified --json" }, 0, 0, 10, false, ins_cmd_types },
+	    "reported in the summary line. --all also counts the untracked objects (str, int, ...)\n"
+	    "that references reach, from the reference graph. " JSON_HELP,
+	    "--limit --filter --qualified --all --json" }, 0, 0, 10, false, ins_cmd_types },
 	{ { "count", "objgraph-count", "TYPE [--json]",
 	    "How many tracked objects have this type (objgraph.count).",
 	    "TYPE is a type.__name__, or a dotted module.qualname matched against the qualified\n"
@@ -109,6 +110,12 @@ static const command commands[] = {
 	    "root or a leaked Py_INCREF; a negative one means corruption or a missed reference kind\n"
 	    "and is always listed. Most unexplained first; --limit N (default 10, 0 for all). " JSON_HELP,
 	    "--limit --json" }, 0, 0, 10, true, ins_cmd_refcheck },
+	{ { "graph", "objgraph-graph", "[--json]",
+	    "Builds the heap's reference graph and says how big it is and how long it took.",
+	    "Objects (tracked, frozen, untracked ones reached by references), references, the hidden\n"
+	    "references counted only for refcounts, objects of unknown C types scanned for references,\n"
+	    "build time and memory per object and per reference. " JSON_HELP,
+	    "--json" }, 0, 0, -1, true, ins_cmd_graph },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,

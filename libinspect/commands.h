@@ -59,8 +59,8 @@ ins_error *ins_cmd_open(const ins_source *src, ins_buf *warn, bool heap, ins_ses
  * object is there. */
 ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr);
 /* objgraph.typestats: rows by name (qualified or not), most common first. */
-ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, group **out, size_t *nout,
-			  size_t *ntracked, size_t *nfrozen);
+ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool all, group **out, size_t *nout,
+			  ins_stats *totals);
 void ins_cmd_groups_free(group *g, size_t n);
 const char *ins_cmd_row_name(const ins_type *t, bool qualified);
 
@@ -76,5 +76,6 @@ ins_error *ins_cmd_backrefs(const call *c);
 ins_error *ins_cmd_chain(const call *c);
 ins_error *ins_cmd_leaking(const call *c);
 ins_error *ins_cmd_refcheck(const call *c);
+ins_error *ins_cmd_graph(const call *c);
 
 #endif

@@ -145,11 +145,33 @@ static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
 		c->bytes += r->fixed[row] ? r->fixed[row] : ins_obj_size(o, obj, c->type);
 }
 
-ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
+/* --all: the graph's nodes, tracked ones (frozen ones apart) then the untracked ones. */
+static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MAX_GENS + 1], size_t *nuntracked)
+{
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	memset(counts, 0, (INS_MAX_GENS + 1) * sizeof(*counts));
+	counts[0] = g->ntracked;
+	counts[s->in->ngens] = g->nheap - g->ntracked;
+	*nuntracked = g->n - g->nheap;
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t type = 0;
+		if (i >= g->ntracked && i < g->nheap)
+			continue;
+		ins_image_u64(s->img, g->addr[i] + (uint64_t)s->in->L.obj_type, &type);
+		count_object(r, g->addr[i], type, 0);
+	}
+	return NULL;
+}
+
+ins_error *ins_typestats(ins_session *s, bool want_bytes, bool all, ins_stats *out)
 {
 	stats_run r = { .s = s, .want_bytes = want_bytes };
-	size_t counts[INS_MAX_GENS + 1];
-	ins_error *err = ins_heap_visit(s->img, s->in, s->warn, count_object, &r, counts);
+	size_t counts[INS_MAX_GENS + 1], nuntracked = 0;
+	ins_error *err = all ? visit_nodes(s, &r, counts, &nuntracked)
+			     : ins_heap_visit(s->img, s->in, s->warn, count_object, &r, counts);
 	free(r.fixed);
 	ins_map_free(&r.index);
 	if (!err && r.oom)
@@ -167,6 +189,7 @@ ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out)
 	for (int g = 0; g < s->in->ngens; g++)
 		out->ntracked += counts[g];
 	out->nfrozen = counts[s->in->ngens];
+	out->nuntracked = nuntracked;
 	return NULL;
 }
 

@@ -36,11 +36,13 @@ typedef struct ins_stats {
 	size_t nrows;
 	size_t ntracked;        /* len(gc.get_objects()) */
 	size_t nfrozen;         /* gc.get_freeze_count() */
+	size_t nuntracked;      /* with all: untracked objects reached by references */
 } ins_stats;
 
 /* Counts in one pass over the GC lists, sizing objects while their headers are in the
- * cache; sizes are computed only when want_bytes. */
-ins_error *ins_typestats(ins_session *s, bool want_bytes, ins_stats *out);
+ * cache; sizes are computed only when want_bytes. With all, counts the reference graph's
+ * nodes instead: the tracked objects and every untracked object a reference reaches. */
+ins_error *ins_typestats(ins_session *s, bool want_bytes, bool all, ins_stats *out);
 void ins_stats_free(ins_stats *st);
 
 #endif
