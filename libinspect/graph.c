@@ -1,16 +1,99 @@
 /* graph.c -- building the reference graph and its reverse index (see graph.h). */
+#define _GNU_SOURCE
 #include "graph.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MAX_NODES 0xfffffff0u  /* node numbers are uint32_t */
+
+/* ---------------------------------------------------------------- the address index
+ * Open addressing with the node next to its key, so a lookup touches one cache line;
+ * lookups are batched and prefetched while the traversal goes on (the build is bound by
+ * the latency of these random accesses). */
+
+static size_t nt_hash(uint64_t addr, size_t cap)
+{
+	addr ^= addr >> 33;
+	addr *= 0xff51afd7ed558ccdULL;
+	addr ^= addr >> 33;
+	return (size_t)addr & (cap - 1);
+}
+
+static ins_node_slot *nt_probe(const ins_node_table *t, uint64_t addr, size_t h)
+{
+	ins_node_slot *s = &t->slots[h];
+	while (s->addr && s->addr != addr) {
+		h = (h + 1) & (t->cap - 1);
+		s = &t->slots[h];
+	}
+	return s;
+}
+
+/* The table is large and touched at random: on huge pages (where the kernel gives them on
+ * request) a lookup costs no TLB miss. Zeroed memory. */
+static void *table_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
+/* Room for n entries at load <= 1/2. */
+static bool nt_reserve(ins_node_table *t, size_t n)
+{
+	if (n * 2 <= t->cap)
+		return true;
+	size_t cap = t->cap ? t->cap : 1024;
+	while (cap < n * 2)
+		cap *= 2;
+	ins_node_slot *slots = table_alloc(cap * sizeof(*slots)), *old = t->slots;
+	if (!slots)
+		return false;
+	size_t oldcap = t->cap;
+	t->slots = slots;
+	t->cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].addr)
+			*nt_probe(t, old[i].addr, nt_hash(old[i].addr, cap)) = old[i];
+	table_free(old, oldcap * sizeof(*old));
+	return true;
+}
+
+static uint64_t nt_get(const ins_node_table *t, uint64_t addr)
+{
+	return t->cap ? nt_probe(t, addr, nt_hash(addr, t->cap))->node : 0;
+}
+
+/* ---------------------------------------------------------------- building */
+
+#define BATCH 32
+#define NO_EDGE SIZE_MAX
+#define DROPPED UINT32_MAX  /* an edge to an address that is no object */
+
+typedef struct pending {
+	uint64_t target;
+	size_t hash, edge;  /* edge: its position in out, or NO_EDGE (a hidden reference) */
+} pending;
 
 typedef struct builder {
 	ins_graph *g;
 	ins_objects *o;
 	size_t node_cap, edge_cap;
 	bool oom;
+	pending pend[BATCH];
+	int npend;
 } builder;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -42,18 +125,29 @@ static bool grow_nodes(builder *b, size_t need)
 	return true;
 }
 
-/* The node of addr, added (as untracked) if it is an object not seen yet; 0 if addr is no
- * object. Nodes are numbered from 1 in the map: 0 records "not an object". */
-static uint64_t node_of(builder *b, uint64_t addr)
+static bool grow_edges(builder *b, size_t need)
 {
 	ins_graph *g = b->g;
-	uint64_t *slot = ins_map_slot(&g->index, addr, 0);
-	if (!slot) {
-		b->oom = true;
-		return 0;
-	}
-	if (*slot)
-		return *slot;
+	if (need <= b->edge_cap)
+		return true;
+	size_t cap = b->edge_cap, cap2 = b->edge_cap;
+	if (!grow((void **)&g->out, &cap, need, sizeof(*g->out)) ||
+	    !grow((void **)&g->out_flags, &cap2, need, sizeof(*g->out_flags)))
+		return false;
+	b->edge_cap = cap < cap2 ? cap : cap2;
+	return true;
+}
+
+/* The node (+ 1) in slot s for addr: added as an untracked node if s is empty and addr is
+ * an object; 0 (remembered in the slot) if it is not. */
+static uint64_t resolve(builder *b, ins_node_slot *s, uint64_t addr)
+{
+	ins_graph *g = b->g;
+	if (s->addr)
+		return s->node;
+	s->addr = addr;
+	s->node = 0;
+	g->index.n++;
 	if (g->n >= MAX_NODES || !ins_obj_valid(b->o, addr)) {
 		g->nwild++;
 		return 0;
@@ -64,39 +158,74 @@ static uint64_t node_of(builder *b, uint64_t addr)
 	}
 	g->addr[g->n] = addr;
 	g->hidden_in[g->n] = 0;
-	*slot = ++g->n;
-	return *slot;
+	s->node = ++g->n;
+	return s->node;
+}
+
+static void flush(builder *b)
+{
+	ins_graph *g = b->g;
+	if (!nt_reserve(&g->index, g->index.n + BATCH)) {
+		b->oom = true;
+		b->npend = 0;
+		return;
+	}
+	for (int i = 0; i < b->npend; i++) {
+		const pending *p = &b->pend[i];
+		size_t h = p->hash & (g->index.cap - 1);  /* the table may have grown since */
+		uint64_t node = resolve(b, nt_probe(&g->index, p->target, h), p->target);
+		if (p->edge != NO_EDGE)
+			g->out[p->edge] = node ? (uint32_t)(node - 1) : DROPPED;
+		else if (node)
+			g->hidden_in[node - 1]++;
+	}
+	b->npend = 0;
 }
 
 static void on_edge(void *arg, const ins_edge *e)
 {
 	builder *b = arg;
 	ins_graph *g = b->g;
-	uint64_t node = node_of(b, e->target);
-	if (!node)
-		return;
-	if (e->flags & INS_EF_HIDDEN) {
-		g->hidden_in[node - 1]++;
-		return;
+	pending *p = &b->pend[b->npend];
+	p->target = e->target;
+	p->hash = nt_hash(e->target, (size_t)1 << 62);
+	__builtin_prefetch(&g->index.slots[p->hash & (g->index.cap - 1)]);
+	p->edge = NO_EDGE;
+	if (!(e->flags & INS_EF_HIDDEN)) {
+		if (!grow_edges(b, g->nedges + 1)) {
+			b->oom = true;
+			return;
+		}
+		p->edge = g->nedges++;
+		g->out_flags[p->edge] = e->flags & INS_EF_INFERRED;
 	}
-	size_t cap = b->edge_cap, cap2 = b->edge_cap;
-	if (!grow((void **)&g->out, &cap, g->nedges + 1, sizeof(*g->out)) ||
-	    !grow((void **)&g->out_flags, &cap2, g->nedges + 1, sizeof(*g->out_flags))) {
-		b->oom = true;
-		return;
-	}
-	b->edge_cap = cap < cap2 ? cap : cap2;
-	g->out[g->nedges] = (uint32_t)(node - 1);
-	g->out_flags[g->nedges] = e->flags & INS_EF_INFERRED;
-	g->nedges++;
+	if (++b->npend == BATCH)
+		flush(b);
 }
 
 /* A scan accepts only words that are addresses of objects on the GC lists. */
 static bool is_heap_object(void *arg, uint64_t addr)
 {
 	const ins_graph *g = arg;
-	uint64_t node;
-	return ins_map_get(&g->index, addr, &node) && node && node <= g->nheap;
+	uint64_t node = nt_get(&g->index, addr);
+	return node && node <= g->nheap;
+}
+
+/* Drops the edges to non-objects, keeping the CSR offsets right. */
+static void compact(ins_graph *g)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t from = g->out_start[i], to = g->out_start[i + 1];
+		g->out_start[i] = w;
+		for (uint64_t e = from; e < to; e++)
+			if (g->out[e] != DROPPED) {
+				g->out[w] = g->out[e];
+				g->out_flags[w++] = g->out_flags[e];
+			}
+	}
+	g->out_start[g->n] = w;
+	g->nedges = w;
 }
 
 static ins_error *reverse(ins_graph *g)
@@ -128,33 +257,41 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 		return err;
 	builder b = { .g = g, .o = &s->objs };
 	const ins_heap *h = &s->heap;
-	if (h->n >= MAX_NODES || !grow_nodes(&b, h->n + 1))
+	/* about as many untracked objects as tracked ones, and a few references each */
+	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, 2 * h->n + 1) || !grow_edges(&b, 4 * h->n + 1) ||
+	    !nt_reserve(&g->index, 2 * h->n + BATCH))
 		return ins_err_nomem();
 	for (size_t i = 0; i < h->n; i++) {
-		uint64_t *slot = ins_map_slot(&g->index, h->objs[i], 0);
-		if (!slot)
-			return ins_err_nomem();
-		if (*slot)
-			continue;  /* listed twice: a corrupt list the walk did not catch */
-		g->addr[g->n] = h->objs[i];
-		g->hidden_in[g->n] = 0;
-		*slot = ++g->n;
+		if (i + 16 < h->n)
+			__builtin_prefetch(&g->index.slots[nt_hash(h->objs[i + 16], g->index.cap)]);
+		ins_node_slot *slot = nt_probe(&g->index, h->objs[i], nt_hash(h->objs[i], g->index.cap));
+		if (!slot->addr) {  /* else listed twice: a corrupt list the walk did not catch */
+			g->addr[g->n] = h->objs[i];
+			g->hidden_in[g->n] = 0;
+			slot->addr = h->objs[i];
+			slot->node = ++g->n;
+			g->index.n++;
+		}
 		if (i + 1 == h->ntracked)
 			g->ntracked = g->n;
 	}
-	if (h->ntracked == 0)
-		g->ntracked = 0;
 	g->nheap = g->n;
 	ins_trav_set_scan(t, is_heap_object, g);
-	for (size_t i = 0; i < g->n && !b.oom; i++) {
+	for (size_t i = 0; !b.oom; i++) {
+		if (i >= g->n) {
+			flush(&b);  /* may add the nodes still to traverse */
+			if (i >= g->n)
+				break;
+		}
 		g->out_start[i] = g->nedges;
 		if (ins_traverse(t, g->addr[i], NULL, on_edge, &b) == INS_TR_INFERRED)
 			g->ninferred++;
 	}
-	ins_trav_set_scan(t, NULL, NULL);
 	if (b.oom)
 		return ins_err_nomem();
 	g->out_start[g->n] = g->nedges;
+	if (g->nwild)
+		compact(g);
 	return reverse(g);
 }
 
@@ -167,14 +304,14 @@ void ins_graph_free(ins_graph *g)
 	free(g->in_start);
 	free(g->in);
 	free(g->hidden_in);
-	ins_map_free(&g->index);
+	table_free(g->index.slots, g->index.cap * sizeof(*g->index.slots));
 	memset(g, 0, sizeof(*g));
 }
 
 bool ins_graph_node(const ins_graph *g, uint64_t addr, uint32_t *node)
 {
-	uint64_t v;
-	if (!ins_map_get(&g->index, addr, &v) || !v)
+	uint64_t v = nt_get(&g->index, addr);
+	if (!v)
 		return false;
 	*node = (uint32_t)(v - 1);
 	return true;

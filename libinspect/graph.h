@@ -15,6 +15,16 @@
 #include "session.h"
 #include "traverse.h"
 
+typedef struct ins_node_slot {
+	uint64_t addr;
+	uint64_t node;         /* node + 1; 0: addr is no object */
+} ins_node_slot;
+
+typedef struct ins_node_table {
+	ins_node_slot *slots;
+	size_t cap, n;
+} ins_node_table;
+
 typedef struct ins_graph {
 	uint64_t *addr;        /* node -> address */
 	size_t n;              /* nodes */
@@ -29,7 +39,7 @@ typedef struct ins_graph {
 	size_t nedges;
 	size_t ninferred;      /* objects of unknown C types, traversed by scanning */
 	size_t nwild;          /* references to addresses that are not objects (skipped) */
-	ins_map index;         /* address -> node + 1 */
+	ins_node_table index;  /* address -> node */
 } ins_graph;
 
 /* Builds the graph of s's heap (walked if needed) with the traversal context t. */

@@ -242,7 +242,7 @@ bool ins_image_in_segments(ins_image *img, uint64_t addr, size_t len)
 
 bool ins_image_u64(ins_image *img, uint64_t addr, uint64_t *v)
 {
-	const uint8_t *p = ins_image_ptr(img, addr, 8);
+	const uint8_t *p = ins_image_fast(img, addr, 8);
 	if (p) {
 		memcpy(v, p, 8);
 		return true;

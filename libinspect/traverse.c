@@ -43,6 +43,9 @@ struct ins_trav {
 	plan **plans;
 	size_t nplans;
 	struct { uint64_t type; const plan *p; } cache[CACHE_SIZE];
+	/* by the raw ob_type word: its ins_type and plan (not for 2.7 classic instances,
+	 * whose ins_type is their class) */
+	struct { uint64_t raw; const ins_type *type; const plan *p; } by_raw[CACHE_SIZE];
 	uint64_t subtype_traverse;  /* address of typeobject.c's subtype_traverse, or 0 */
 	uint64_t lookdict;          /* 3.6-3.10: dictobject.c's lookdict (keys are visited) */
 	uint64_t set_dummy;         /* 3.x: the set dummy entry */
@@ -573,12 +576,24 @@ static const plan *plan_of(ins_trav *t, const ins_type *type)
 
 enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn, void *arg)
 {
-	if (!type && !(type = ins_obj_type(t->o, obj)))
-		return INS_TR_NONE;
-	const plan *p = plan_of(t, type);
-	if (!p)
-		return INS_TR_NONE;
 	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L, .fn = fn, .arg = arg };
+	const plan *p = NULL;
+	if (!type) {
+		uint64_t raw = tv_word(&v, obj, v.L->obj_type);
+		size_t c = (raw >> 4) % CACHE_SIZE;
+		if (raw && t->by_raw[c].raw == raw) {
+			type = t->by_raw[c].type;
+			p = t->by_raw[c].p;
+		} else if ((type = ins_obj_type(t->o, obj)) && (p = plan_of(t, type)) && raw != v.in->T.instance2) {
+			t->by_raw[c].raw = raw;
+			t->by_raw[c].type = type;
+			t->by_raw[c].p = p;
+		}
+	} else {
+		p = plan_of(t, type);
+	}
+	if (!type || !p)
+		return INS_TR_NONE;
 	if (p->python)
 		trav_python(&v, obj, type, p);
 	if (p->fn)
