@@ -638,7 +638,8 @@ void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out)
 	case INS_E_KEY: {
 		ins_buf k = { 0 };
 		const ins_type *kt = ins_obj_type(o, e->aux);
-		if (kt && kt->kind == INS_K_STR && ins_str_text(o, e->aux, &k, 256) && is_identifier(k.data, k.len)) {
+		bool str = kt && (kt->kind == INS_K_STR || (kt->kind == INS_K_BYTES && o->in->major == 2));
+		if (str && ins_str_text(o, e->aux, &k, 256) && is_identifier(k.data, k.len)) {
 			ins_buf_putn(out, k.data, k.len);
 		} else {
 			ins_buf_putc(out, '[');
