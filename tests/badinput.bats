@@ -314,6 +314,53 @@ gc_corruption() {
 	done
 }
 
+# corrupt_objects ID: damages object contents (not the GC lists) in a copy of the cache_leak
+# core -- one list's ob_size becomes huge (its items run into whatever follows), another
+# list's ob_item a wild pointer -- and runs every graph command on it: each finishes in time
+# (oi's timeout), with exit 0 or 7 (corrupt) and no crash, and nothing is read through the
+# wild pointer.
+corrupt_objects() {
+	local id=$1 core bad lists a b c cmd
+	core=$(core_of "$id" cache_leak)
+	need_core "$core"
+	lists=$(oi "$core" by-type list --json | "$PYTHON_HOST" -c 'import json,sys; print(" ".join(json.load(sys.stdin)["objects"][-3:]))')
+	read -r a b c <<<"$lists"
+	[ -n "$c" ] || { echo "$id: fewer than 3 lists"; return 1; }
+	bad=$BATS_TEST_TMPDIR/$id-objects.core
+	# PyListObject: ob_refcnt, ob_type, ob_size (+16), ob_item (+24) in every version
+	"$PYTHON_HOST" "$CORRUPT" set-u64 "$core" "$bad" $((a + 16)) 0x7fffffff $((b + 24)) 0xdeadbeef000 >/dev/null || return 1
+	for cmd in graph "refs $a" "refs $b" "backrefs $c" "chain $c" leaking refcheck "types --all"; do
+		run --separate-stderr oi "$bad" $cmd --json
+		[ "$status" -eq 0 ] || [ "$status" -eq $E_CORRUPT ] || { echo "$id $cmd: exit $status: $stderr"; return 1; }
+	done
+	# the list whose item array is unreadable refers to nothing
+	run --separate-stderr oi "$bad" refs "$b" --json
+	[ "$("$PYTHON_HOST" -c 'import json,sys; print(len(json.loads(sys.argv[1])["referents"]))' "$output")" -eq 0 ] ||
+		{ echo "$id: referents read through a wild ob_item: $output"; return 1; }
+}
+
+@test "corrupt object contents (huge ob_size, wild item arrays): graph commands finish, exit 0, nothing read through wild pointers" {
+	local id
+	for id in 2.7.18 3.7.16 3.12.1 3.13.0; do
+		corrupt_objects "$id" || { echo "  ^ $id"; return 1; }
+	done
+}
+
+@test "refs, backrefs, chain of a non-object or a bad address: exit 6 or 2, one line" {
+	any_fixture cache_leak
+	local cmd
+	for cmd in refs backrefs chain; do
+		run --separate-stderr oi "$CORE" $cmd 0x10
+		one_error $E_NOT_FOUND 0x10 || return 1
+		run --separate-stderr oi "$CORE" $cmd notanaddress
+		one_error $E_USAGE notanaddress || return 1
+		run --separate-stderr oi "$CORE" $cmd
+		one_error $E_USAGE missing || return 1
+	done
+	run --separate-stderr oi "$CORE" refs 0x10 --max-depth -1
+	one_error $E_USAGE max-depth
+}
+
 # ---- names and addresses that are not there -------------------------------------------
 
 @test "count of an unknown type: exit 6 (not found)" {

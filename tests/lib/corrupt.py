@@ -10,6 +10,10 @@
       previous element's gc_next and the next element's gc_prev both point at it -- so a
       wrong HEADSIZE or a wrong OBJ fails loudly instead of damaging something else.
       Prints the old gc_next.
+  corrupt.py set-u64 SRC DST ADDR VALUE [ADDR VALUE ...]
+      copies the core SRC to DST and overwrites, in DST, the 8-byte words of process memory
+      at each ADDR with VALUE (an object's field: a list's ob_size or ob_item, say).
+      Prints the old values.
   corrupt.py set-u32 SRC DST VADDR VALUE
       copies the ELF program or library SRC to DST and overwrites the 4 bytes at its
       link-time address VADDR (mapped to a file offset through its PT_LOAD headers) with
@@ -120,6 +124,17 @@ def cmd_gc_next(src, dst, obj, headsize, newnext):
     print("0x%x" % old)
 
 
+def cmd_set_u64(src, dst, pairs):
+    shutil.copyfile(src, dst)
+    core = Core(dst, write=True)
+    try:
+        for addr, value in pairs:
+            print("0x%x" % core.u64(addr))
+            core.put_u64(addr, value)
+    finally:
+        core.close()
+
+
 def cmd_set_u32(src, dst, vaddr, value):
     shutil.copyfile(src, dst)
     with open(dst, "r+b") as f:
@@ -144,6 +159,8 @@ def main(argv):
     try:
         if len(argv) == 3 and argv[1] == "files":
             cmd_files(argv[2])
+        elif len(argv) >= 6 and len(argv) % 2 == 0 and argv[1] == "set-u64":
+            cmd_set_u64(argv[2], argv[3], [(num(a), num(v)) for a, v in zip(argv[4::2], argv[5::2])])
         elif len(argv) == 6 and argv[1] == "set-u32":
             cmd_set_u32(argv[2], argv[3], num(argv[4]), num(argv[5]))
         elif len(argv) == 7 and argv[1] == "gc-next":
