@@ -68,13 +68,22 @@ bool ins_dict_items(ins_objects *o, uint64_t dict, ins_dict_fn fn, void *arg)
 	dict_view v;
 	if (!view(o, dict, &v))
 		return false;
+	/* the common case: the entries (and split values) in one segment, read in place */
+	const uint8_t *ents = ins_image_fast(o->img, v.entries, (size_t)(v.n * v.entry_size));
+	const uint8_t *vals = v.values ? ins_image_ptr(o->img, v.values, (size_t)v.n * 8) : NULL;
 	for (int64_t i = 0; i < v.n; i++) {
 		uint64_t e = v.entries + (uint64_t)(i * v.entry_size), key, value;
-		if (!ins_image_u64(o->img, e + (uint64_t)v.key_off, &key))
+		if (ents)
+			memcpy(&key, ents + i * v.entry_size + v.key_off, 8);
+		else if (!ins_image_u64(o->img, e + (uint64_t)v.key_off, &key))
 			return false;
-		if (v.values) {
+		if (vals) {
+			memcpy(&value, vals + i * 8, 8);
+		} else if (v.values) {
 			if (!ins_image_u64(o->img, v.values + (uint64_t)i * 8, &value))
 				return false;
+		} else if (ents) {
+			memcpy(&value, ents + i * v.entry_size + v.value_off, 8);
 		} else if (!ins_image_u64(o->img, e + (uint64_t)v.value_off, &value)) {
 			return false;
 		}
