@@ -248,7 +248,10 @@ static void trav_type(const tv *v, uint64_t obj, const ins_type *type)
 	tv_edge(v, tv_word(v, obj, L->type_bases), INS_E_FIELD, "__bases__", 0, f);
 	tv_edge(v, tv_word(v, obj, L->type_base), INS_E_FIELD, "__base__", 0, f);
 	if (!heap) {
-		tv_hidden(v, obj, L->type_subclasses, "tp_subclasses");
+		/* 3.12+ static builtin types keep an index here, not a pointer */
+		uint64_t sub = tv_word(v, obj, L->type_subclasses);
+		if (sub >= 4096 && !(sub & 7))
+			tv_edge(v, sub, INS_E_FIELD, "tp_subclasses", 0, INS_EF_HIDDEN);
 		return;
 	}
 	tv_field(v, obj, L->heaptype_module, "ht_module");
@@ -464,17 +467,27 @@ static trav_fn c_routine(ins_trav *t, uint64_t type, enum ins_trav_how *how)
 	return NULL;
 }
 
-/* Learns subtype_traverse from the heap when the build has no symbol for it: a class
- * statement's class that derives from object and has an instance dict (no __slots__)
- * traverses with subtype_traverse. */
+/* Learns subtype_traverse when the build has no symbol for it, from a class that a class
+ * statement made: importlib's ModuleSpec (in every 3.x, found through sys.modules), else
+ * the first class met that derives from object and has an instance dict (no __slots__). */
+static bool is_plain_class(const tv *v, uint64_t type)
+{
+	const ins_layout *L = v->L;
+	uint64_t flags = tv_word(v, type, L->type_flags);
+	return L->tpflag_heaptype > 0 && (flags & (uint64_t)L->tpflag_heaptype) &&
+	       tv_word(v, type, L->type_base) == v->in->T.object && tv_word(v, type, L->type_dictoffset) &&
+	       !tv_word(v, type, L->heaptype_slots);
+}
+
 static uint64_t learn_subtype_traverse(ins_trav *t, uint64_t type)
 {
 	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
-	const ins_layout *L = v.L;
-	if (tv_word(&v, type, L->type_base) == t->o->in->T.object && tv_word(&v, type, L->type_dictoffset) &&
-	    !tv_word(&v, type, L->heaptype_slots))
-		return tv_word(&v, type, L->type_traverse);
-	return 0;
+	uint64_t modules = v.in->interp ? tv_word(&v, v.in->interp, v.L->interp_modules) : 0, mod, spec;
+	if (modules && ins_dict_get_str(t->o, modules, "_frozen_importlib", &mod) &&
+	    ins_dict_get_str(t->o, tv_word(&v, mod, v.L->module_dict), "ModuleSpec", &spec) &&
+	    is_plain_class(&v, spec))
+		return tv_word(&v, spec, v.L->type_traverse);
+	return is_plain_class(&v, type) ? tv_word(&v, type, v.L->type_traverse) : 0;
 }
 
 static plan *make_plan(ins_trav *t, const ins_type *type)
@@ -517,7 +530,6 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 		}
 		base = tv_word(&v, base, L->type_base);
 	}
-	uint64_t traverse = tv_word(&v, type->addr, L->type_traverse);
 	if (p->python) {
 		int64_t off = (int64_t)tv_word(&v, type->addr, L->type_dictoffset);
 		int64_t base_off = base ? (int64_t)tv_word(&v, base, L->type_dictoffset) : 0;
@@ -533,10 +545,9 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 		const ins_type *bt = base ? ins_type_info(t->o, base) : NULL;
 		bool base_visits = p->fn && bt && bt->heap && (t->o->in->major > 3 || t->o->in->minor >= 9);
 		p->visit_type = !base_visits;
-	} else if (traverse) {
-		p->fn = c_routine(t, type->addr, &p->how);
 	} else {
-		p->how = INS_TR_NONE;
+		/* code objects have no tp_traverse, but a routine for their hidden references */
+		p->fn = c_routine(t, type->addr, &p->how);
 	}
 	/* Instances of a heap type own a reference to it; when nothing visits it, it is
 	 * hidden (C heap types' routines visit it themselves where their tp_traverse does). */
