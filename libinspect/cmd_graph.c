@@ -241,7 +241,7 @@ static bool add_proper(void *arg, uint64_t key, uint64_t value)
 }
 
 /* sys.modules, found through the sys module among the tracked modules. */
-static ins_error *proper_modules(ins_session *s, ins_map *set)
+ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set)
 {
 	ins_graph *g = s->graph;
 	for (size_t i = 0; i < g->ntracked; i++) {
@@ -260,6 +260,59 @@ static ins_error *proper_modules(ins_session *s, ins_map *set)
 	return ins_err(INS_E_CORRUPT, "sys.modules was not found in the heap");
 }
 
+ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
+				 const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found_out)
+{
+	ins_graph *g = s->graph;
+	uint32_t *parent = malloc(g->n * sizeof(*parent)), *queue = malloc(g->n * sizeof(*queue));
+	int32_t *depth = malloc(g->n * sizeof(*depth));
+	if (!parent || !queue || !depth) {
+		free(parent);
+		free(queue);
+		free(depth);
+		return ins_err_nomem();
+	}
+	memset(depth, 0xff, g->n * sizeof(*depth));
+	size_t head = 0, tail = 0;
+	uint32_t found = NO_NODE;
+	uint64_t dummy;
+	queue[tail++] = start;
+	depth[start] = 0;
+	parent[start] = NO_NODE;
+	while (head < tail) {
+		uint32_t x = queue[head++];
+		if (ins_map_get(modules, g->addr[x], &dummy)) {
+			found = x;
+			break;
+		}
+		if (depth[x] >= max_depth)
+			continue;
+		/* gc.get_referrers: the tracked objects referring to x */
+		for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++) {
+			uint32_t src = g->in[e];
+			if (src >= g->ntracked || depth[src] >= 0 || ins_map_get(ignore, g->addr[src], &dummy))
+				continue;
+			depth[src] = depth[x] + 1;
+			parent[src] = x;
+			queue[tail++] = src;
+		}
+	}
+	/* chain[0] is the module, the last one the object (objgraph returns [obj] when no
+	 * module leads to it) */
+	size_t n = 0;
+	for (uint32_t x = found == NO_NODE ? start : found; x != NO_NODE && n < g->n; x = parent[x]) {
+		queue[n++] = x;
+		if (found == NO_NODE)
+			break;
+	}
+	free(parent);
+	free(depth);
+	*chain = queue;
+	*nchain = n;
+	*found_out = found != NO_NODE;
+	return NULL;
+}
+
 ins_error *ins_cmd_chain(const call *c)
 {
 	ins_session *s = c->s;
@@ -275,7 +328,7 @@ ins_error *ins_cmd_chain(const call *c)
 	if (!ins_graph_node(g, addr, &start))
 		return ins_err(INS_E_NOT_FOUND, "0x%llx is not in the heap's reference graph", (unsigned long long)addr);
 	ins_map modules = { 0 }, ignore = { 0 };
-	if ((err = proper_modules(s, &modules)))
+	if ((err = ins_cmd_proper_modules(s, &modules)))
 		return err;
 	for (int i = 0; i < a->nignore; i++) {
 		uint64_t x;
@@ -286,53 +339,18 @@ ins_error *ins_cmd_chain(const call *c)
 		ins_map_slot(&ignore, x, 1);
 	}
 	long max_depth = a->max_depth >= 0 ? a->max_depth : CHAIN_MAX_DEPTH;
-	uint32_t *parent = malloc(g->n * sizeof(*parent)), *queue = malloc(g->n * sizeof(*queue));
-	int32_t *depth = malloc(g->n * sizeof(*depth));
-	if (!parent || !queue || !depth) {
-		free(parent);
-		free(queue);
-		free(depth);
+	uint32_t *queue;
+	size_t n;
+	bool found;
+	if ((err = ins_cmd_backref_chain(s, start, max_depth, &modules, &ignore, &queue, &n, &found))) {
 		ins_map_free(&modules);
 		ins_map_free(&ignore);
-		return ins_err_nomem();
-	}
-	memset(depth, 0xff, g->n * sizeof(*depth));
-	size_t head = 0, tail = 0;
-	uint32_t found = NO_NODE;
-	uint64_t dummy;
-	queue[tail++] = start;
-	depth[start] = 0;
-	parent[start] = NO_NODE;
-	while (head < tail) {
-		uint32_t x = queue[head++];
-		if (ins_map_get(&modules, g->addr[x], &dummy)) {
-			found = x;
-			break;
-		}
-		if (depth[x] >= max_depth)
-			continue;
-		/* gc.get_referrers: the tracked objects referring to x */
-		for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++) {
-			uint32_t src = g->in[e];
-			if (src >= g->ntracked || depth[src] >= 0 || ins_map_get(&ignore, g->addr[src], &dummy))
-				continue;
-			depth[src] = depth[x] + 1;
-			parent[src] = x;
-			queue[tail++] = src;
-		}
-	}
-	/* chain[0] is the module, the last one the object (objgraph returns [obj] when no
-	 * module leads to it) */
-	size_t n = 0;
-	for (uint32_t x = found == NO_NODE ? start : found; x != NO_NODE && n < g->n; x = parent[x]) {
-		queue[n++] = x;
-		if (found == NO_NODE)
-			break;
+		return err;
 	}
 	ins_buf *out = c->out;
 	if (a->json)
 		ins_buf_puts(out, "{\"chain\":[");
-	else if (found == NO_NODE)
+	else if (!found)
 		ins_buf_printf(out, "no chain from a module in sys.modules leads to 0x%llx (searched %ld levels)\n",
 			       (unsigned long long)addr, max_depth);
 	for (size_t i = 0; i < n; i++) {
@@ -364,10 +382,8 @@ ins_error *ins_cmd_chain(const call *c)
 		ins_buf_free(&repr);
 	}
 	if (a->json)
-		ins_buf_printf(out, "],\"found\":%s}\n", found == NO_NODE ? "false" : "true");
-	free(parent);
+		ins_buf_printf(out, "],\"found\":%s}\n", found ? "true" : "false");
 	free(queue);
-	free(depth);
 	ins_map_free(&modules);
 	ins_map_free(&ignore);
 	return NULL;

@@ -110,6 +110,41 @@ static const command commands[] = {
 	    "root or a leaked Py_INCREF; a negative one means corruption or a missed reference kind\n"
 	    "and is always listed. Most unexplained first; --limit N (default 10, 0 for all). " JSON_HELP,
 	    "--limit --json" }, 0, 0, 10, true, ins_cmd_refcheck },
+	{ { "show-refs", "objgraph-show-refs",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--filter TYPE] "
+	    "[--extra-ignore ADDRESS] [--refcounts] [--json]",
+	    "Draws what objects refer to, as a graphviz picture (objgraph.show_refs).",
+	    "Walks referents breadth-first from each ADDRESS (drawn in red) and writes objgraph's picture:\n"
+	    "a box per object with its type and short repr, shaded by depth, modules green, a __del__\n"
+	    "mark on objects whose class defines __del__, labelled edges. --output FILE.dot writes the\n"
+	    "DOT text; FILE.png and FILE.svg are rendered by graphviz's dot. --max-depth N (default 3);\n"
+	    "--too-many N draws at most N references per object and one \"N more references\" box for\n"
+	    "the rest (default 10); --filter TYPE follows only objects of that type; --extra-ignore\n"
+	    "ADDRESS leaves an object out (repeatable); --refcounts adds each refcount to the label.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --filter --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_refs },
+	{ { "show-backrefs", "objgraph-show-backrefs",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--filter TYPE] "
+	    "[--extra-ignore ADDRESS] [--refcounts] [--json]",
+	    "Draws what refers to objects, as a graphviz picture (objgraph.show_backrefs).",
+	    "As objgraph-show-refs, over referrers (the tracked objects, as gc.get_referrers finds\n"
+	    "them), and like objgraph it does not go past a module that sys.modules holds.\n"
+	    "Each object has at most --too-many referrers drawn and one \"N more backreferences\" box.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --filter --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_backrefs },
+	{ { "show-chain", "objgraph-show-chain",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--extra-ignore ADDRESS] "
+	    "[--refcounts] [--json]",
+	    "Draws the reference chain from a module to objects (objgraph.show_chain).",
+	    "Finds the chain objgraph-chain prints for each ADDRESS (find_backref_chain to a module in\n"
+	    "sys.modules; --max-depth N bounds the search, default 20; --extra-ignore ADDRESS skips an\n"
+	    "object) and draws the referrers of the objects through the chains' objects only, as\n"
+	    "objgraph.show_chain does: the module in green down to each ADDRESS in red, edges labelled.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_chain },
 	{ { "graph", "objgraph-graph", "[--json]",
 	    "Builds the heap's reference graph and says how big it is and how long it took.",
 	    "Objects (tracked, frozen, untracked ones reached by references), references, the hidden\n"

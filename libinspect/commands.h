@@ -1,7 +1,8 @@
 /* commands.h -- what the command files share: parsed arguments, one call of a command,
  * objgraph's per-type grouping, and the context kept across calls (growth's peaks).
  * commands.c holds the table and the dispatch; cmd_types.c types, count and by-type;
- * cmd_growth.c growth; cmd_state.c at, gc and info. */
+ * cmd_growth.c growth; cmd_state.c at, gc and info; cmd_graph.c refs, backrefs, chain,
+ * leaking and refcheck; cmd_show.c show-refs, show-backrefs and show-chain (DOT pictures). */
 #ifndef INS_COMMANDS_H
 #define INS_COMMANDS_H
 
@@ -76,6 +77,19 @@ ins_error *ins_cmd_backrefs(const call *c);
 ins_error *ins_cmd_chain(const call *c);
 ins_error *ins_cmd_leaking(const call *c);
 ins_error *ins_cmd_refcheck(const call *c);
+ins_error *ins_cmd_show_refs(const call *c);
+ins_error *ins_cmd_show_backrefs(const call *c);
+ins_error *ins_cmd_show_chain(const call *c);
+
+/* cmd_graph.c, shared with cmd_show.c (s->graph built). objgraph.is_proper_module: the
+ * modules sys.modules holds under their own __name__, as a set of addresses. */
+ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set);
+/* objgraph.find_backref_chain(obj, is_proper_module, max_depth, extra_ignore): breadth-first
+ * over the tracked referrers of node start, skipping the addresses in ignore, up to a module
+ * of `modules`. *chain (malloc'd graph nodes) runs from the module down to start; it is
+ * [start] alone, with *found false, when no module is within max_depth. */
+ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
+				 const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found);
 ins_error *ins_cmd_graph(const call *c);
 
 #endif

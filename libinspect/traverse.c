@@ -135,14 +135,18 @@ uint64_t tv_tuple_item(const tv *v, uint64_t tuple, int64_t i)
 
 typedef struct dict_visit {
 	const tv *v;
+	bool values, keys;      /* report them at all: split tables' keys belong to the shared
+				 * keys object, 3.13's embedded values to the owner object */
 	uint8_t flags, key_flags;
 } dict_visit;
 
 static bool visit_item(void *arg, uint64_t key, uint64_t value)
 {
 	dict_visit *d = arg;
-	tv_edge(d->v, value, INS_E_KEY, NULL, key, d->flags);
-	tv_edge(d->v, key, INS_E_DICTKEY, NULL, 0, d->key_flags);
+	if (d->values)
+		tv_edge(d->v, value, INS_E_KEY, NULL, key, d->flags);
+	if (d->keys)
+		tv_edge(d->v, key, INS_E_DICTKEY, NULL, 0, d->key_flags);
 	return true;
 }
 
@@ -168,23 +172,21 @@ static bool keys_visited(const tv *v, uint64_t dict)
 }
 
 /* 3.13: a dict whose values are embedded in their owner object leaves them to the owner. */
-static bool values_embedded(const tv *v, uint64_t dict)
+static bool values_embedded(const tv *v, uint64_t values)
 {
-	if (v->L->dvalues_embedded < 0)
-		return false;
-	uint64_t values = tv_word(v, dict, v->L->dict_values);
 	uint8_t embedded = 0;
-	return values && ins_image_read(v->o->img, values + (uint64_t)v->L->dvalues_embedded, &embedded, 1) &&
-	       embedded;
+	return values && v->L->dvalues_embedded >= 0 &&
+	       ins_image_read(v->o->img, values + (uint64_t)v->L->dvalues_embedded, &embedded, 1) && embedded;
 }
 
 void tv_dict(const tv *v, uint64_t dict, uint8_t flags)
 {
+	uint64_t values = v->L->dict_values >= 0 ? tv_word(v, dict, v->L->dict_values) : 0;
 	bool keys = keys_visited(v, dict);
-	dict_visit d = { v, flags, (uint8_t)(keys ? flags : flags | INS_EF_HIDDEN) };
-	if (values_embedded(v, dict))
-		d.flags |= INS_EF_HIDDEN;
-	ins_dict_items(v->o, dict, visit_item, &d);
+	dict_visit d = { v, !values_embedded(v, values), !values, flags,
+			 (uint8_t)(keys ? flags : flags | INS_EF_HIDDEN) };
+	if (d.values || d.keys)
+		ins_dict_items(v->o, dict, visit_item, &d);
 }
 
 static void trav_dict(const tv *v, uint64_t obj, const ins_type *type)
