@@ -21,14 +21,14 @@ SRCS := $(filter-out libinspect/main.c,$(wildcard libinspect/*.c))
 OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
 HDRS := $(wildcard libinspect/*.h) libinspect/layout_fields.def
 
-# Debian packages the build and the tests need.
-DEB_PKGS := libelf-dev gdb bats
+# Debian packages the build and the tests need (graphviz: dot renders show-* as .png/.svg).
+DEB_PKGS := libelf-dev gdb bats graphviz
 HAVE_DEPS := $(BUILD)/.deps-ok
 
 .PHONY: all deps demo test test-asan bench layouts install clean fixtures
 all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a
 
-$(HAVE_DEPS):
+$(HAVE_DEPS): Makefile
 	@sh tools/install-deps $(DEB_PKGS)
 	@mkdir -p $(BUILD) && touch $@
 

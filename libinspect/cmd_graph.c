@@ -244,7 +244,7 @@ static bool add_proper(void *arg, uint64_t key, uint64_t value)
 ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set)
 {
 	ins_graph *g = s->graph;
-	for (size_t i = 0; i < g->ntracked; i++) {
+	for (size_t i = 0; i < g->nheap; i++) {  /* gc.freeze() may have frozen sys */
 		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
 		uint64_t name, modules;
 		if (!t || t->kind != INS_K_MODULE)
