@@ -185,6 +185,28 @@ const ins_type *ins_type_info(ins_objects *o, uint64_t type)
 	return add_type(o, type, false);
 }
 
+uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t dict = field(o, type, L->type_dict), sub = field(o, type, L->type_subclasses);
+	uint64_t flags = field(o, type, L->type_flags);
+	if (L->tpflag_static_builtin > 0 && (flags & (uint64_t)L->tpflag_static_builtin) && o->in->interp &&
+	    L->interp_static_types >= 0) {
+		uint64_t index = sub;  /* 1-based */
+		sub = 0;
+		if (index >= 1 && index <= 1000) {
+			uint64_t state = o->in->interp + (uint64_t)L->interp_static_types +
+					 (index - 1) * (uint64_t)L->sizeof_static_type_state;
+			if (!dict)
+				dict = field(o, state, L->static_type_dict);
+			sub = field(o, state, L->static_type_subclasses);
+		}
+	}
+	if (subclasses)
+		*subclasses = sub;
+	return dict;
+}
+
 bool ins_obj_valid(ins_objects *o, uint64_t addr)
 {
 	const ins_layout *L = &o->in->L;

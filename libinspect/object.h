@@ -42,6 +42,9 @@ void ins_objects_free(ins_objects *o);
 const ins_type *ins_obj_type(ins_objects *o, uint64_t obj);
 /* The ins_type describing the type object at type (cached), or NULL. */
 const ins_type *ins_type_info(ins_objects *o, uint64_t type);
+/* The type's __dict__: tp_dict, or for 3.12+ static builtin types the dict the interpreter
+ * state keeps for it (its subclasses dict too, when subclasses is not NULL); 0 if none. */
+uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses);
 /* Does addr look like an object: readable header whose type is a type? */
 bool ins_obj_valid(ins_objects *o, uint64_t addr);
 bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immortal);

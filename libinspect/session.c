@@ -145,24 +145,48 @@ static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
 		c->bytes += r->fixed[row] ? r->fixed[row] : ins_obj_size(o, obj, c->type);
 }
 
-/* --all: the graph's nodes, tracked ones (frozen ones apart) then the untracked ones. */
+/* --all: the tracked objects (frozen ones apart, like gc.get_objects()) and the untracked
+ * objects their references reach, transitively -- what gc.get_referents() would reach from
+ * gc.get_objects(). Hidden references (a code object's constants) reach nothing. */
 static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MAX_GENS + 1], size_t *nuntracked)
 {
 	ins_error *err = ins_session_graph(s);
 	if (err)
 		return err;
 	const ins_graph *g = s->graph;
+	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	if (!seen || !queue) {
+		free(seen);
+		free(queue);
+		return ins_err_nomem();
+	}
+	size_t tail = 0;
+	for (size_t i = 0; i < g->ntracked; i++) {
+		seen[i] = 1;
+		queue[tail++] = (uint32_t)i;
+	}
+	for (size_t head = 0; head < tail; head++)
+		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++)
+			if (!seen[g->out[e]]) {
+				seen[g->out[e]] = 1;
+				queue[tail++] = g->out[e];
+			}
 	memset(counts, 0, (INS_MAX_GENS + 1) * sizeof(*counts));
 	counts[0] = g->ntracked;
 	counts[s->in->ngens] = g->nheap - g->ntracked;
-	*nuntracked = g->n - g->nheap;
-	for (size_t i = 0; i < g->n; i++) {
+	*nuntracked = 0;
+	for (size_t i = 0; i < tail; i++) {
+		uint32_t x = queue[i];
 		uint64_t type = 0;
-		if (i >= g->ntracked && i < g->nheap)
-			continue;
-		ins_image_u64(s->img, g->addr[i] + (uint64_t)s->in->L.obj_type, &type);
-		count_object(r, g->addr[i], type, 0);
+		if (x >= g->ntracked && x < g->nheap)
+			continue;  /* frozen, reached from a tracked object */
+		*nuntracked += x >= g->nheap;
+		ins_image_u64(s->img, g->addr[x] + (uint64_t)s->in->L.obj_type, &type);
+		count_object(r, g->addr[x], type, 0);
 	}
+	free(seen);
+	free(queue);
 	return NULL;
 }
 

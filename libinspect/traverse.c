@@ -49,6 +49,7 @@ struct ins_trav {
 	uint64_t subtype_traverse;  /* address of typeobject.c's subtype_traverse, or 0 */
 	uint64_t lookdict;          /* 3.6-3.10: dictobject.c's lookdict (keys are visited) */
 	uint64_t set_dummy;         /* 3.x: the set dummy entry */
+	uint64_t structseq_traverse;  /* 3.8+: structseq.c's (os.stat_result, sys.flags, ...) */
 	bool (*is_ref)(void *arg, uint64_t addr);
 	void *ref_arg;
 };
@@ -69,6 +70,7 @@ ins_trav *ins_trav_new(ins_objects *o)
 	t->o = o;
 	t->subtype_traverse = sym(o->in, "subtype_traverse");
 	t->lookdict = sym(o->in, "lookdict");
+	t->structseq_traverse = sym(o->in, "structseq_traverse");
 	uint64_t dummy = sym(o->in, "_PySet_Dummy");
 	if (dummy)
 		ins_image_u64(o->img, dummy, &t->set_dummy);
@@ -241,26 +243,43 @@ static void trav_type(const tv *v, uint64_t obj, const ins_type *type)
 {
 	(void)type;
 	const ins_layout *L = v->L;
-	uint64_t flags = tv_word(v, obj, L->type_flags);
+	uint64_t flags = tv_word(v, obj, L->type_flags), subclasses;
 	bool heap = L->tpflag_heaptype > 0 && (flags & (uint64_t)L->tpflag_heaptype);
 	uint8_t f = heap ? 0 : INS_EF_HIDDEN;
-	tv_edge(v, tv_word(v, obj, L->type_dict), INS_E_FIELD, "__dict__", 0, f);
+	tv_edge(v, ins_type_dict(v->o, obj, &subclasses), INS_E_FIELD, "__dict__", 0, f);
 	tv_edge(v, tv_word(v, obj, L->type_cache), INS_E_FIELD, "tp_cache", 0, f);
 	tv_edge(v, tv_word(v, obj, L->type_mro), INS_E_FIELD, "__mro__", 0, f);
 	tv_edge(v, tv_word(v, obj, L->type_bases), INS_E_FIELD, "__bases__", 0, f);
 	tv_edge(v, tv_word(v, obj, L->type_base), INS_E_FIELD, "__base__", 0, f);
-	if (!heap) {
-		/* 3.12+ static builtin types keep an index here, not a pointer */
-		uint64_t sub = tv_word(v, obj, L->type_subclasses);
-		if (sub >= 4096 && !(sub & 7))
-			tv_edge(v, sub, INS_E_FIELD, "tp_subclasses", 0, INS_EF_HIDDEN);
+	tv_edge(v, subclasses, INS_E_FIELD, "tp_subclasses", 0, INS_EF_HIDDEN);
+	if (!heap)
 		return;
-	}
 	tv_field(v, obj, L->heaptype_module, "ht_module");
 	tv_hidden(v, obj, L->heaptype_name, "__name__");
 	tv_hidden(v, obj, L->heaptype_qualname, "__qualname__");
 	tv_hidden(v, obj, L->heaptype_slots, "__slots__");
-	tv_hidden(v, obj, L->type_subclasses, "tp_subclasses");
+}
+
+/* structseq_traverse (3.8+): all n_fields items, not only the ob_size visible ones, and
+ * the type when it is a heap type (3.9+). */
+static void trav_structseq(const tv *v, uint64_t obj, const ins_type *type)
+{
+	int64_t n = (int64_t)tv_word(v, obj, v->L->var_size);
+	uint64_t nf;
+	if (ins_dict_get_str(v->o, ins_type_dict(v->o, type->addr, NULL), "n_fields", &nf)) {
+		ins_buf b = { 0 };
+		const ins_type *it = ins_obj_type(v->o, nf);
+		if (it && it->kind == INS_K_INT) {
+			ins_obj_repr(v->o, nf, it, &b);
+			long long x = b.data ? strtoll(b.data, NULL, 10) : 0;
+			if (x >= n && x < 1024)
+				n = x;
+		}
+		ins_buf_free(&b);
+	}
+	if (type->heap && (v->in->major > 3 || v->in->minor >= 9))
+		tv_edge(v, type->addr, INS_E_FIELD, "__class__", 0, 0);
+	tv_items(v, obj + (uint64_t)v->L->tuple_item, n, 0);
 }
 
 static void trav_module(const tv *v, uint64_t obj, const ins_type *type)
@@ -456,6 +475,10 @@ static trav_fn c_routine(ins_trav *t, uint64_t type, enum ins_trav_how *how)
 			return fn;
 		}
 		uint64_t traverse = tv_word(&v, type, v.L->type_traverse);
+		if (traverse && traverse == t->structseq_traverse) {
+			*how = INS_TR_EXACT;
+			return trav_structseq;
+		}
 		if (!traverse) {
 			*how = INS_TR_NONE;
 			return NULL;

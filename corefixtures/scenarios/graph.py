@@ -338,9 +338,15 @@ def _backref_chain(target, parent_ids, max_depth=20):
 _SLOTS_MISSING = object()
 
 
+def _is_identifier(k):
+    """objgraph's _is_identifier: only such keys label an edge by their text."""
+    import re
+    return isinstance(k, str) and re.match("[a-zA-Z_][a-zA-Z_0-9]*$", k) is not None
+
+
 def _labels(src, dst):
     """The labels of the references src -> dst that are deterministic: module,
-    class and instance __dict__, dict keys that are str, [index] of a list or
+    class and instance __dict__, dict keys that are identifiers, [index] of a list or
     tuple, attribute names (instance dict or inline values), __slots__ names."""
     out = set()
     if isinstance(src, (list, tuple)):
@@ -349,7 +355,7 @@ def _labels(src, dst):
                 out.add("[%d]" % i)
     if isinstance(src, dict):
         for k, v in src.items():
-            if v is dst and isinstance(k, str):
+            if v is dst and _is_identifier(k):
                 out.add(k)
     if isinstance(src, types.ModuleType) and dst is src.__dict__:
         out.add("__dict__")
@@ -367,7 +373,7 @@ def _labels(src, dst):
             if d is dst:
                 out.add("__dict__")
             for k, v in d.items():
-                if v is dst and isinstance(k, str):
+                if v is dst and _is_identifier(k):
                     out.add(k)
         for klass in type(src).__mro__:
             for s in klass.__dict__.get("__slots__", ()):
@@ -505,7 +511,7 @@ def main():
         "scenario": "graph",
         "expected": {"Leaky": 1, "Orphan": ORPHANS, "Plain": 4, "ChainTarget": 1},
         "id_types": ["Leaky", "Orphan", "Plain", "ChainTarget", "GraphNode"],
-        "refcount_names": ["_inst", "_lst", "_dct", "_func", "_leaky_holder", "_zero_holder"],
+        "refcount_names": ["_inst", "_lst", "_dct", "_slotted", "_leaky_holder", "_zero_holder"],
         "main_module": _hex(id(sys.modules[__name__])),
         "chain_targets": dict((k, _hex(id(v))) for k, v in _chain_targets().items()),
         "weak_via": _hex(id(g["_wcached"])),
@@ -520,7 +526,36 @@ def main():
         "child_truth": _child_truth,
     }
     g = orphans = zero = zero_refcnt = None
+    if os.environ.get("GRAPH_NOISE") == "1" and not live:
+        # debug only (perturbs the heap): the same leaking / types --all
+        # computation in the parent right after dump(), against the truth
+        truth.dump(out + ".truth.json", extra)
+        _noise(out + ".truth.json")
+        truth.ready()
+        truth.finish()
     truth.publish(out + ".truth.json", extra, live)
+
+
+def _noise(path):
+    mine = _child_truth(gc.get_objects())   # before importing json
+    import json
+    f = open(path)
+    t = json.load(f)
+    f.close()
+    out = []
+    for key, a, b in (("leaking", mine["leaking"]["types"], t["leaking"]["types"]),
+                      ("all_types", mine["all_types"], t["all_types"])):
+        worst = (0, None)
+        total = 0
+        for name in set(a) | set(b):
+            d = a.get(name, 0) - b.get(name, 0)
+            total += d
+            if abs(d) > abs(worst[0]):
+                worst = (d, name)
+        out.append("%s_total=%+d %s_worst=%+d(%s)" % (key, total, key, worst[0], worst[1]))
+    sys.stderr.write("NOISE python=%s leaking=%d/%d %s\n" % (
+        ".".join(map(str, sys.version_info[:3])), mine["leaking"]["count"],
+        t["leaking"]["count"], " ".join(out)))
 
 
 if __name__ == "__main__":
