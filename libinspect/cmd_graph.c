@@ -618,26 +618,40 @@ ins_error *ins_cmd_graph(const call *c)
 		hidden += g->hidden_in[i];
 	/* bytes the graph holds: per node and per edge arrays, and the address index */
 	uint64_t node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + sizeof(*g->in_start) +
-				      sizeof(*g->hidden_in)) + g->index.cap * 2 * sizeof(uint64_t);
+				      sizeof(*g->hidden_in)) + g->index.cap * sizeof(*g->index.slots);
 	uint64_t edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->out_flags) + sizeof(*g->in));
+	named_count *rows = NULL;
+	size_t nrows = 0;
+	if ((err = count_by_name(s, g->inferred, g->ninferred, &rows, &nrows)))
+		return err;
+	ins_buf *out = c->out;
 	if (c->a->json) {
-		ins_buf_printf(c->out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
+		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
 			       "\"hidden\":%llu,\"inferred_objects\":%zu,\"wild\":%zu,\"seconds\":%.6f,"
-			       "\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f}\n",
+			       "\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
 			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
-		return NULL;
+		for (size_t i = 0; i < nrows; i++) {
+			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
+			ins_json_str(out, rows[i].name);
+			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
+		}
+		ins_buf_puts(out, "]}\n");
+	} else {
+		ins_buf_printf(out,
+			       "%zu objects: %zu tracked, %zu frozen, %zu untracked reached by references\n"
+			       "%zu references (%llu more that tp_traverse does not report, for refcounts)\n"
+			       "%zu objects of unknown C types scanned for references; %zu references to non-objects skipped\n"
+			       "built in %.3f s (%.1fM objects/s); %.1f bytes per object, %.1f per reference\n",
+			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
+			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
+			       secs > 0 ? (double)g->n / secs / 1e6 : 0.0, g->n ? (double)node_bytes / (double)g->n : 0.0,
+			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
+		for (size_t i = 0; i < nrows; i++)
+			ins_buf_printf(out, "  scanned: %-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
 	}
-	ins_buf_printf(c->out,
-		       "%zu objects: %zu tracked, %zu frozen, %zu untracked reached by references\n"
-		       "%zu references (%llu more that tp_traverse does not report, for refcounts)\n"
-		       "%zu objects of unknown C types scanned for references; %zu references to non-objects skipped\n"
-		       "built in %.3f s (%.1fM objects/s); %.1f bytes per object, %.1f per reference\n",
-		       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-		       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
-		       secs > 0 ? (double)g->n / secs / 1e6 : 0.0, g->n ? (double)node_bytes / (double)g->n : 0.0,
-		       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
+	free(rows);
 	return NULL;
 }

@@ -284,8 +284,18 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 				break;
 		}
 		g->out_start[i] = g->nedges;
-		if (ins_traverse(t, g->addr[i], NULL, on_edge, &b) == INS_TR_INFERRED)
-			g->ninferred++;
+		if (ins_traverse(t, g->addr[i], NULL, on_edge, &b) == INS_TR_INFERRED) {
+			size_t cap = g->ninferred;
+			if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
+				uint32_t *v = realloc(g->inferred, (cap ? 2 * cap : 1) * sizeof(*v));
+				if (!v) {
+					b.oom = true;
+					break;
+				}
+				g->inferred = v;
+			}
+			g->inferred[g->ninferred++] = (uint32_t)i;
+		}
 	}
 	if (b.oom)
 		return ins_err_nomem();
@@ -304,6 +314,7 @@ void ins_graph_free(ins_graph *g)
 	free(g->in_start);
 	free(g->in);
 	free(g->hidden_in);
+	free(g->inferred);
 	table_free(g->index.slots, g->index.cap * sizeof(*g->index.slots));
 	memset(g, 0, sizeof(*g));
 }

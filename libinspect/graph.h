@@ -38,6 +38,7 @@ typedef struct ins_graph {
 	uint32_t *hidden_in;   /* per node: hidden references to it */
 	size_t nedges;
 	size_t ninferred;      /* objects of unknown C types, traversed by scanning */
+	uint32_t *inferred;    /* those objects (ninferred nodes) */
 	size_t nwild;          /* references to addresses that are not objects (skipped) */
 	ins_node_table index;  /* address -> node */
 } ins_graph;

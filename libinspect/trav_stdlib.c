@@ -26,22 +26,6 @@ static void visit_class(const tv *v, const ins_type *type, int minor)
 		tv_edge(v, type->addr, INS_E_FIELD, "__class__", 0, 0);
 }
 
-/* The n PyObject pointers at items as [first + i] edges (NULL ones skipped). */
-static void visit_array(const tv *v, uint64_t items, int64_t n, uint64_t first)
-{
-	if (!items || n <= 0 || (uint64_t)n > TV_MAX_ITEMS)
-		return;
-	const uint8_t *p = ins_image_fast(v->o->img, items, (size_t)n * 8);
-	for (int64_t i = 0; i < n; i++) {
-		uint64_t w = 0;
-		if (p)
-			memcpy(&w, p + i * 8, 8);
-		else if (!ins_image_u64(v->o->img, items + (uint64_t)i * 8, &w))
-			return;
-		tv_edge(v, w, INS_E_INDEX, NULL, first + (uint64_t)i, 0);
-	}
-}
-
 /* A bound for walking a linked list that has one node per item of the dict at dict (a
  * corrupt list must not run for ever); a little slack for a core taken mid-update. */
 static uint64_t list_bound(const tv *v, uint64_t dict)
@@ -67,6 +51,30 @@ static uint64_t list_bound(const tv *v, uint64_t dict)
 		tv_field(v, obj, v->L->m2, l2); \
 	}
 
+/* ---------------------------------------------------------------- ast, struct */
+
+/* ast_type_traverse (3.x): the instance dict, after the class from 3.9 (heap node types made
+ * from specs; before, the node classes are made by type() and subtype_traverse visits
+ * them). 2.7's AST has no tp_traverse. */
+static void trav_ast(const tv *v, uint64_t obj, const ins_type *type)
+{
+	if (v->in->major == 2)
+		return;
+	visit_class(v, type, 9);
+	tv_field(v, obj, v->L->ast_dict, "__dict__");
+}
+
+/* s_traverse (3.10+, where Struct became a GC heap type): the class and the format; before,
+ * the format is owned but not visited. */
+static void trav_struct(const tv *v, uint64_t obj, const ins_type *type)
+{
+	visit_class(v, type, 10);
+	if (v->in->major == 3 && v->in->minor >= 10)
+		tv_field(v, obj, v->L->struct_format, "format");
+	else
+		tv_hidden(v, obj, v->L->struct_format, "format");
+}
+
 /* ---------------------------------------------------------------- collections */
 
 /* deque_traverse: the items from leftblock[leftindex] to rightblock[rightindex]. */
@@ -84,7 +92,7 @@ static void trav_deque(const tv *v, uint64_t obj, const ins_type *type)
 	for (int64_t i = 0; b && i < n; lo = 0) {
 		int64_t end = b == right ? hi + 1 : blen;
 		if (lo < end) {
-			visit_array(v, b + (uint64_t)(L->block_data + lo * 8), end - lo, (uint64_t)i);
+			tv_items_from(v, b + (uint64_t)(L->block_data + lo * 8), end - lo, (uint64_t)i, 0);
 			i += end - lo;
 		}
 		if (b == right)
@@ -355,7 +363,7 @@ static void trav_tee_data(const tv *v, uint64_t obj, const ins_type *type)
 	tv_field(v, obj, L->teedata_it, "it");
 	if (L->teedata_numread >= 0 && ins_image_i32(v->o->img, obj + (uint64_t)L->teedata_numread, &numread) &&
 	    numread > 0 && numread <= L->teedata_nvalues)
-		visit_array(v, obj + (uint64_t)L->teedata_values, numread, 0);
+		tv_items_from(v, obj + (uint64_t)L->teedata_values, numread, 0, 0);
 	tv_field(v, obj, L->teedata_nextlink, "nextlink");
 }
 
@@ -511,19 +519,19 @@ FIELDS1(trav_hamt, STATIC, hamt_root, "h_root")
 static void trav_hamt_bitmap(const tv *v, uint64_t obj, const ins_type *type)
 {
 	(void)type;
-	visit_array(v, obj + (uint64_t)v->L->hamt_bitmap_array, (int64_t)tv_word(v, obj, v->L->var_size), 0);
+	tv_items_from(v, obj + (uint64_t)v->L->hamt_bitmap_array, (int64_t)tv_word(v, obj, v->L->var_size), 0, 0);
 }
 
 static void trav_hamt_array(const tv *v, uint64_t obj, const ins_type *type)
 {
 	(void)type;
-	visit_array(v, obj + (uint64_t)v->L->hamt_array_array, v->L->hamt_array_size, 0);
+	tv_items_from(v, obj + (uint64_t)v->L->hamt_array_array, v->L->hamt_array_size, 0, 0);
 }
 
 static void trav_hamt_collision(const tv *v, uint64_t obj, const ins_type *type)
 {
 	(void)type;
-	visit_array(v, obj + (uint64_t)v->L->hamt_collision_array, (int64_t)tv_word(v, obj, v->L->var_size), 0);
+	tv_items_from(v, obj + (uint64_t)v->L->hamt_collision_array, (int64_t)tv_word(v, obj, v->L->var_size), 0, 0);
 }
 
 /* ---------------------------------------------------------------- _sre (GC heap types from 3.10) */
@@ -609,6 +617,8 @@ const trav_routine ins_trav_stdlib_routines[] = {
 	{ "types.SimpleNamespace", trav_namespace },
 	{ "types.GenericAlias", trav_generic_alias },
 	{ "types.UnionType", trav_union },
+	{ "ast.AST _ast.AST", trav_ast },
+	{ "_struct.Struct Struct", trav_struct },
 	/* itertools */
 	{ "itertools.count", trav_count },
 	{ "itertools.chain", trav_chain },

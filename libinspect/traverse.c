@@ -98,7 +98,7 @@ void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), vo
 
 /* ---------------------------------------------------------------- shared helpers */
 
-void tv_items(const tv *v, uint64_t items, int64_t n, uint8_t flags)
+void tv_items_from(const tv *v, uint64_t items, int64_t n, uint64_t first, uint8_t flags)
 {
 	if (!items || n <= 0)
 		return;
@@ -111,7 +111,7 @@ void tv_items(const tv *v, uint64_t items, int64_t n, uint8_t flags)
 			memcpy(&w, p + i * 8, 8);
 		else if (!ins_image_u64(v->o->img, items + (uint64_t)i * 8, &w))
 			return;
-		tv_edge(v, w, INS_E_INDEX, NULL, (uint64_t)i, flags);
+		tv_edge(v, w, INS_E_INDEX, NULL, first + (uint64_t)i, flags);
 	}
 }
 

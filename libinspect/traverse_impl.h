@@ -68,8 +68,13 @@ static inline void tv_hidden(const tv *v, uint64_t obj, int64_t off, const char 
 	tv_edge(v, tv_word(v, obj, off), INS_E_FIELD, name, 0, INS_EF_HIDDEN);
 }
 
-/* The n PyObject pointers at items, as [i] edges (NULL ones skipped). */
-void tv_items(const tv *v, uint64_t items, int64_t n, uint8_t flags);
+/* The n PyObject pointers at items, as [first + i] edges (NULL ones skipped). */
+void tv_items_from(const tv *v, uint64_t items, int64_t n, uint64_t first, uint8_t flags);
+
+static inline void tv_items(const tv *v, uint64_t items, int64_t n, uint8_t flags)
+{
+	tv_items_from(v, items, n, 0, flags);
+}
 /* The items of the tuple at tuple (a names tuple, co_consts, ...) as one kind of edge. */
 void tv_tuple(const tv *v, uint64_t tuple, uint8_t flags);
 /* dict_traverse: every key and value of the dict at dict (2.7 to 3.13 layouts). */
