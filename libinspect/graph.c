@@ -90,6 +90,8 @@ typedef struct pending {
 typedef struct builder {
 	ins_graph *g;
 	ins_objects *o;
+	ins_trav *t;
+	uint8_t *leaf;          /* per node: holds no references, need not be traversed */
 	size_t node_cap, edge_cap;
 	bool oom;
 	pending pend[BATCH];
@@ -116,12 +118,14 @@ static bool grow_nodes(builder *b, size_t need)
 	ins_graph *g = b->g;
 	if (need <= b->node_cap)
 		return true;
-	size_t cap = b->node_cap, c2 = b->node_cap, c3 = b->node_cap;
+	size_t cap = b->node_cap, c2 = b->node_cap, c3 = b->node_cap, c4 = b->node_cap;
 	if (!grow((void **)&g->addr, &cap, need, sizeof(*g->addr)) ||
 	    !grow((void **)&g->out_start, &c2, need + 1, sizeof(*g->out_start)) ||
-	    !grow((void **)&g->hidden_in, &c3, need, sizeof(*g->hidden_in)))
+	    !grow((void **)&g->hidden_in, &c3, need, sizeof(*g->hidden_in)) ||
+	    !grow((void **)&b->leaf, &c4, need, sizeof(*b->leaf)))
 		return false;
 	b->node_cap = cap < c3 ? cap : c3;
+	b->node_cap = b->node_cap < c4 ? b->node_cap : c4;
 	return true;
 }
 
@@ -156,6 +160,9 @@ static uint64_t resolve(builder *b, ins_node_slot *s, uint64_t addr)
 		b->oom = true;
 		return 0;
 	}
+	uint64_t ob_type = 0;  /* in the cache now: ins_obj_valid read it */
+	ins_image_u64(b->o->img, addr + (uint64_t)b->o->in->L.obj_type, &ob_type);
+	b->leaf[g->n] = ins_trav_leaf(b->t, addr, ob_type);
 	g->addr[g->n] = addr;
 	g->hidden_in[g->n] = 0;
 	s->node = ++g->n;
@@ -228,6 +235,9 @@ static void compact(ins_graph *g)
 	g->nedges = w;
 }
 
+/* Counting sort of the edges by target: in_start[t + 1] first counts t's referrers, then
+ * (prefix sums) ends t's run; filling from the last source down, each run comes out in
+ * source order and ends where the next one starts. */
 static ins_error *reverse(ins_graph *g)
 {
 	g->in_start = calloc(g->n + 1, sizeof(*g->in_start));
@@ -238,14 +248,12 @@ static ins_error *reverse(ins_graph *g)
 		g->in_start[g->out[e] + 1]++;
 	for (size_t i = 0; i < g->n; i++)
 		g->in_start[i + 1] += g->in_start[i];
-	uint64_t *fill = malloc((g->n + 1) * sizeof(*fill));
-	if (!fill)
-		return ins_err_nomem();
-	memcpy(fill, g->in_start, (g->n + 1) * sizeof(*fill));
-	for (size_t i = 0; i < g->n; i++)
-		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
-			g->in[fill[g->out[e]]++] = (uint32_t)i;
-	free(fill);
+	for (size_t i = g->n; i-- > 0;)
+		for (uint64_t e = g->out_start[i + 1]; e-- > g->out_start[i];)
+			g->in[--g->in_start[g->out[e] + 1]] = (uint32_t)i;
+	/* in_start[t + 1] now starts t's run, which is where in_start[t] must end: shift */
+	memmove(g->in_start, g->in_start + 1, g->n * sizeof(*g->in_start));
+	g->in_start[g->n] = g->nedges;
 	return NULL;
 }
 
@@ -255,12 +263,14 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	ins_error *err = ins_session_heap(s);
 	if (err)
 		return err;
-	builder b = { .g = g, .o = &s->objs };
+	builder b = { .g = g, .o = &s->objs, .t = t };
 	const ins_heap *h = &s->heap;
 	/* about as many untracked objects as tracked ones, and a few references each */
 	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, 2 * h->n + 1) || !grow_edges(&b, 4 * h->n + 1) ||
-	    !nt_reserve(&g->index, 2 * h->n + BATCH))
+	    !nt_reserve(&g->index, 2 * h->n + BATCH)) {
+		free(b.leaf);
 		return ins_err_nomem();
+	}
 	for (size_t i = 0; i < h->n; i++) {
 		if (i + 16 < h->n)
 			__builtin_prefetch(&g->index.slots[nt_hash(h->objs[i + 16], g->index.cap)]);
@@ -284,6 +294,8 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 				break;
 		}
 		g->out_start[i] = g->nedges;
+		if (i >= g->nheap && b.leaf[i])
+			continue;
 		if (ins_traverse(t, g->addr[i], NULL, on_edge, &b) == INS_TR_INFERRED) {
 			size_t cap = g->ninferred;
 			if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
@@ -297,6 +309,7 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 			g->inferred[g->ninferred++] = (uint32_t)i;
 		}
 	}
+	free(b.leaf);
 	if (b.oom)
 		return ins_err_nomem();
 	g->out_start[g->n] = g->nedges;

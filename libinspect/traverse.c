@@ -31,6 +31,9 @@ typedef struct plan {
 	enum dict_mode dict;
 	int64_t dictoffset;     /* DICT_OFFSET: tp_dictoffset (< 0: from the end) */
 	int64_t basicsize, itemsize;
+	trav_fn base_fn;        /* INS_TR_INFERRED: the nearest known base's routine, and */
+	int64_t scan_from;      /* where the scan starts: past that base's part */
+	int64_t scan_to;        /* and ends: the unknown C type's basicsize */
 	slot *slots;
 	size_t nslots;
 } plan;
@@ -405,18 +408,24 @@ static void trav_python(const tv *v, uint64_t obj, const ins_type *type, const p
 
 /* ---------------------------------------------------------------- unknown C types */
 
-static void scan(const tv *v, uint64_t obj, const plan *p)
+/* The words of an unknown C type's own part of the object that are addresses of tracked
+ * objects. A static type object (an instance of a C metatype) is only as large as a
+ * PyTypeObject, whatever the metatype's basicsize says: it is left to trav_type. */
+static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 {
 	if (!v->t->is_ref)
 		return;
-	int64_t size = p->basicsize;
+	if (type->kind == INS_K_TYPE && v->L->tpflag_heaptype > 0 &&
+	    !(tv_word(v, obj, v->L->type_flags) & (uint64_t)v->L->tpflag_heaptype))
+		return;
+	int64_t size = p->scan_to;
 	if (p->itemsize) {
 		int64_t n = var_size(v, obj);
 		size += (n < 0 ? -n : n) * p->itemsize;
 	}
 	if (size > MAX_SCAN)
 		size = MAX_SCAN;
-	int64_t start = v->L->sizeof_obj;
+	int64_t start = p->scan_from;
 	if (size <= start)
 		return;
 	const uint8_t *mem = ins_image_fast(v->o->img, obj + (uint64_t)start, (size_t)(size - start));
@@ -489,6 +498,26 @@ static trav_fn c_routine(ins_trav *t, uint64_t type, enum ins_trav_how *how)
 		type = base;
 	}
 	*how = INS_TR_INFERRED;
+	return NULL;
+}
+
+/* For an unknown C type: the routine of its nearest base libinspect knows (NULL: none, or
+ * one without references), and where that base's part of the object ends: the scan covers
+ * only the rest, [*from, the unknown type's basicsize). */
+static trav_fn known_base(ins_trav *t, uint64_t type, int64_t *from)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	*from = v.L->sizeof_obj;
+	for (int depth = 0; depth < 64 && (type = tv_word(&v, type, v.L->type_base)); depth++) {
+		enum ins_trav_how how;
+		trav_fn fn = c_routine(t, type, &how);
+		if (how != INS_TR_INFERRED) {
+			const ins_type *bt = ins_type_info(t->o, type);
+			if (bt && bt->basicsize > *from)
+				*from = bt->basicsize;
+			return fn;
+		}
+	}
 	return NULL;
 }
 
@@ -566,6 +595,11 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 		p->fn = base ? c_routine(t, base, &p->how) : NULL;
 		if (!p->fn && p->how == INS_TR_NONE)
 			p->how = INS_TR_EXACT;  /* a base without references (object, int, ...) */
+		if (p->how == INS_TR_INFERRED) {
+			const ins_type *ct = ins_type_info(t->o, base);
+			p->base_fn = known_base(t, base, &p->scan_from);
+			p->scan_to = ct ? ct->basicsize : p->basicsize;
+		}
 		/* 3.9+: a heap type's own traverse visits the type; subtype_traverse leaves it */
 		const ins_type *bt = base ? ins_type_info(t->o, base) : NULL;
 		bool base_visits = p->fn && bt && bt->heap && (t->o->in->major > 3 || t->o->in->minor >= 9);
@@ -573,6 +607,10 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 	} else {
 		/* code objects have no tp_traverse, but a routine for their hidden references */
 		p->fn = c_routine(t, type->addr, &p->how);
+		if (p->how == INS_TR_INFERRED) {
+			p->base_fn = known_base(t, type->addr, &p->scan_from);
+			p->scan_to = p->basicsize;
+		}
 	}
 	/* Instances of a heap type own a reference to it; when nothing visits it, it is
 	 * hidden (C heap types' routines visit it themselves where their tp_traverse does). */
@@ -610,32 +648,45 @@ static const plan *plan_of(ins_trav *t, const ins_type *type)
 	return p;
 }
 
+/* The type and plan of obj, whose ob_type word is raw. */
+static const plan *plan_of_obj(ins_trav *t, uint64_t obj, uint64_t raw, const ins_type **type)
+{
+	size_t c = (raw >> 4) % CACHE_SIZE;
+	if (raw && t->by_raw[c].raw == raw) {
+		*type = t->by_raw[c].type;
+		return t->by_raw[c].p;
+	}
+	const plan *p = (*type = ins_obj_type(t->o, obj)) ? plan_of(t, *type) : NULL;
+	if (p && raw != t->o->in->T.instance2) {
+		t->by_raw[c].raw = raw;
+		t->by_raw[c].type = *type;
+		t->by_raw[c].p = p;
+	}
+	return p;
+}
+
+bool ins_trav_leaf(ins_trav *t, uint64_t obj, uint64_t ob_type)
+{
+	const ins_type *type;
+	const plan *p = plan_of_obj(t, obj, ob_type, &type);
+	return p && !p->python && !p->fn && !p->hidden_type && p->how == INS_TR_NONE;
+}
+
 enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn, void *arg)
 {
 	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L, .fn = fn, .arg = arg };
-	const plan *p = NULL;
-	if (!type) {
-		uint64_t raw = tv_word(&v, obj, v.L->obj_type);
-		size_t c = (raw >> 4) % CACHE_SIZE;
-		if (raw && t->by_raw[c].raw == raw) {
-			type = t->by_raw[c].type;
-			p = t->by_raw[c].p;
-		} else if ((type = ins_obj_type(t->o, obj)) && (p = plan_of(t, type)) && raw != v.in->T.instance2) {
-			t->by_raw[c].raw = raw;
-			t->by_raw[c].type = type;
-			t->by_raw[c].p = p;
-		}
-	} else {
-		p = plan_of(t, type);
-	}
+	const plan *p = type ? plan_of(t, type) : plan_of_obj(t, obj, tv_word(&v, obj, v.L->obj_type), &type);
 	if (!type || !p)
 		return INS_TR_NONE;
 	if (p->python)
 		trav_python(&v, obj, type, p);
-	if (p->fn)
+	if (p->fn) {
 		p->fn(&v, obj, type);
-	else if (p->how == INS_TR_INFERRED)
-		scan(&v, obj, p);
+	} else if (p->how == INS_TR_INFERRED) {
+		if (p->base_fn)
+			p->base_fn(&v, obj, type);
+		scan(&v, obj, type, p);
+	}
 	if (p->hidden_type)
 		tv_edge(&v, type->addr, INS_E_FIELD, "__class__", 0, INS_EF_HIDDEN);
 	return p->how;

@@ -63,6 +63,10 @@ void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), vo
 enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn,
 			       void *arg);
 
+/* Does the object at obj (whose ob_type word is ob_type) hold no references at all, not
+ * even hidden ones (str, int, float, ...)? */
+bool ins_trav_leaf(ins_trav *t, uint64_t obj, uint64_t ob_type);
+
 /* The edge's label: an attribute or global name, a key's repr, [index], a field name. */
 void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out);
 
