@@ -331,7 +331,7 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 			 * a count no allocation could hold is not one */
 			int64_t n = (int64_t)field(o, obj, L->var_size);
 			if (n < 0)
-				n = -n;
+				n = n == INT64_MIN ? INT64_MAX : -n;
 			if (n < ((int64_t)1 << 32))
 				size += (uint64_t)(n * t->itemsize);
 		}

@@ -379,16 +379,29 @@ static void visit_managed_dict(const tv *v, uint64_t obj, const ins_type *type, 
 	}
 }
 
+/* basicsize + |ob_size| * itemsize: the object's size (_PyObject_VAR_SIZE before rounding);
+ * -1 when a corrupt ob_size makes it absurd. */
+static int64_t var_extent(const tv *v, uint64_t obj, int64_t basicsize, int64_t itemsize)
+{
+	if (!itemsize)
+		return basicsize;
+	int64_t n = var_size(v, obj);
+	if (n < 0)
+		n = n == INT64_MIN ? INT64_MAX : -n;
+	if (itemsize < 0 || n > (INT64_C(1) << 40) / itemsize)
+		return -1;
+	return basicsize + n * itemsize;
+}
+
 /* _PyObject_GetDictPtr: tp_dictoffset, counted from the end of a variable-size object when
  * negative. */
 static void visit_dict_ptr(const tv *v, uint64_t obj, const plan *p)
 {
 	int64_t off = p->dictoffset;
 	if (off < 0) {
-		int64_t n = var_size(v, obj);
-		if (n < 0)
-			n = -n;
-		int64_t size = p->basicsize + n * p->itemsize;
+		int64_t size = var_extent(v, obj, p->basicsize, p->itemsize);
+		if (size < 0)
+			return;
 		off += (size + 7) & ~(int64_t)7;
 	}
 	tv_field(v, obj, off, "__dict__");
@@ -418,12 +431,8 @@ static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 	if (type->kind == INS_K_TYPE && v->L->tpflag_heaptype > 0 &&
 	    !(tv_word(v, obj, v->L->type_flags) & (uint64_t)v->L->tpflag_heaptype))
 		return;
-	int64_t size = p->scan_to;
-	if (p->itemsize) {
-		int64_t n = var_size(v, obj);
-		size += (n < 0 ? -n : n) * p->itemsize;
-	}
-	if (size > MAX_SCAN)
+	int64_t size = var_extent(v, obj, p->scan_to, p->itemsize);
+	if (size < 0 || size > MAX_SCAN)
 		size = MAX_SCAN;
 	int64_t start = p->scan_from;
 	if (size <= start)
