@@ -391,24 +391,11 @@ ins_error *ins_cmd_chain(const call *c)
 
 /* ---------------------------------------------------------------- leaking */
 
-typedef struct named_count {
-	const char *name;
-	uint64_t count;
-} named_count;
-
-static int cmp_named(const void *x, const void *y)
-{
-	const named_count *a = x, *b = y;
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	return strcmp(a->name, b->name);
-}
-
 /* Counts of objects by type name, most common first. */
-static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n, named_count **out, size_t *nout)
+static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout)
 {
 	ins_map index = { 0 };
-	named_count *rows = calloc(n ? n : 1, sizeof(*rows));
+	group *rows = calloc(n ? n : 1, sizeof(*rows));
 	size_t nrows = 0;
 	if (!rows)
 		return ins_err_nomem();
@@ -430,7 +417,7 @@ static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n,
 	}
 	ins_map_free(&index);
 	/* types sharing a __name__ are one row, as in objgraph */
-	qsort(rows, nrows, sizeof(*rows), cmp_named);
+	qsort(rows, nrows, sizeof(*rows), ins_cmd_cmp_group);
 	size_t m = 0;
 	for (size_t i = 0; i < nrows; i++) {
 		size_t j = 0;
@@ -441,7 +428,7 @@ static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n,
 		else
 			rows[m++] = rows[i];
 	}
-	qsort(rows, m, sizeof(*rows), cmp_named);
+	qsort(rows, m, sizeof(*rows), ins_cmd_cmp_group);
 	*out = rows;
 	*nout = m;
 	return NULL;
@@ -466,7 +453,7 @@ ins_error *ins_cmd_leaking(const call *c)
 		if (!referred)
 			leak[n++] = (uint32_t)i;
 	}
-	named_count *rows = NULL;
+	group *rows = NULL;
 	size_t nrows = 0;
 	if ((err = count_by_name(s, leak, n, &rows, &nrows))) {
 		free(leak);
@@ -620,7 +607,7 @@ ins_error *ins_cmd_graph(const call *c)
 	uint64_t node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + sizeof(*g->in_start) +
 				      sizeof(*g->hidden_in)) + g->index.cap * sizeof(*g->index.slots);
 	uint64_t edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->out_flags) + sizeof(*g->in));
-	named_count *rows = NULL;
+	group *rows = NULL;
 	size_t nrows = 0;
 	if ((err = count_by_name(s, g->inferred, g->ninferred, &rows, &nrows)))
 		return err;

@@ -19,7 +19,7 @@ static int cmp_typecount(const void *x, const void *y, void *q)
 	return c ? c : strcmp(a->type->qualname, b->type->qualname);
 }
 
-static int cmp_group(const void *x, const void *y)
+int ins_cmd_cmp_group(const void *x, const void *y)
 {
 	const group *a = x, *b = y;
 	if (a->count != b->count)
@@ -68,7 +68,7 @@ ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool 
 		cur->bytes += rows[i].bytes;
 	}
 	ins_stats_free(&st);
-	qsort(g, ng, sizeof(*g), cmp_group);
+	qsort(g, ng, sizeof(*g), ins_cmd_cmp_group);
 	*out = g;
 	*nout = ng;
 	return NULL;

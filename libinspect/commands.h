@@ -63,6 +63,8 @@ ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr);
 ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool all, group **out, size_t *nout,
 			  ins_stats *totals);
 void ins_cmd_groups_free(group *g, size_t n);
+/* qsort order of groups: most common first, then by name. */
+int ins_cmd_cmp_group(const void *x, const void *y);
 const char *ins_cmd_row_name(const ins_type *t, bool qualified);
 
 ins_error *ins_cmd_types(const call *c);
