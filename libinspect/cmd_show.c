@@ -237,112 +237,9 @@ typedef struct show {
 	int32_t *depth;           /* per node: -1 until queued */
 	uint32_t *queue;
 	size_t head, tail;
-	ins_map has_del;          /* type (or classic class) address -> 1 has __del__, 2 not */
-	ins_map del_wrappers;     /* types that a __del__ slot wrapper in the heap belongs to */
-	bool wrappers_scanned;
 	ins_buf *dot;
 	size_t nodes, edges;
 } show;
-
-static uint64_t word(ins_session *s, uint64_t addr, int64_t off)
-{
-	uint64_t v = 0;
-	if (!addr || off < 0 || !ins_image_u64(s->img, addr + (uint64_t)off, &v))
-		return 0;
-	return v;
-}
-
-static bool dict_has_del(ins_session *s, uint64_t dict)
-{
-	uint64_t v;
-	return dict && ins_dict_get_str(&s->objs, dict, "__del__", &v);
-}
-
-/* 2.7 classic classes: the class's __dict__, then its bases depth first. */
-static bool class2_has_del(ins_session *s, uint64_t cls, int level)
-{
-	const ins_layout *L = &s->in->L;
-	if (!cls || level > 32)
-		return false;
-	if (dict_has_del(s, word(s, cls, L->class_dict)))
-		return true;
-	uint64_t bases = word(s, cls, L->class_bases);
-	int64_t n = (int64_t)word(s, bases, L->var_size);
-	for (int64_t i = 0; bases && i < n && i < 64; i++)
-		if (class2_has_del(s, word(s, bases, L->tuple_item + 8 * i), level + 1))
-			return true;
-	return false;
-}
-
-/* From 3.12 a static builtin type keeps its __dict__ in the interpreter state, and tp_dict
- * is NULL. Its slot wrappers are heap objects though, and the one named __del__ (a
- * tp_finalize type's, as generators have from 3.4) names its type in d_type. */
-static bool wrapper_has_del(show *sh, uint64_t type)
-{
-	ins_session *s = sh->s;
-	const ins_layout *L = &s->in->L;
-	if (!sh->wrappers_scanned) {
-		sh->wrappers_scanned = true;
-		for (size_t i = 0; i < sh->g->n; i++) {
-			uint64_t x = sh->g->addr[i];
-			const ins_type *t = ins_obj_type(&s->objs, x);
-			if (!t || t->heap || strcmp(t->name, "wrapper_descriptor") != 0)
-				continue;
-			ins_buf name = { 0 };
-			if (ins_str_text(&s->objs, word(s, x, L->descr_name), &name, 16) && name.len == 7 &&
-			    memcmp(name.data, "__del__", 7) == 0)
-				ins_map_slot(&sh->del_wrappers, word(s, x, L->descr_type), 1);
-			ins_buf_free(&name);
-		}
-	}
-	uint64_t v;
-	return ins_map_get(&sh->del_wrappers, type, &v);
-}
-
-static bool type_dict_has_del(show *sh, uint64_t type)
-{
-	uint64_t dict = word(sh->s, type, sh->s->in->L.type_dict);
-	return dict ? dict_has_del(sh->s, dict) : wrapper_has_del(sh, type);
-}
-
-/* hasattr(type(obj), '__del__'): "__del__" in the __dict__ of a class on the type's MRO
- * (objgraph draws these; tp_finalize types such as generators have it from 3.4). */
-static bool lookup_del(show *sh, const ins_type *t)
-{
-	ins_session *s = sh->s;
-	const ins_layout *L = &s->in->L;
-	if (t->kind == INS_K_INSTANCE2)
-		return class2_has_del(s, t->addr, 0);
-	uint64_t mro = word(s, t->addr, L->type_mro);
-	if (!mro) {  /* a type not readied: its bases' chain */
-		uint64_t ty = t->addr;
-		for (int level = 0; ty && level < 64; level++, ty = word(s, ty, L->type_base))
-			if (type_dict_has_del(sh, ty))
-				return true;
-		return false;
-	}
-	int64_t n = (int64_t)word(s, mro, L->var_size);
-	for (int64_t i = 0; i < n && i < 256; i++) {
-		uint64_t base = word(s, mro, L->tuple_item + 8 * i);
-		const ins_type *meta = base ? ins_obj_type(&s->objs, base) : NULL;
-		if (!meta)
-			continue;
-		if (meta->kind == INS_K_CLASS2 ? class2_has_del(s, base, 0)
-					       : meta->kind == INS_K_TYPE && type_dict_has_del(sh, base))
-			return true;
-	}
-	return false;
-}
-
-static bool has_del(show *sh, const ins_type *t)
-{
-	uint64_t *slot = ins_map_slot(&sh->has_del, t->addr, 0);
-	if (!slot)
-		return lookup_del(sh, t);
-	if (!*slot)
-		*slot = lookup_del(sh, t) ? 1 : 2;
-	return *slot == 1;
-}
 
 /* objgraph's _quote (\ " and newlines escaped for a DOT string); bytes that are not UTF-8
  * (a repr cut in the middle of a character) become U+FFFD, which dot accepts. */
@@ -476,7 +373,7 @@ static void put_node(show *sh, uint32_t x, long depth)
 		put_id(b, addr);
 		ins_buf_puts(b, "[fontcolor=white];\n");
 	}
-	if (t && has_del(sh, t)) {
+	if (t && ins_type_finalizer(&sh->s->objs, t) != INS_FIN_NONE) {  /* hasattr(type, '__del__') */
 		ins_buf_puts(b, "  ");
 		put_id(b, addr);
 		ins_buf_puts(b, "->");
@@ -832,8 +729,6 @@ done:
 		unlink(o.path);
 	free(sh.depth);
 	free(sh.queue);
-	ins_map_free(&sh.has_del);
-	ins_map_free(&sh.del_wrappers);
 	ins_buf_free(&dot);
 	ins_map_free(&modules);
 	ins_map_free(&ignore);

@@ -24,6 +24,7 @@ void ins_objects_free(ins_objects *o)
 		type_free(o->types[i]);
 	free(o->types);
 	ins_map_free(&o->index);
+	ins_map_free(&o->finalizers);
 }
 
 static uint64_t field(ins_objects *o, uint64_t base, int64_t off)
@@ -205,6 +206,62 @@ uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses)
 	if (subclasses)
 		*subclasses = sub;
 	return dict;
+}
+
+/* The __del__ in a class's __dict__, 2.7 classic classes searched through their bases. */
+static uint64_t del_in_class2(ins_objects *o, uint64_t cls, int level)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t del = 0;
+	if (!cls || level > 32 || ins_dict_get_str(o, field(o, cls, L->class_dict), "__del__", &del))
+		return del;
+	uint64_t bases = field(o, cls, L->class_bases);
+	int64_t n = (int64_t)field(o, bases, L->var_size);
+	for (int64_t i = 0; bases && i < n && i < 64 && !del; i++)
+		del = del_in_class2(o, field(o, bases, L->tuple_item + 8 * i), level + 1);
+	return del;
+}
+
+static enum ins_finalizer find_finalizer(ins_objects *o, const ins_type *t)
+{
+	const ins_layout *L = &o->in->L;
+	if (t->kind == INS_K_INSTANCE2)
+		return del_in_class2(o, t->addr, 0) ? INS_FIN_DEL : INS_FIN_NONE;
+	/* the MRO's dicts: a __del__ that is a Python function is the class's own */
+	uint64_t mro = field(o, t->addr, L->type_mro), del = 0;
+	int64_t n = mro ? (int64_t)field(o, mro, L->var_size) : 0;
+	for (int64_t i = 0; i < n && i < 256 && !del; i++) {
+		uint64_t base = field(o, mro, L->tuple_item + 8 * i);
+		const ins_type *meta = base ? ins_obj_type(o, base) : NULL;
+		if (meta && meta->kind == INS_K_CLASS2)
+			del = del_in_class2(o, base, 0);
+		else if (meta && meta->kind == INS_K_TYPE)
+			ins_dict_get_str(o, ins_type_dict(o, base, NULL), "__del__", &del);
+	}
+	const ins_type *dt = del ? ins_obj_type(o, del) : NULL;
+	if (dt && dt->kind == INS_K_FUNCTION)
+		return INS_FIN_DEL;
+	if (field(o, t->addr, L->type_finalize))
+		return INS_FIN_FINALIZE;
+	if (field(o, t->addr, L->type_del))
+		return INS_FIN_TP_DEL;
+	return del ? INS_FIN_FINALIZE : INS_FIN_NONE;
+}
+
+enum ins_finalizer ins_type_finalizer(ins_objects *o, const ins_type *t)
+{
+	uint64_t *slot = ins_map_slot(&o->finalizers, t->addr, 0);
+	if (!slot)
+		return find_finalizer(o, t);
+	if (!*slot)
+		*slot = (uint64_t)find_finalizer(o, t) + 1;
+	return (enum ins_finalizer)(*slot - 1);
+}
+
+const char *ins_finalizer_name(enum ins_finalizer f)
+{
+	static const char *const names[] = { NULL, "__del__", "tp_finalize", "tp_del" };
+	return names[f];
 }
 
 bool ins_obj_valid(ins_objects *o, uint64_t addr)

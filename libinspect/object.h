@@ -33,6 +33,7 @@ typedef struct ins_objects {
 	ins_map index;          /* type address -> position in types + 1 */
 	ins_type **types;       /* each allocated once: pointers stay valid */
 	size_t ntypes;
+	ins_map finalizers;     /* type address -> enum ins_finalizer + 1, once worked out */
 } ins_objects;
 
 void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in);
@@ -45,6 +46,13 @@ const ins_type *ins_type_info(ins_objects *o, uint64_t type);
 /* The type's __dict__: tp_dict, or for 3.12+ static builtin types the dict the interpreter
  * state keeps for it (its subclasses dict too, when subclasses is not NULL); 0 if none. */
 uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses);
+/* What runs when a collection frees an instance: a __del__ a Python class defines, or a C
+ * type's tp_finalize (3.4+: generators, ...) or legacy tp_del. objgraph marks all of them
+ * as having __del__ (hasattr(type(obj), '__del__')). */
+enum ins_finalizer { INS_FIN_NONE, INS_FIN_DEL, INS_FIN_FINALIZE, INS_FIN_TP_DEL };
+enum ins_finalizer ins_type_finalizer(ins_objects *o, const ins_type *t);
+const char *ins_finalizer_name(enum ins_finalizer f);  /* "__del__", "tp_finalize", ... or NULL */
+
 /* Does addr look like an object: readable header whose type is a type? */
 bool ins_obj_valid(ins_objects *o, uint64_t addr);
 bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immortal);

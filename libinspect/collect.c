@@ -1,0 +1,339 @@
+/* collect.c -- the unreachable set and its cycles (see collect.h). */
+#include "collect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* ---------------------------------------------------------------- unreachable */
+
+/* update_refs + subtract_refs + move_unreachable over the graph: marks[i] = 1 for the
+ * tracked objects a full collection keeps. */
+static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
+{
+	const ins_graph *g = s->graph;
+	size_t nt = g->ntracked;
+	int64_t *refs = malloc((nt ? nt : 1) * sizeof(*refs));
+	if (!refs)
+		return ins_err_nomem();
+	for (size_t i = 0; i < nt; i++) {
+		bool immortal = false;
+		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refs[i], &immortal) || immortal)
+			refs[i] = INT64_MAX / 2;  /* unreadable or immortal: never collected */
+	}
+	for (size_t i = 0; i < nt; i++)
+		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
+			if (g->out[e] < nt)
+				refs[g->out[e]]--;
+	size_t tail = 0;
+	for (size_t i = 0; i < nt; i++)
+		if (refs[i] > 0) {
+			marks[i] = 1;
+			queue[tail++] = (uint32_t)i;
+		}
+	free(refs);
+	for (size_t head = 0; head < tail; head++)
+		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++) {
+			uint32_t t = g->out[e];
+			if (t < nt && !marks[t]) {
+				marks[t] = 1;
+				queue[tail++] = t;
+			}
+		}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- strongly connected components */
+
+/* Tarjan's algorithm without recursion, over the unreachable nodes (local numbers 0..n-1)
+ * and the edges between them: comp[v] = its component's number. */
+typedef struct tarjan {
+	const ins_graph *g;
+	const uint32_t *local;  /* node -> local number, NONE if reachable */
+	const uint32_t *nodes;  /* local -> node */
+	size_t n;
+	uint32_t *index, *low, *comp, *stack, *call, *next;
+	uint8_t *on;
+	size_t ncomp;
+} tarjan;
+
+static void strongconnect(tarjan *t, uint32_t root, uint32_t *counter)
+{
+	const ins_graph *g = t->g;
+	size_t sp = 0, cp = 0;
+	t->call[cp++] = root;
+	t->index[root] = t->low[root] = (*counter)++;
+	t->stack[sp++] = root;
+	t->on[root] = 1;
+	t->next[root] = 0;
+	while (cp) {
+		uint32_t v = t->call[cp - 1], node = t->nodes[v];
+		uint64_t e = g->out_start[node] + t->next[v];
+		bool descended = false;
+		for (; e < g->out_start[node + 1]; e++) {
+			uint32_t w = t->local[g->out[e]];
+			if (w == NONE)
+				continue;
+			if (t->index[w] == NONE) {
+				t->next[v] = (uint32_t)(e + 1 - g->out_start[node]);
+				t->index[w] = t->low[w] = (*counter)++;
+				t->stack[sp++] = w;
+				t->on[w] = 1;
+				t->next[w] = 0;
+				t->call[cp++] = w;
+				descended = true;
+				break;
+			}
+			if (t->on[w] && t->index[w] < t->low[v])
+				t->low[v] = t->index[w];
+		}
+		if (descended)
+			continue;
+		if (t->low[v] == t->index[v]) {
+			uint32_t w;
+			do {
+				w = t->stack[--sp];
+				t->on[w] = 0;
+				t->comp[w] = (uint32_t)t->ncomp;
+			} while (w != v);
+			t->ncomp++;
+		}
+		cp--;
+		if (cp) {
+			uint32_t u = t->call[cp - 1];
+			if (t->low[v] < t->low[u])
+				t->low[u] = t->low[v];
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- cycles */
+
+static bool self_loop(const ins_graph *g, uint32_t node)
+{
+	for (uint64_t e = g->out_start[node]; e < g->out_start[node + 1]; e++)
+		if (g->out[e] == node)
+			return true;
+	return false;
+}
+
+static uint64_t size_of(ins_session *s, uint32_t node)
+{
+	uint64_t addr = s->graph->addr[node];
+	const ins_type *t = ins_obj_type(&s->objs, addr);
+	return t ? ins_obj_size(&s->objs, addr, t) : 0;
+}
+
+/* Orders a component's members: first a shortest cycle through its first member (found
+ * breadth-first inside the component), then the others in breadth-first order. */
+static void order_members(const tarjan *t, uint32_t c, ins_cycle *cy, uint32_t *parent, uint32_t *queue,
+			  uint8_t *placed)
+{
+	const ins_graph *g = t->g;
+	uint32_t first = cy->members[0], back = NONE;
+	size_t head = 0, tail = 0;
+	for (size_t i = 0; i < cy->n; i++)
+		parent[t->local[cy->members[i]]] = NONE;
+	queue[tail++] = first;
+	parent[t->local[first]] = first;
+	for (; head < tail; head++) {
+		uint32_t x = queue[head];
+		for (uint64_t e = g->out_start[x]; e < g->out_start[x + 1]; e++) {
+			uint32_t y = g->out[e], ly = t->local[y];
+			if (ly == NONE || t->comp[ly] != c)
+				continue;
+			if (y == first && back == NONE)
+				back = x;
+			if (parent[ly] == NONE) {
+				parent[ly] = x;
+				queue[tail++] = y;
+			}
+		}
+	}
+	/* the cycle: first .. back along parents, reversed */
+	size_t k = 0;
+	if (back != NONE && back != first) {
+		size_t len = 0;
+		for (uint32_t x = back; x != first; x = parent[t->local[x]])
+			len++;
+		k = len + 1;
+		cy->members[0] = first;
+		size_t i = len;
+		for (uint32_t x = back; x != first; x = parent[t->local[x]])
+			cy->members[i--] = x;
+	} else {
+		cy->members[0] = first;
+		k = 1;
+	}
+	/* then the rest, in breadth-first order (queue holds every member) */
+	for (size_t i = 0; i < k; i++)
+		placed[t->local[cy->members[i]]] = 1;
+	for (size_t q = 0; q < tail && k < cy->n; q++)
+		if (!placed[t->local[queue[q]]])
+			cy->members[k++] = queue[q];
+	for (size_t i = 0; i < k; i++)
+		placed[t->local[cy->members[i]]] = 0;
+}
+
+static int cmp_cycles(const void *x, const void *y)
+{
+	const ins_cycle *a = x, *b = y;
+	size_t na = a->n + a->held, nb = b->n + b->held;
+	if (na != nb)
+		return na > nb ? -1 : 1;
+	if (a->bytes + a->held_bytes != b->bytes + b->held_bytes)
+		return a->bytes + a->held_bytes > b->bytes + b->held_bytes ? -1 : 1;
+	return a->members[0] < b->members[0] ? -1 : 1;
+}
+
+static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *local)
+{
+	const ins_graph *g = s->graph;
+	size_t n = out->n;
+	tarjan t = { .g = g, .local = local, .nodes = out->unreachable, .n = n };
+	size_t words = n ? n : 1;
+	t.index = malloc(words * sizeof(uint32_t));
+	t.low = malloc(words * sizeof(uint32_t));
+	t.comp = malloc(words * sizeof(uint32_t));
+	t.stack = malloc(words * sizeof(uint32_t));
+	t.call = malloc(words * sizeof(uint32_t));
+	t.next = malloc(words * sizeof(uint32_t));
+	t.on = calloc(words, 1);
+	size_t *count = NULL;
+	uint32_t *at = NULL, *claim = NULL;
+	ins_error *err = NULL;
+	if (!t.index || !t.low || !t.comp || !t.stack || !t.call || !t.next || !t.on) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	memset(t.index, 0xff, words * sizeof(uint32_t));
+	uint32_t counter = 0;
+	for (size_t v = 0; v < n; v++)
+		if (t.index[v] == NONE)
+			strongconnect(&t, (uint32_t)v, &counter);
+	/* components that are cycles: several members, or one referring to itself */
+	count = calloc(t.ncomp ? t.ncomp : 1, sizeof(*count));
+	at = malloc((t.ncomp ? t.ncomp : 1) * sizeof(*at));
+	if (!count || !at) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	for (size_t v = 0; v < n; v++)
+		count[t.comp[v]]++;
+	for (size_t c = 0; c < t.ncomp; c++)
+		at[c] = NONE;
+	for (size_t v = 0; v < n; v++) {
+		uint32_t c = t.comp[v];
+		if (at[c] == NONE && (count[c] > 1 || self_loop(g, out->unreachable[v])))
+			at[c] = (uint32_t)out->ncycles++;
+	}
+	out->cycles = calloc(out->ncycles ? out->ncycles : 1, sizeof(*out->cycles));
+	if (!out->cycles) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	for (size_t v = 0; v < n; v++) {  /* heap order: a cycle's first member is its oldest */
+		uint32_t c = t.comp[v];
+		if (at[c] == NONE)
+			continue;
+		ins_cycle *cy = &out->cycles[at[c]];
+		if (!cy->members && !(cy->members = malloc(count[c] * sizeof(*cy->members)))) {
+			err = ins_err_nomem();
+			goto done;
+		}
+		cy->members[cy->n++] = out->unreachable[v];
+		cy->bytes += size_of(s, out->unreachable[v]);
+	}
+	/* t.stack, t.call and t.on (all 0) are free again: scratch for ordering and claiming */
+	for (size_t c = 0; c < t.ncomp; c++)
+		if (at[c] != NONE)
+			order_members(&t, (uint32_t)c, &out->cycles[at[c]], t.stack, t.call, t.on);
+	/* what each cycle holds: the unreachable objects outside cycles it leads to, each
+	 * counted for the first cycle (largest first) that reaches it */
+	qsort(out->cycles, out->ncycles, sizeof(*out->cycles), cmp_cycles);
+	claim = calloc(words, sizeof(*claim));
+	if (!claim) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	for (size_t v = 0; v < n; v++)
+		claim[v] = at[t.comp[v]] == NONE ? 0 : 1;  /* 1: in a cycle */
+	for (size_t k = 0; k < out->ncycles; k++) {
+		ins_cycle *cy = &out->cycles[k];
+		size_t head = 0, tail = 0;
+		for (size_t i = 0; i < cy->n; i++)
+			t.call[tail++] = cy->members[i];
+		for (; head < tail; head++)
+			for (uint64_t e = g->out_start[t.call[head]]; e < g->out_start[t.call[head] + 1]; e++) {
+				uint32_t y = local[g->out[e]];
+				if (y == NONE || claim[y])
+					continue;
+				claim[y] = 2;
+				cy->held++;
+				cy->held_bytes += size_of(s, g->out[e]);
+				t.call[tail++] = g->out[e];
+			}
+	}
+	qsort(out->cycles, out->ncycles, sizeof(*out->cycles), cmp_cycles);
+done:
+	free(t.index);
+	free(t.low);
+	free(t.comp);
+	free(t.stack);
+	free(t.call);
+	free(t.next);
+	free(t.on);
+	free(count);
+	free(at);
+	free(claim);
+	return err;
+}
+
+ins_error *ins_collect_run(ins_session *s, ins_collect *out)
+{
+	memset(out, 0, sizeof(*out));
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	size_t nt = g->ntracked, words = g->n ? g->n : 1;
+	uint8_t *marks = calloc(words, 1);
+	uint32_t *queue = malloc(words * sizeof(*queue)), *local = malloc(words * sizeof(*local));
+	if (!marks || !queue || !local) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	if ((err = reachable(s, marks, queue)))
+		goto done;
+	for (size_t i = 0; i < g->n; i++)
+		local[i] = NONE;
+	for (size_t i = 0; i < nt; i++)
+		if (!marks[i]) {
+			local[i] = (uint32_t)out->n;
+			queue[out->n++] = (uint32_t)i;
+		}
+	out->unreachable = malloc((out->n ? out->n : 1) * sizeof(*out->unreachable));
+	if (!out->unreachable) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	memcpy(out->unreachable, queue, out->n * sizeof(*queue));
+	err = find_cycles(s, out, local);
+done:
+	free(marks);
+	free(queue);
+	free(local);
+	if (err)
+		ins_collect_free(out);
+	return err;
+}
+
+void ins_collect_free(ins_collect *c)
+{
+	for (size_t i = 0; i < c->ncycles; i++)
+		free(c->cycles[i].members);
+	free(c->cycles);
+	free(c->unreachable);
+	memset(c, 0, sizeof(*c));
+}
