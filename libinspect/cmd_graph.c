@@ -391,8 +391,7 @@ ins_error *ins_cmd_chain(const call *c)
 
 /* ---------------------------------------------------------------- leaking */
 
-/* Counts of objects by type name, most common first. */
-static ins_error *count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout)
+ins_error *ins_cmd_count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout)
 {
 	ins_map index = { 0 };
 	group *rows = calloc(n ? n : 1, sizeof(*rows));
@@ -455,7 +454,7 @@ ins_error *ins_cmd_leaking(const call *c)
 	}
 	group *rows = NULL;
 	size_t nrows = 0;
-	if ((err = count_by_name(s, leak, n, &rows, &nrows))) {
+	if ((err = ins_cmd_count_by_name(s, leak, n, &rows, &nrows))) {
 		free(leak);
 		return err;
 	}
@@ -609,7 +608,7 @@ ins_error *ins_cmd_graph(const call *c)
 	uint64_t edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->out_flags) + sizeof(*g->in));
 	group *rows = NULL;
 	size_t nrows = 0;
-	if ((err = count_by_name(s, g->inferred, g->ninferred, &rows, &nrows)))
+	if ((err = ins_cmd_count_by_name(s, g->inferred, g->ninferred, &rows, &nrows)))
 		return err;
 	ins_buf *out = c->out;
 	if (c->a->json) {

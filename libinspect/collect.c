@@ -166,6 +166,7 @@ static void order_members(const tarjan *t, uint32_t c, ins_cycle *cy, uint32_t *
 		cy->members[0] = first;
 		k = 1;
 	}
+	cy->path = k;
 	/* then the rest, in breadth-first order (queue holds every member) */
 	for (size_t i = 0; i < k; i++)
 		placed[t->local[cy->members[i]]] = 1;

@@ -19,8 +19,9 @@
 #include "graph.h"
 
 typedef struct ins_cycle {
-	uint32_t *members;      /* in cycle order where one simple cycle covers them */
-	size_t n;
+	uint32_t *members;      /* a shortest simple cycle through the oldest member first,
+				 * members[0 .. path), then the others breadth-first */
+	size_t n, path;
 	size_t held;            /* unreachable objects outside any cycle that this one leads to */
 	uint64_t bytes, held_bytes;
 } ins_cycle;

@@ -151,6 +151,21 @@ static const command commands[] = {
 	    "references counted only for refcounts, objects of unknown C types scanned for references,\n"
 	    "build time and memory per object and per reference. " JSON_HELP,
 	    "--json" }, 0, 0, -1, true, ins_cmd_graph },
+	{ { "cycles", "objgraph-cycles", "[--limit N] [--min-size N] [--json]",
+	    "What a full gc.collect() would free now, grouped into the cycles that hold it.",
+	    "Runs CPython's collection algorithm on the heap without running a collection: the\n"
+	    "objects only garbage cycles keep alive. Lists the cycles (largest first) with their\n"
+	    "members in cycle order and the reference from each to the next, the objects each cycle\n"
+	    "holds besides, finalizers (__del__, tp_finalize), objects already finalized, weakrefs\n"
+	    "with callbacks pointing in, and the frames among the garbage with their locals.\n"
+	    "--limit N cycles (default 10, 0 for all); --min-size N only cycles of N or more. " JSON_HELP,
+	    "--limit --min-size --json" }, 0, 0, 10, true, ins_cmd_cycles },
+	{ { "garbage", "objgraph-garbage", "[--limit N] [--json]",
+	    "The contents of gc.garbage.",
+	    "Objects a collection found unreachable but did not free: 2.7's cycles with __del__,\n"
+	    "everything under gc.DEBUG_SAVEALL, what a program put there itself.\n"
+	    "--limit N (default all). " JSON_HELP,
+	    "--limit --json" }, 0, 0, 0, true, ins_cmd_garbage },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
@@ -211,11 +226,11 @@ static ins_error *parse_count(const char *cmd, const char *opt, const char *valu
 
 static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 {
-	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --output --extra-ignore ";
+	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --min-size --output --extra-ignore ";
 	const char *cmd = c->info.gdb_name;
 	memset(a, 0, sizeof(*a));
 	a->limit = c->default_limit;
-	a->max_depth = a->too_many = -1;
+	a->max_depth = a->too_many = a->min_size = -1;
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
@@ -249,6 +264,8 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 			err = parse_count(cmd, "--max-depth", value, &a->max_depth);
 		else if (IS("--too-many"))
 			err = parse_count(cmd, "--too-many", value, &a->too_many);
+		else if (IS("--min-size"))
+			err = parse_count(cmd, "--min-size", value, &a->min_size);
 		else if (IS("--filter"))
 			a->filter = value;
 		else if (IS("--baseline"))

@@ -14,6 +14,7 @@ typedef struct args {
 	long limit;          /* -1: the command's default */
 	long max_depth;      /* -1: the command's default */
 	long too_many;       /* -1: the command's default */
+	long min_size;       /* -1: the command's default */
 	const char *filter;
 	const char *baseline;
 	const char *output;
@@ -63,6 +64,8 @@ ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr);
 ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool all, group **out, size_t *nout,
 			  ins_stats *totals);
 void ins_cmd_groups_free(group *g, size_t n);
+/* The graph's nodes counted by type.__name__, most common first (free with free()). */
+ins_error *ins_cmd_count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout);
 /* qsort order of groups: most common first, then by name. */
 int ins_cmd_cmp_group(const void *x, const void *y);
 const char *ins_cmd_row_name(const ins_type *t, bool qualified);
@@ -93,5 +96,7 @@ ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set);
 ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
 				 const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found);
 ins_error *ins_cmd_graph(const call *c);
+ins_error *ins_cmd_cycles(const call *c);
+ins_error *ins_cmd_garbage(const call *c);
 
 #endif

@@ -24,7 +24,7 @@
 	X(set, "PySet_Type") X(frozenset, "PyFrozenSet_Type") X(module, "PyModule_Type") \
 	X(function, "PyFunction_Type") X(code, "PyCode_Type") X(frame, "PyFrame_Type") \
 	X(method, "PyMethod_Type") X(cfunction, "PyCFunction_Type") \
-	X(instance2, "PyInstance_Type") X(class2, "PyClass_Type")
+	X(instance2, "PyInstance_Type") X(class2, "PyClass_Type") X(weakref, "_PyWeakref_RefType")
 
 /* Generation lists libinspect walks, at most (CPython has 3, plus the permanent one). */
 #define INS_MAX_GENS 4

@@ -1,0 +1,243 @@
+/* cmd_cycles.c -- cycles (what a full gc.collect() would free, by the cycles that hold it)
+ * and garbage (gc.garbage). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect.h"
+#include "commands.h"
+
+static uint64_t word(ins_session *s, uint64_t addr, int64_t off)
+{
+	uint64_t v = 0;
+	if (!addr || off < 0 || !ins_image_u64(s->img, addr + (uint64_t)off, &v))
+		return 0;
+	return v;
+}
+
+/* Has the collector already called the object's finalizer (3.4+; resurrected since)? */
+static bool finalized(ins_session *s, uint64_t obj)
+{
+	const ins_layout *L = &s->in->L;
+	uint64_t head = obj - (uint64_t)L->sizeof_gc_head;
+	if (L->gc_prev_finalized > 0)
+		return word(s, head, L->gc_prev) & (uint64_t)L->gc_prev_finalized;
+	if (L->gc_refs_finalized > 0)
+		return word(s, head, L->gc_refs) & (uint64_t)L->gc_refs_finalized;
+	return false;
+}
+
+static bool is_weakref(ins_session *s, const ins_type *t)
+{
+	uint64_t type = t->addr, ref = s->in->T.weakref;
+	for (int depth = 0; ref && type && depth < 64; depth++, type = word(s, type, s->in->L.type_base))
+		if (type == ref)
+			return true;
+	return false;
+}
+
+/* Per unreachable object: the weakrefs with a callback that refer to it (the collector
+ * clears them and calls the callbacks). */
+static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *count)
+{
+	const ins_graph *g = s->graph;
+	for (size_t i = 0; i < g->n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
+		uint32_t target;
+		if (!t || !is_weakref(s, t) || !word(s, g->addr[i], s->in->L.weakref_callback) ||
+		    !ins_graph_node(g, word(s, g->addr[i], s->in->L.weakref_object), &target) || !dead[target])
+			continue;
+		count[target]++;
+	}
+}
+
+/* The member that the listed reference to members[i] comes from: the previous one along
+ * the cycle, else any member referring to it. */
+static uint32_t source_of(const ins_session *s, const ins_cycle *cy, size_t i, const uint8_t *in_cycle)
+{
+	const ins_graph *g = s->graph;
+	if (i > 0 && i < cy->path)
+		return cy->members[i - 1];
+	if (i == 0)
+		return cy->members[cy->path - 1];
+	uint32_t x = cy->members[i];
+	for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++)
+		if (in_cycle[g->in[e]])
+			return g->in[e];
+	return cy->members[0];
+}
+
+static void put_cycle(ins_session *s, const ins_cycle *cy, const uint32_t *wcb, uint8_t *in_cycle, bool json,
+		      ins_buf *out)
+{
+	const ins_graph *g = s->graph;
+	bool fin = false;
+	uint32_t callbacks = 0;
+	for (size_t i = 0; i < cy->n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[cy->members[i]]);
+		fin |= t && ins_type_finalizer(&s->objs, t) != INS_FIN_NONE;
+		callbacks += wcb[cy->members[i]];
+		in_cycle[cy->members[i]] = 1;
+	}
+	if (json)
+		ins_buf_printf(out, "{\"size\":%zu,\"bytes\":%llu,\"held\":%zu,\"held_bytes\":%llu,\"finalizers\":%s,"
+			       "\"weakref_callbacks\":%u,\"objects\":[", cy->n, (unsigned long long)cy->bytes, cy->held,
+			       (unsigned long long)cy->held_bytes, fin ? "true" : "false", callbacks);
+	else
+		ins_buf_printf(out, "cycle of %zu objects, %llu bytes; holds %zu more, %llu bytes%s%s\n", cy->n,
+			       (unsigned long long)cy->bytes, cy->held, (unsigned long long)cy->held_bytes,
+			       fin ? "; finalizers" : "", callbacks ? "; weakref callbacks point in" : "");
+	for (size_t i = 0; i < cy->n; i++) {
+		uint64_t x = g->addr[cy->members[i]];
+		uint32_t src = source_of(s, cy, i, in_cycle);
+		const ins_type *t = ins_obj_type(&s->objs, x);
+		const char *fname = t ? ins_finalizer_name(ins_type_finalizer(&s->objs, t)) : NULL;
+		ins_buf label = { 0 }, repr = { 0 };
+		ins_graph_edge_label(s->trav, &s->objs, g->addr[src], x, 0, &label);
+		if (t)
+			ins_obj_repr(&s->objs, x, t, &repr);
+		bool listed_from = i > 0 && src == cy->members[i - 1];
+		if (json) {
+			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, x);
+			ins_buf_puts(out, ",\"type\":");
+			ins_json_str(out, t ? t->name : "?");
+			ins_buf_puts(out, ",\"finalizer\":");
+			if (fname)
+				ins_json_str(out, fname);
+			else
+				ins_buf_puts(out, "null");
+			ins_buf_printf(out, ",\"finalized\":%s,\"edge\":", finalized(s, x) ? "true" : "false");
+			ins_json_strn(out, label.data ? label.data : "", label.len);
+			if (!listed_from && !(i == 0 && cy->path > 1) && !(i == 0 && src == cy->members[0])) {
+				ins_buf_puts(out, ",\"from\":");
+				ins_json_addr(out, g->addr[src]);
+			}
+			ins_buf_putc(out, '}');
+		} else {
+			ins_buf_printf(out, "  %-16s 0x%llx %s %s", label.data ? label.data : "", (unsigned long long)x,
+				       t ? t->name : "?", repr.data ? repr.data : "");
+			if (!listed_from && i >= cy->path)
+				ins_buf_printf(out, " (from 0x%llx)", (unsigned long long)g->addr[src]);
+			if (fname)
+				ins_buf_printf(out, " [%s%s]", fname, finalized(s, x) ? ", finalized" : "");
+			ins_buf_putc(out, '\n');
+		}
+		ins_buf_free(&label);
+		ins_buf_free(&repr);
+	}
+	if (json)
+		ins_buf_puts(out, "]}");
+	for (size_t i = 0; i < cy->n; i++)
+		in_cycle[cy->members[i]] = 0;
+}
+
+ins_error *ins_cmd_cycles(const call *c)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	ins_collect col;
+	ins_error *err = ins_collect_run(s, &col);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	group *rows = NULL;
+	size_t nrows = 0;
+	uint8_t *dead = calloc(g->n ? g->n : 1, 1), *in_cycle = calloc(g->n ? g->n : 1, 1);
+	uint32_t *wcb = calloc(g->n ? g->n : 1, sizeof(*wcb));
+	if (!dead || !in_cycle || !wcb)
+		err = ins_err_nomem();
+	else
+		err = ins_cmd_count_by_name(s, col.unreachable, col.n, &rows, &nrows);
+	if (err)
+		goto done;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < col.n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[col.unreachable[i]]);
+		dead[col.unreachable[i]] = 1;
+		bytes += t ? ins_obj_size(&s->objs, g->addr[col.unreachable[i]], t) : 0;
+	}
+	weakref_callbacks(s, dead, wcb);
+	size_t limit = a->limit > 0 ? (size_t)a->limit : SIZE_MAX, min = a->min_size > 0 ? (size_t)a->min_size : 0;
+	ins_buf *out = c->out;
+	if (a->json) {
+		ins_buf_printf(out, "{\"unreachable\":%zu,\"bytes\":%llu,\"ncycles\":%zu,\"types\":[", col.n,
+			       (unsigned long long)bytes, col.ncycles);
+		for (size_t i = 0; i < nrows; i++) {
+			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
+			ins_json_str(out, rows[i].name);
+			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
+		}
+		ins_buf_puts(out, "],\"cycles\":[");
+	} else {
+		ins_buf_printf(out, "%zu objects (%llu bytes) are unreachable: a full gc.collect() would free them. "
+			       "%zu cycles hold them.\n", col.n, (unsigned long long)bytes, col.ncycles);
+		for (size_t i = 0; i < nrows && i < 10; i++)
+			ins_buf_printf(out, "  %-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
+	}
+	size_t shown = 0;
+	for (size_t k = 0; k < col.ncycles && shown < limit; k++) {
+		if (col.cycles[k].n < min)
+			continue;
+		if (a->json && shown)
+			ins_buf_putc(out, ',');
+		put_cycle(s, &col.cycles[k], wcb, in_cycle, a->json, out);
+		shown++;
+	}
+	if (a->json)
+		ins_buf_puts(out, "]}\n");
+	else if (shown < col.ncycles)
+		ins_buf_printf(out, "(%zu cycles shown of %zu; --limit 0 shows all)\n", shown, col.ncycles);
+done:
+	free(rows);
+	free(dead);
+	free(in_cycle);
+	free(wcb);
+	ins_collect_free(&col);
+	return err;
+}
+
+/* ---------------------------------------------------------------- garbage */
+
+ins_error *ins_cmd_garbage(const call *c)
+{
+	ins_session *s = c->s;
+	const ins_layout *L = &s->in->L;
+	uint64_t list = s->in->garbage_addr ? word(s, s->in->garbage_addr, 0) : 0;
+	if (!s->in->garbage_addr)
+		return ins_err(INS_E_NOT_FOUND, "where gc.garbage is cannot be told for this interpreter");
+	int64_t n = list ? (int64_t)word(s, list, L->var_size) : 0;
+	uint64_t items = list ? word(s, list, L->list_item) : 0;
+	if (n < 0 || n > (1 << 28) || (n && !items))
+		return ins_err(INS_E_CORRUPT, "gc.garbage at 0x%llx is not a list", (unsigned long long)list);
+	size_t limit = c->a->limit > 0 ? (size_t)c->a->limit : SIZE_MAX;
+	ins_buf *out = c->out;
+	if (c->a->json)
+		ins_buf_printf(out, "{\"count\":%lld,\"objects\":[", (long long)n);
+	else
+		ins_buf_printf(out, "gc.garbage holds %lld objects\n", (long long)n);
+	for (int64_t i = 0; i < n && (size_t)i < limit; i++) {
+		uint64_t x = word(s, items, i * 8);
+		const ins_type *t = ins_obj_valid(&s->objs, x) ? ins_obj_type(&s->objs, x) : NULL;
+		ins_buf repr = { 0 };
+		if (t)
+			ins_obj_repr(&s->objs, x, t, &repr);
+		if (c->a->json) {
+			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, x);
+			ins_buf_puts(out, ",\"type\":");
+			ins_json_str(out, t ? t->name : "?");
+			ins_buf_puts(out, ",\"repr\":");
+			ins_json_strn(out, repr.data ? repr.data : "", repr.len);
+			ins_buf_putc(out, '}');
+		} else {
+			ins_buf_printf(out, "0x%llx %s %s\n", (unsigned long long)x, t ? t->name : "?",
+				       repr.data ? repr.data : "");
+		}
+		ins_buf_free(&repr);
+	}
+	if (c->a->json)
+		ins_buf_puts(out, "]}\n");
+	return NULL;
+}
