@@ -180,6 +180,7 @@ def main():
         "typestats_s": typestats_s,
         "typestats_top": top,
         "referents_s": referents_s,
+        "garbage_cycles": (units + 7) // 8,   # build(): one Node pair every 8 units
         "referents_edges": referents_edges,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
