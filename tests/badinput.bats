@@ -276,6 +276,9 @@ gc_corruption() {
 		{ echo "$id $kind: objects before the damage are not all reported: $output"; return 1; }
 	run --separate-stderr oi "$bad" count CacheEntry
 	[ "$status" -lt 124 ] && [ "$output" = $((k + 1)) ] || { echo "$id $kind: count $output (exit $status), expected $((k + 1))"; return 1; }
+	# the graph and the collection run on what could be read
+	run --separate-stderr oi "$bad" cycles --json
+	[ "$status" -eq 0 ] || [ "$status" -eq $E_CORRUPT ] || { echo "$id $kind: cycles: exit $status: $stderr"; return 1; }
 
 	# the damaged generation holds what the warning says was read, and lost at least the
 	# CacheEntry objects after the damage; the other generations are untouched
@@ -329,7 +332,7 @@ corrupt_objects() {
 	bad=$BATS_TEST_TMPDIR/$id-objects.core
 	# PyListObject: ob_refcnt, ob_type, ob_size (+16), ob_item (+24) in every version
 	"$PYTHON_HOST" "$CORRUPT" set-u64 "$core" "$bad" $((a + 16)) 0x7fffffff $((b + 24)) 0xdeadbeef000 >/dev/null || return 1
-	for cmd in graph "refs $a" "refs $b" "backrefs $c" "chain $c" leaking refcheck "types --all"; do
+	for cmd in graph "refs $a" "refs $b" "backrefs $c" "chain $c" leaking refcheck "types --all" cycles garbage; do
 		run --separate-stderr oi "$bad" $cmd --json
 		[ "$status" -eq 0 ] || [ "$status" -eq $E_CORRUPT ] || { echo "$id $cmd: exit $status: $stderr"; return 1; }
 	done
