@@ -7,6 +7,7 @@
 
 #include "collect.h"
 #include "commands.h"
+#include "frames.h"
 
 static uint64_t word(ins_session *s, uint64_t addr, int64_t off)
 {
@@ -133,6 +134,61 @@ static void put_cycle(ins_session *s, const ins_cycle *cy, const uint32_t *wcb, 
 		in_cycle[cy->members[i]] = 0;
 }
 
+/* The frames among the garbage (a frame and its traceback keeping a request alive): where
+ * they stopped and their locals, as the seed notes print them. */
+static void put_frames(ins_session *s, const ins_collect *col, bool json, ins_buf *out)
+{
+	const ins_graph *g = s->graph;
+	size_t shown = 0;
+	for (size_t i = 0; i < col->n; i++) {
+		uint64_t x = g->addr[col->unreachable[i]];
+		const ins_type *t = ins_obj_type(&s->objs, x);
+		ins_frame_info f;
+		if (!t || t->kind != INS_K_FRAME)
+			continue;
+		if (!ins_frame_info_read(&s->objs, x, false, true, &f)) {
+			ins_frame_info_free(&f);
+			continue;
+		}
+		if (json) {
+			ins_buf_puts(out, shown ? ",{\"address\":" : "{\"address\":");
+			ins_json_addr(out, x);
+			ins_buf_puts(out, ",\"function\":");
+			ins_json_str(out, f.function ? f.function : "?");
+			ins_buf_puts(out, ",\"file\":");
+			ins_json_str(out, f.file ? f.file : "?");
+			ins_buf_printf(out, ",\"line\":%d,\"locals\":{", f.line);
+		} else {
+			if (!shown)
+				ins_buf_puts(out, "frames among them:\n");
+			ins_buf_printf(out, "  0x%llx File \"%s\", line %d, in %s\n", (unsigned long long)x,
+				       f.file ? f.file : "?", f.line, f.function ? f.function : "?");
+		}
+		for (size_t k = 0; k < f.nlocals; k++) {
+			ins_buf repr = { 0 };
+			const ins_type *lt = ins_obj_valid(&s->objs, f.locals[k].value) ?
+					     ins_obj_type(&s->objs, f.locals[k].value) : NULL;
+			if (lt)
+				ins_obj_repr(&s->objs, f.locals[k].value, lt, &repr);
+			if (json) {
+				if (k)
+					ins_buf_putc(out, ',');
+				ins_json_str(out, f.locals[k].name ? f.locals[k].name : "?");
+				ins_buf_putc(out, ':');
+				ins_json_strn(out, repr.data ? repr.data : "", repr.len);
+			} else {
+				ins_buf_printf(out, "      %s = %s\n", f.locals[k].name ? f.locals[k].name : "?",
+					       repr.data ? repr.data : "?");
+			}
+			ins_buf_free(&repr);
+		}
+		if (json)
+			ins_buf_puts(out, "}}");
+		ins_frame_info_free(&f);
+		shown++;
+	}
+}
+
 ins_error *ins_cmd_cycles(const call *c)
 {
 	ins_session *s = c->s;
@@ -185,10 +241,15 @@ ins_error *ins_cmd_cycles(const call *c)
 		put_cycle(s, &col.cycles[k], wcb, in_cycle, a->json, out);
 		shown++;
 	}
-	if (a->json)
+	if (a->json) {
+		ins_buf_puts(out, "],\"frames\":[");
+		put_frames(s, &col, true, out);
 		ins_buf_puts(out, "]}\n");
-	else if (shown < col.ncycles)
-		ins_buf_printf(out, "(%zu cycles shown of %zu; --limit 0 shows all)\n", shown, col.ncycles);
+	} else {
+		if (shown < col.ncycles)
+			ins_buf_printf(out, "(%zu cycles shown of %zu; --limit 0 shows all)\n", shown, col.ncycles);
+		put_frames(s, &col, false, out);
+	}
 done:
 	free(rows);
 	free(dead);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "graph.h"
+#include "threads.h"
 
 #define NO_NODE UINT32_MAX
 #define CHAIN_MAX_DEPTH 20  /* objgraph.find_backref_chain's default */
@@ -261,7 +262,8 @@ ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set)
 }
 
 ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
-				 const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found_out)
+				 const ins_map *roots, const ins_map *ignore, uint32_t **chain, size_t *nchain,
+				 bool *found_out)
 {
 	ins_graph *g = s->graph;
 	uint32_t *parent = malloc(g->n * sizeof(*parent)), *queue = malloc(g->n * sizeof(*queue));
@@ -281,7 +283,7 @@ ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth,
 	parent[start] = NO_NODE;
 	while (head < tail) {
 		uint32_t x = queue[head++];
-		if (ins_map_get(modules, g->addr[x], &dummy)) {
+		if (ins_map_get(modules, g->addr[x], &dummy) || (roots && ins_map_get(roots, g->addr[x], &dummy))) {
 			found = x;
 			break;
 		}
@@ -313,12 +315,74 @@ ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth,
 	return NULL;
 }
 
+/* --to root: the objects the locals of each thread's frames hold (the stack is a root the
+ * collector never sees), each mapped to the frame and the local's name. */
+typedef struct frame_root {
+	const ins_pythread *thread;
+	const ins_frame_info *frame;
+	const char *name;
+} frame_root;
+
+static ins_error *stack_roots(ins_session *s, ins_threads *th, ins_map *roots, frame_root **out)
+{
+	ins_error *err = ins_threads_read(s, true, th);
+	if (err)
+		return err;
+	size_t n = 0;
+	for (size_t t = 0; t < th->n; t++)
+		for (size_t f = 0; f < th->v[t].nframes; f++)
+			n += th->v[t].frames[f].nlocals;
+	frame_root *r = calloc(n ? n : 1, sizeof(*r));
+	if (!r)
+		return ins_err_nomem();
+	n = 0;
+	for (size_t t = 0; t < th->n; t++)  /* innermost frames first: they win a tie */
+		for (size_t f = 0; f < th->v[t].nframes; f++)
+			for (size_t k = 0; k < th->v[t].frames[f].nlocals; k++) {
+				const ins_frame_info *fi = &th->v[t].frames[f];
+				uint64_t *slot = ins_map_slot(roots, fi->locals[k].value, 0);
+				if (slot && !*slot) {
+					r[n] = (frame_root){ &th->v[t], fi, fi->locals[k].name };
+					*slot = ++n;
+				}
+			}
+	*out = r;
+	return NULL;
+}
+
+/* The chain's first element when it starts at a thread's frame: the frame object, or from
+ * 3.11 the interpreter frame when no frame object was ever made for it. */
+static void put_frame_root(const frame_root *r, bool json, ins_buf *out)
+{
+	const ins_frame_info *f = r->frame;
+	uint64_t addr = f->frame_obj ? f->frame_obj : f->addr;
+	ins_buf where = { 0 };
+	ins_buf_printf(&where, "%s:%d", f->file ? f->file : "?", f->line);
+	if (json) {
+		ins_buf_puts(out, "{\"address\":");
+		ins_json_addr(out, addr);
+		ins_buf_puts(out, ",\"type\":\"frame\",\"repr\":");
+		ins_json_strn(out, where.data ? where.data : "", where.len);
+		ins_buf_puts(out, ",\"function\":");
+		ins_json_str(out, f->function ? f->function : "?");
+		ins_buf_printf(out, ",\"thread_id\":%llu,\"edge\":null}", (unsigned long long)r->thread->thread_id);
+	} else {
+		ins_buf_printf(out, "0x%llx frame %s in %s (thread %llu)\n", (unsigned long long)addr,
+			       where.data ? where.data : "?", f->function ? f->function : "?",
+			       (unsigned long long)r->thread->thread_id);
+	}
+	ins_buf_free(&where);
+}
+
 ins_error *ins_cmd_chain(const call *c)
 {
 	ins_session *s = c->s;
 	const args *a = c->a;
 	uint64_t addr;
 	uint32_t start;
+	bool to_root = a->to && strcmp(a->to, "root") == 0;
+	if (a->to && !to_root && strcmp(a->to, "module") != 0)
+		return ins_err(INS_E_USAGE, "objgraph-chain: --to takes root or module, not '%s'", a->to);
 	ins_error *err = ins_cmd_object(s, a->pos[0], &addr);
 	if (!err)
 		err = ins_session_graph(s);
@@ -327,37 +391,50 @@ ins_error *ins_cmd_chain(const call *c)
 	ins_graph *g = s->graph;
 	if (!ins_graph_node(g, addr, &start))
 		return ins_err(INS_E_NOT_FOUND, "0x%llx is not in the heap's reference graph", (unsigned long long)addr);
-	ins_map modules = { 0 }, ignore = { 0 };
-	if ((err = ins_cmd_proper_modules(s, &modules)))
-		return err;
-	for (int i = 0; i < a->nignore; i++) {
+	ins_map modules = { 0 }, ignore = { 0 }, roots = { 0 };
+	ins_threads th = { 0 };
+	frame_root *fr = NULL;
+	uint32_t *queue = NULL;
+	size_t n = 0;
+	bool found = false;
+	err = ins_cmd_proper_modules(s, &modules);
+	for (int i = 0; !err && i < a->nignore; i++) {
 		uint64_t x;
-		if ((err = ins_cmd_object(s, a->ignore[i], &x))) {
-			ins_map_free(&modules);
-			return err;
-		}
-		ins_map_slot(&ignore, x, 1);
+		if (!(err = ins_cmd_object(s, a->ignore[i], &x)))
+			ins_map_slot(&ignore, x, 1);
 	}
+	if (!err && to_root)
+		err = stack_roots(s, &th, &roots, &fr);
 	long max_depth = a->max_depth >= 0 ? a->max_depth : CHAIN_MAX_DEPTH;
-	uint32_t *queue;
-	size_t n;
-	bool found;
-	if ((err = ins_cmd_backref_chain(s, start, max_depth, &modules, &ignore, &queue, &n, &found))) {
-		ins_map_free(&modules);
-		ins_map_free(&ignore);
-		return err;
-	}
+	if (!err)
+		err = ins_cmd_backref_chain(s, start, max_depth, &modules, to_root ? &roots : NULL, &ignore, &queue, &n,
+					    &found);
+	if (err)
+		goto done;
+	/* a chain that ends at a frame's local starts with that frame */
+	uint64_t root = 0;
+	if (found && to_root && !ins_map_get(&modules, g->addr[queue[0]], &root))
+		ins_map_get(&roots, g->addr[queue[0]], &root);
+	else
+		root = 0;
 	ins_buf *out = c->out;
 	if (a->json)
 		ins_buf_puts(out, "{\"chain\":[");
 	else if (!found)
-		ins_buf_printf(out, "no chain from a module in sys.modules leads to 0x%llx (searched %ld levels)\n",
-			       (unsigned long long)addr, max_depth);
+		ins_buf_printf(out, "no chain from a module in sys.modules%s leads to 0x%llx (searched %ld levels)\n",
+			       to_root ? " or a thread's frame" : "", (unsigned long long)addr, max_depth);
+	if (root) {
+		put_frame_root(&fr[root - 1], a->json, out);
+		if (a->json)
+			ins_buf_putc(out, ',');
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t x = g->addr[queue[i]];
 		ins_buf label = { 0 }, repr = { 0 };
 		if (i)
 			ins_graph_edge_label(s->trav, &s->objs, g->addr[queue[i - 1]], x, 0, &label);
+		else if (root)
+			ins_buf_puts(&label, fr[root - 1].name ? fr[root - 1].name : "?");
 		put_repr(s, x, &repr);
 		if (a->json) {
 			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
@@ -367,13 +444,13 @@ ins_error *ins_cmd_chain(const call *c)
 			ins_buf_puts(out, ",\"repr\":");
 			ins_json_strn(out, repr.data ? repr.data : "", repr.len);
 			ins_buf_puts(out, ",\"edge\":");
-			if (i)
+			if (i || root)
 				ins_json_strn(out, label.data ? label.data : "", label.len);
 			else
 				ins_buf_puts(out, "null");
 			ins_buf_putc(out, '}');
 		} else {
-			if (i)
+			if (i || root)
 				ins_buf_printf(out, "  %s\n", label.data ? label.data : "");
 			ins_buf_printf(out, "0x%llx %s %s\n", (unsigned long long)x, type_name(s, x),
 				       repr.data ? repr.data : "");
@@ -383,10 +460,14 @@ ins_error *ins_cmd_chain(const call *c)
 	}
 	if (a->json)
 		ins_buf_printf(out, "],\"found\":%s}\n", found ? "true" : "false");
+done:
 	free(queue);
+	free(fr);
+	ins_threads_free(&th);
 	ins_map_free(&modules);
 	ins_map_free(&ignore);
-	return NULL;
+	ins_map_free(&roots);
+	return err;
 }
 
 /* ---------------------------------------------------------------- leaking */

@@ -699,7 +699,7 @@ static ins_error *show_common(const call *c, show_kind kind)
 			uint32_t *chain;
 			size_t n;
 			bool found;
-			if ((err = ins_cmd_backref_chain(s, start[i], search, &modules, &ignore, &chain, &n, &found)))
+			if ((err = ins_cmd_backref_chain(s, start[i], search, &modules, NULL, &ignore, &chain, &n, &found)))
 				goto done;
 			for (size_t k = 0; k < n; k++)
 				only[chain[k]] = 1;

@@ -91,13 +91,15 @@ static const command commands[] = {
 	    "Lists the objects holding a reference to ADDRESS, found in a reverse index of the whole\n"
 	    "heap, each with the label of its reference. --max-depth N (default 1). " JSON_HELP,
 	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_backrefs },
-	{ { "chain", "objgraph-chain", "ADDRESS [--max-depth N] [--extra-ignore ADDRESS] [--json]",
+	{ { "chain", "objgraph-chain", "ADDRESS [--to root] [--max-depth N] [--extra-ignore ADDRESS] [--json]",
 	    "The shortest reference chain from a module to an object (objgraph.find_backref_chain).",
 	    "Searches breadth-first over referrers, as objgraph does with is_proper_module, for a\n"
 	    "module that sys.modules holds; prints it, each object down to ADDRESS, and the label\n"
 	    "of every reference on the way (global name, attribute, key, [index]).\n"
-	    "--max-depth N (default 20); --extra-ignore ADDRESS skips an object (repeatable). " JSON_HELP,
-	    "--max-depth --extra-ignore --json" }, 1, 1, -1, true, ins_cmd_chain },
+	    "--to root also ends at a thread's frame whose local holds the object on the way: the\n"
+	    "chain then starts with that frame and the local's name. --max-depth N (default 20);\n"
+	    "--extra-ignore ADDRESS skips an object (repeatable). " JSON_HELP,
+	    "--to --max-depth --extra-ignore --json" }, 1, 1, -1, true, ins_cmd_chain },
 	{ { "leaking", "objgraph-leaking", "[--limit N] [--json]",
 	    "Tracked objects that no tracked object refers to (objgraph.get_leaking_objects).",
 	    "These are held only by C code, the interpreter's roots or leaked references. Lists the\n"
@@ -166,6 +168,20 @@ static const command commands[] = {
 	    "everything under gc.DEBUG_SAVEALL, what a program put there itself.\n"
 	    "--limit N (default all). " JSON_HELP,
 	    "--limit --json" }, 0, 0, 0, true, ins_cmd_garbage },
+	{ { "stacks", "objgraph-stacks", "[--locals] [--json]",
+	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",
+	    "For each thread of the main interpreter (newest first), its id (threading.get_ident())\n"
+	    "and its frames, most recent call first as faulthandler and py-bt print them, each as\n"
+	    "traceback shows it: File \"file\", line N (frame.f_lineno), in function (co_name).\n"
+	    "--locals adds each frame's locals (frame.f_locals: fast locals, cell contents, free\n"
+	    "variables that are set; the namespace of module-level and class-body frames) in\n"
+	    "objgraph's short repr. The GIL holder is read from the GIL's state (3.7+) or the\n"
+	    "current thread state (2.7, 3.6). With --json, prints {\"threads\": [{\"thread_id\", \"gil\"\n"
+	    "(true, false, or null when it cannot be told), \"tstate\", \"frames\": [{\"function\",\n"
+	    "\"file\", \"line\", \"address\" (the frame object, or from 3.11 the _PyInterpreterFrame),\n"
+	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}]}, frames\n"
+	    "innermost first.",
+	    "--locals --json" }, 0, 0, -1, false, ins_cmd_stacks },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
@@ -226,7 +242,7 @@ static ins_error *parse_count(const char *cmd, const char *opt, const char *valu
 
 static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 {
-	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --min-size --output --extra-ignore ";
+	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --min-size --output --extra-ignore --to ";
 	const char *cmd = c->info.gdb_name;
 	memset(a, 0, sizeof(*a));
 	a->limit = c->default_limit;
@@ -272,6 +288,8 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 			a->baseline = value;
 		else if (IS("--output"))
 			a->output = value;
+		else if (IS("--to"))
+			a->to = value;
 		else if (IS("--extra-ignore") && a->nignore < MAX_POS)
 			a->ignore[a->nignore++] = value;
 		else if (IS("--extra-ignore"))
@@ -286,6 +304,8 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 			a->all = true;
 		else if (IS("--refcounts"))
 			a->refcounts = true;
+		else if (IS("--locals"))
+			a->locals = true;
 #undef IS
 		if (err)
 			return err;

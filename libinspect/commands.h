@@ -2,7 +2,8 @@
  * objgraph's per-type grouping, and the context kept across calls (growth's peaks).
  * commands.c holds the table and the dispatch; cmd_types.c types, count and by-type;
  * cmd_growth.c growth; cmd_state.c at, gc and info; cmd_graph.c refs, backrefs, chain,
- * leaking and refcheck; cmd_show.c show-refs, show-backrefs and show-chain (DOT pictures). */
+ * leaking and refcheck; cmd_show.c show-refs, show-backrefs and show-chain (DOT pictures);
+ * cmd_stacks.c stacks (threads.c, frames.c). */
 #ifndef INS_COMMANDS_H
 #define INS_COMMANDS_H
 
@@ -18,7 +19,8 @@ typedef struct args {
 	const char *filter;
 	const char *baseline;
 	const char *output;
-	bool qualified, json, new_ids, all, refcounts;
+	const char *to;      /* chain --to root|module */
+	bool qualified, json, new_ids, all, refcounts, locals;
 	const char *pos[MAX_POS];
 	int npos;
 	const char *ignore[MAX_POS];  /* --extra-ignore ADDR, repeatable */
@@ -91,11 +93,14 @@ ins_error *ins_cmd_show_chain(const call *c);
 ins_error *ins_cmd_proper_modules(ins_session *s, ins_map *set);
 /* objgraph.find_backref_chain(obj, is_proper_module, max_depth, extra_ignore): breadth-first
  * over the tracked referrers of node start, skipping the addresses in ignore, up to a module
- * of `modules`. *chain (malloc'd graph nodes) runs from the module down to start; it is
- * [start] alone, with *found false, when no module is within max_depth. */
+ * of `modules` or (when roots is not NULL) an object in `roots` (a thread's frame's local).
+ * *chain (malloc'd graph nodes) runs from there down to start; it is [start] alone, with
+ * *found false, when nothing is within max_depth. */
 ins_error *ins_cmd_backref_chain(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
-				 const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found);
+				 const ins_map *roots, const ins_map *ignore, uint32_t **chain, size_t *nchain,
+				 bool *found);
 ins_error *ins_cmd_graph(const call *c);
+ins_error *ins_cmd_stacks(const call *c);
 ins_error *ins_cmd_cycles(const call *c);
 ins_error *ins_cmd_garbage(const call *c);
 

@@ -15,7 +15,7 @@
 #include "image.h"
 #include "layout.h"
 
-/* Static types libinspect recognises by address (0 when a version lacks one). */
+/* Static types libinspect recognises by address (0 when a version lacks one), and None. */
 #define INS_WELL_KNOWN_TYPES(X) \
 	X(type, "PyType_Type") X(object, "PyBaseObject_Type") X(list, "PyList_Type") \
 	X(tuple, "PyTuple_Type") X(dict, "PyDict_Type") X(str, "PyUnicode_Type") \
@@ -24,7 +24,8 @@
 	X(set, "PySet_Type") X(frozenset, "PyFrozenSet_Type") X(module, "PyModule_Type") \
 	X(function, "PyFunction_Type") X(code, "PyCode_Type") X(frame, "PyFrame_Type") \
 	X(method, "PyMethod_Type") X(cfunction, "PyCFunction_Type") \
-	X(instance2, "PyInstance_Type") X(class2, "PyClass_Type") X(weakref, "_PyWeakref_RefType")
+	X(instance2, "PyInstance_Type") X(class2, "PyClass_Type") X(weakref, "_PyWeakref_RefType") \
+	X(none, "_Py_NoneStruct")
 
 /* Generation lists libinspect walks, at most (CPython has 3, plus the permanent one). */
 #define INS_MAX_GENS 4

@@ -1,6 +1,7 @@
 /* object.c -- types, names, refcounts, sizes and reprs of objects (see object.h). */
 #define _GNU_SOURCE
 #include "object.h"
+#include "frames.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -538,6 +539,10 @@ void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
 {
 	const ins_layout *L = &o->in->L;
 	uint64_t v;
+	if (obj && obj == o->in->T.none) {
+		ins_buf_puts(out, "None");
+		return;
+	}
 	switch (t->kind) {
 	case INS_K_STR:
 		repr_quoted(o, obj, o->in->major >= 3 ? "" : "u", out);
@@ -593,14 +598,11 @@ void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
 		ins_buf_putc(out, ' ');
 		repr_code(o, obj, 0, out);
 		return;
-	case INS_K_FRAME: {
+	case INS_K_FRAME: {  /* file:frame.f_lineno */
 		uint64_t code = field(o, obj, L->frame_code);
-		int32_t line = 0;
 		if (!code && L->frame_iframe >= 0)
 			code = field(o, field(o, obj, L->frame_iframe), L->iframe_code);
-		if (L->frame_lineno >= 0)
-			ins_image_i32(o->img, obj + (uint64_t)L->frame_lineno, &line);
-		repr_code(o, code, line, out);
+		repr_code(o, code, ins_frame_line(o, obj, false), out);
 		return;
 	}
 	case INS_K_CLASS2:

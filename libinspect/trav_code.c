@@ -8,6 +8,7 @@
  * everything it owns is hidden). Edges are labelled with the Python attribute where there
  * is one ("__code__", "f_back", "__traceback__"), else with the C field's name.
  */
+#include "frames.h"
 #include "traverse_impl.h"
 
 /* A frame's fast slots and value stack visited at most (a corrupt count must stop). */
@@ -27,11 +28,6 @@ static int64_t read_i8(const tv *v, uint64_t base, int64_t off)
 	if (off >= 0)
 		ins_image_read(v->o->img, base + (uint64_t)off, &x, 1);
 	return x;
-}
-
-static bool is_code(const tv *v, uint64_t obj)
-{
-	return obj && v->in->T.code && tv_word(v, obj, v->L->obj_type) == v->in->T.code;
 }
 
 /* ---------------------------------------------------------------- functions, code, cells */
@@ -152,52 +148,15 @@ static void trav_mappingproxy(const tv *v, uint64_t obj, const ins_type *type)
 
 /* ---------------------------------------------------------------- frames */
 
-/* Where the names of a frame's fast slots come from, one run after another: co_varnames
- * (co_nlocals of them), co_cellvars, co_freevars (2.7-3.10); co_localsplusnames (3.11+). */
-typedef struct slot_names {
-	uint64_t tuple[3];
-	int64_t len[3];
-} slot_names;
-
-static void names_of_code(const tv *v, uint64_t code, slot_names *n)
-{
-	const ins_layout *L = v->L;
-	memset(n, 0, sizeof(*n));
-	if (!is_code(v, code))
-		return;
-	if (L->code_localsplusnames >= 0) {
-		n->tuple[0] = tv_word(v, code, L->code_localsplusnames);
-		n->len[0] = read_i32(v, code, L->code_nlocalsplus);
-		return;
-	}
-	uint64_t runs[3] = { tv_word(v, code, L->code_varnames), tv_word(v, code, L->code_cellvars),
-			     tv_word(v, code, L->code_freevars) };
-	for (int i = 0; i < 3; i++) {
-		n->tuple[i] = runs[i];
-		n->len[i] = runs[i] ? (int64_t)tv_word(v, runs[i], L->var_size) : 0;
-	}
-	n->len[0] = read_i32(v, code, L->code_nlocals);
-}
-
-static uint64_t slot_name(const tv *v, const slot_names *n, int64_t i)
-{
-	for (int r = 0; r < 3; r++) {
-		if (i < n->len[r])
-			return tv_tuple_item(v, n->tuple[r], i);
-		i -= n->len[r];
-	}
-	return 0;
-}
-
 /* The n words at slots: the first nslots are the fast locals, cells and free variables
  * (labelled by name, else by index), the rest the value stack. */
-static void visit_fast(const tv *v, uint64_t slots, int64_t nslots, int64_t n, const slot_names *names)
+static void visit_fast(const tv *v, uint64_t slots, int64_t nslots, int64_t n, const ins_slot_names *names)
 {
 	if (n > MAX_FRAME_SLOTS)
 		n = MAX_FRAME_SLOTS;
 	for (int64_t i = 0; i < n; i++) {
 		uint64_t w = tv_word(v, slots, i * 8);
-		uint64_t name = i < nslots ? slot_name(v, names, i) : 0;
+		uint64_t name = i < nslots ? ins_slot_name(v->o, names, i, NULL) : 0;
 		if (name)
 			tv_edge(v, w, INS_E_STRNAME, NULL, name, 0);
 		else if (i < nslots)
@@ -218,8 +177,8 @@ static void visit_iframe(const tv *v, uint64_t f, const char *frame_label, const
 	tv_field(v, f, L->iframe_funcobj, "f_funcobj");
 	uint64_t code = tv_word(v, f, L->iframe_code);
 	tv_edge(v, code, INS_E_FIELD, code_label, 0, 0);
-	slot_names names;
-	names_of_code(v, code, &names);
+	ins_slot_names names;
+	ins_slot_names_of(v->o, code, &names);
 	visit_fast(v, f + (uint64_t)L->iframe_localsplus, names.len[0], read_i32(v, f, L->iframe_stacktop), &names);
 }
 
@@ -264,8 +223,8 @@ static void trav_frame(const tv *v, uint64_t obj, const ins_type *type)
 	}
 	if (nslots > MAX_FRAME_SLOTS || depth < 0)
 		depth = 0;
-	slot_names names;
-	names_of_code(v, tv_word(v, obj, L->frame_code), &names);
+	ins_slot_names names;
+	ins_slot_names_of(v->o, tv_word(v, obj, L->frame_code), &names);
 	visit_fast(v, slots, nslots, nslots + depth, &names);
 }
 
