@@ -2,7 +2,6 @@
  * faulthandler and py-bt print it), each frame as traceback's `File "f", line N, in name`
  * with, on request, its locals in objgraph's short repr; which thread holds the GIL. */
 #include <stdio.h>
-#include <string.h>
 
 #include "commands.h"
 #include "threads.h"
@@ -10,9 +9,7 @@
 static void put_repr(ins_session *s, uint64_t obj, ins_buf *out)
 {
 	const ins_type *t = ins_obj_type(&s->objs, obj);
-	if (t && !t->heap && strcmp(t->name, "NoneType") == 0)
-		ins_buf_puts(out, "None");  /* the commonest local of all */
-	else if (t)
+	if (t)
 		ins_obj_repr(&s->objs, obj, t, out);
 	else
 		ins_buf_printf(out, "<unreadable at 0x%llx>", (unsigned long long)obj);

@@ -502,6 +502,8 @@ static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *o
 		ins_buf_putc(out, digits[--n]);
 }
 
+/* repr(float): the shortest digits that read back the same, positional when the exponent
+ * is in [-4, 16), else scientific, as Python's float_repr does. */
 static void repr_float(ins_objects *o, uint64_t obj, ins_buf *out)
 {
 	double d;
@@ -509,15 +511,27 @@ static void repr_float(ins_objects *o, uint64_t obj, ins_buf *out)
 		ins_buf_puts(out, "<unreadable>");
 		return;
 	}
-	char s[40];
-	for (int prec = 1; prec <= 17; prec++) {  /* the shortest string that round-trips */
-		snprintf(s, sizeof(s), "%.*g", prec, d);
+	if (!isfinite(d)) {
+		ins_buf_puts(out, isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+		return;
+	}
+	char s[48];
+	int prec = 1;
+	for (; prec < 17; prec++) {  /* the shortest string that round-trips */
+		snprintf(s, sizeof(s), "%.*e", prec - 1, d);
 		if (strtod(s, NULL) == d)
 			break;
 	}
-	ins_buf_puts(out, s);
-	if (isfinite(d) && !strpbrk(s, ".e"))
-		ins_buf_puts(out, ".0");
+	int exp = d == 0 ? 0 : atoi(strchr(s, 'e') + 1);
+	if (exp >= -4 && exp < 16) {
+		int decimals = prec - 1 - exp;
+		snprintf(s, sizeof(s), "%.*f", decimals > 0 ? decimals : 0, d);
+		ins_buf_puts(out, s);
+		if (!strchr(s, '.'))
+			ins_buf_puts(out, ".0");
+	} else {
+		ins_buf_puts(out, s);
+	}
 }
 
 static void repr_name(ins_objects *o, uint64_t str, ins_buf *out)

@@ -443,7 +443,7 @@ static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 	for (int64_t off = 0; off + 8 <= size - start; off += 8) {
 		uint64_t w;
 		memcpy(&w, mem + off, 8);
-		if (w && w != obj && !(w & 7) && v->t->is_ref(v->t->ref_arg, w))
+		if (w && !(w & 7) && v->t->is_ref(v->t->ref_arg, w))
 			tv_edge(v, w, INS_E_INFERRED, NULL, (uint64_t)(off + start), INS_EF_INFERRED);
 	}
 }
