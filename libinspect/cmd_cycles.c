@@ -189,6 +189,37 @@ static void put_frames(ins_session *s, const ins_collect *col, bool json, ins_bu
 	}
 }
 
+/* Legacy finalizers (2.7's __del__, a C tp_del): a collection moves such objects and all
+ * they reach to gc.garbage instead of freeing them (move_legacy_finalizers,
+ * move_legacy_finalizer_reachable). How many of the unreachable objects that is. */
+static size_t uncollectable(ins_session *s, const ins_collect *col, const uint8_t *dead, uint32_t *queue)
+{
+	const ins_graph *g = s->graph;
+	uint8_t *kept = calloc(g->n ? g->n : 1, 1);
+	size_t tail = 0;
+	if (!kept)
+		return 0;
+	for (size_t i = 0; i < col->n; i++) {
+		uint32_t x = col->unreachable[i];
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[x]);
+		enum ins_finalizer f = t ? ins_type_finalizer(&s->objs, t) : INS_FIN_NONE;
+		if (f == INS_FIN_TP_DEL || (s->in->major == 2 && f == INS_FIN_DEL)) {
+			kept[x] = 1;
+			queue[tail++] = x;
+		}
+	}
+	for (size_t head = 0; head < tail; head++)
+		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++) {
+			uint32_t y = g->out[e];
+			if (dead[y] && !kept[y]) {
+				kept[y] = 1;
+				queue[tail++] = y;
+			}
+		}
+	free(kept);
+	return tail;
+}
+
 ins_error *ins_cmd_cycles(const call *c)
 {
 	ins_session *s = c->s;
@@ -202,7 +233,8 @@ ins_error *ins_cmd_cycles(const call *c)
 	size_t nrows = 0;
 	uint8_t *dead = calloc(g->n ? g->n : 1, 1), *in_cycle = calloc(g->n ? g->n : 1, 1);
 	uint32_t *wcb = calloc(g->n ? g->n : 1, sizeof(*wcb));
-	if (!dead || !in_cycle || !wcb)
+	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	if (!dead || !in_cycle || !wcb || !queue)
 		err = ins_err_nomem();
 	else
 		err = ins_cmd_count_by_name(s, col.unreachable, col.n, &rows, &nrows);
@@ -215,11 +247,12 @@ ins_error *ins_cmd_cycles(const call *c)
 		bytes += t ? ins_obj_size(&s->objs, g->addr[col.unreachable[i]], t) : 0;
 	}
 	weakref_callbacks(s, dead, wcb);
+	size_t kept = uncollectable(s, &col, dead, queue);
 	size_t limit = a->limit > 0 ? (size_t)a->limit : SIZE_MAX, min = a->min_size > 0 ? (size_t)a->min_size : 0;
 	ins_buf *out = c->out;
 	if (a->json) {
-		ins_buf_printf(out, "{\"unreachable\":%zu,\"bytes\":%llu,\"ncycles\":%zu,\"types\":[", col.n,
-			       (unsigned long long)bytes, col.ncycles);
+		ins_buf_printf(out, "{\"unreachable\":%zu,\"bytes\":%llu,\"uncollectable\":%zu,\"ncycles\":%zu,"
+			       "\"types\":[", col.n, (unsigned long long)bytes, kept, col.ncycles);
 		for (size_t i = 0; i < nrows; i++) {
 			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
 			ins_json_str(out, rows[i].name);
@@ -227,8 +260,14 @@ ins_error *ins_cmd_cycles(const call *c)
 		}
 		ins_buf_puts(out, "],\"cycles\":[");
 	} else {
-		ins_buf_printf(out, "%zu objects (%llu bytes) are unreachable: a full gc.collect() would free them. "
-			       "%zu cycles hold them.\n", col.n, (unsigned long long)bytes, col.ncycles);
+		ins_buf_printf(out, "%zu objects (%llu bytes) are unreachable, held by %zu cycle%s: ", col.n,
+			       (unsigned long long)bytes, col.ncycles, col.ncycles == 1 ? "" : "s");
+		if (kept)
+			ins_buf_printf(out, "a full gc.collect() would free %zu and leave %zu in gc.garbage "
+				       "(cycles with legacy finalizers, __del__ on 2.7, and what they reach).\n",
+				       col.n - kept, kept);
+		else
+			ins_buf_puts(out, "a full gc.collect() would free them.\n");
 		for (size_t i = 0; i < nrows && i < 10; i++)
 			ins_buf_printf(out, "  %-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
 	}
@@ -246,8 +285,10 @@ ins_error *ins_cmd_cycles(const call *c)
 		put_frames(s, &col, true, out);
 		ins_buf_puts(out, "]}\n");
 	} else {
-		if (shown < col.ncycles)
-			ins_buf_printf(out, "(%zu cycles shown of %zu; --limit 0 shows all)\n", shown, col.ncycles);
+		if (shown < col.ncycles && (!min || shown == limit))
+			ins_buf_printf(out, "(%zu of %zu cycles shown; --limit 0 shows all)\n", shown, col.ncycles);
+		else if (shown < col.ncycles)
+			ins_buf_printf(out, "(%zu of %zu cycles have %zu or more members)\n", shown, col.ncycles, min);
 		put_frames(s, &col, false, out);
 	}
 done:
@@ -255,6 +296,7 @@ done:
 	free(dead);
 	free(in_cycle);
 	free(wcb);
+	free(queue);
 	ins_collect_free(&col);
 	return err;
 }
@@ -300,5 +342,7 @@ ins_error *ins_cmd_garbage(const call *c)
 	}
 	if (c->a->json)
 		ins_buf_puts(out, "]}\n");
+	else if ((size_t)n > limit)
+		ins_buf_printf(out, "... %llu more (--limit 0 shows all)\n", (unsigned long long)((size_t)n - limit));
 	return NULL;
 }
