@@ -250,11 +250,19 @@ def _child(path, extra, parent_pid):
     # is the parent's exactly when it is in that list.  Its dict is merged into
     # the result (after every measurement above, so it perturbs none of them).
     hook = extra.get("child_truth")
+    o = t = cls = None  # the loops' last objects: no stray child references
     if hook is not None:
-        o = t = cls = None  # the loops' last objects: no stray child references
         result.update(hook(objs))
         hook = None
+
+    # f. what a full gc.collect() finds unreachable (last: the collection changes the
+    # heap), while the frozen objects are still frozen.  The parent's objects are told
+    # apart by their ids: none of them is freed in the child, so no child object can
+    # take one of those addresses.
+    parent_ids, finalized, saved_codes = _unreachable_prepare(objs)
     del objs
+    result.update(_unreachable_collect(parent_ids, finalized, True))
+    parent_ids = finalized = None
 
     # Frozen objects (gc.freeze(), 3.7+) live in the permanent generation,
     # which gc.get_objects() does not list.  The child is disposable, so
@@ -294,6 +302,389 @@ def _child(path, extra, parent_pid):
     os.rename(tmp, path)
 
 
+# ------------------------------------------------ unreachable: gc.collect() --
+
+def _noop_del(self):
+    pass
+
+
+class _Sink(object):
+    """sys.stderr during the collection: keeps what the gc's debug output writes."""
+    def __init__(self):
+        self.parts = []
+
+    def write(self, s):
+        self.parts.append(s)
+
+    def flush(self):
+        pass
+
+
+def _unreachable_prepare(objs):
+    """Before the collection, while `objs` (the parent's tracked objects) is alive.
+
+    From 3.4 (PEP 442) the collection calls every unreachable object's __del__, which may
+    break the very cycle being measured (del_cycle's sets `self.partner = None`, freeing
+    the partner before it reaches gc.garbage).  Each Python __del__ gets a no-op body (its
+    function object, and so every reference in the heap, stays as it is; the old code
+    objects, which the GC does not track, are kept alive by the caller).  Also records
+    which objects were already finalized (gc.is_finalized, 3.9+; else None).
+    Returns (set of the parent's ids, finalized ids or None, the saved code objects)."""
+    saved = []
+    if sys.version_info >= (3, 4):
+        ftype = type(_noop_del)
+        for o in objs:
+            if isinstance(o, type):
+                f = o.__dict__.get("__del__")
+                if type(f) is ftype and not f.__code__.co_freevars:
+                    saved.append(f.__code__)
+                    f.__code__ = _noop_del.__code__
+                f = None
+    finalized = None
+    is_finalized = getattr(gc, "is_finalized", None)
+    if is_finalized is not None:
+        finalized = set()
+        for o in objs:
+            if is_finalized(o):
+                finalized.add(id(o))
+    parent = set()
+    for o in objs:
+        parent.add(id(o))
+    o = None
+    return parent, finalized, saved
+
+
+def _has_del(t):
+    """The class (or a base) defines __del__ in Python: the finalizer "__del__"."""
+    for k in getattr(t, "__mro__", None) or _classic_mro(t):
+        if "__del__" in k.__dict__:
+            return True
+    return False
+
+
+def _classic_mro(c):
+    out = [c]
+    for b in getattr(c, "__bases__", ()):
+        out.extend(_classic_mro(b))
+    return out
+
+
+def _is_identifier(k):
+    if not isinstance(k, str) or not k or not (k[0].isalpha() or k[0] == "_"):
+        return False
+    for ch in k:
+        if not (ch.isalnum() or ch == "_") or ord(ch) > 127:
+            return False
+    return True
+
+
+_BUILTIN_MODULES = ("builtins", "__builtin__", "exceptions")
+
+
+def _edge_labels(src, dst):
+    """The labels of the references src -> dst that are certain: [i] of a list or tuple, a
+    dict value under an identifier key (the key) or an int key ([n]), __dict__ and attribute
+    names of instances of Python classes (instance dict or 3.11+ inline values), __class__,
+    a bound method's __self__/__func__, a frame's f_back and local names, a traceback's
+    tb_frame/tb_next, an exception's __traceback__/__context__/__cause__.  Empty when
+    none is certain.  May materialize instance dicts (3.11+): call it last."""
+    out = set()
+    if isinstance(src, (list, tuple)):
+        for i, v in enumerate(src):
+            if v is dst:
+                out.add("[%d]" % i)
+    if isinstance(src, dict):
+        for k, v in list(src.items()):
+            if v is dst:
+                if _is_identifier(k):
+                    out.add(k)
+                elif type(k) is int:
+                    out.add("[%d]" % k)
+    tname = type(src).__name__
+    if tname in ("method", "instancemethod"):
+        if getattr(src, "__self__", None) is dst:
+            out.add("__self__")
+        if getattr(src, "__func__", None) is dst:
+            out.add("__func__")
+    elif tname == "frame":
+        if src.f_back is dst:
+            out.add("f_back")
+        loc = src.f_locals
+        for k in list(loc.keys()):
+            if loc[k] is dst:
+                out.add(k)
+        loc = None
+    elif tname == "traceback":
+        if src.tb_frame is dst:
+            out.add("tb_frame")
+        if src.tb_next is dst:
+            out.add("tb_next")
+    if isinstance(src, BaseException):
+        for a in ("__traceback__", "__context__", "__cause__"):
+            if getattr(src, a, None) is dst:
+                out.add(a)
+    t = type(src)
+    if getattr(t, "__module__", None) not in _BUILTIN_MODULES and isinstance(t, type):
+        if t is dst:
+            out.add("__class__")
+        d = getattr(src, "__dict__", None)
+        if isinstance(d, dict):
+            if d is dst:
+                out.add("__dict__")
+            for k, v in list(d.items()):
+                if v is dst and _is_identifier(k):
+                    out.add(k)
+        for klass in t.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            if isinstance(slots, str):
+                slots = (slots,)
+            for s in slots:
+                if s not in ("__dict__", "__weakref__") and getattr(src, s, _NOTHING) is dst:
+                    out.add(s)
+    return sorted(out)
+
+
+_NOTHING = object()
+
+
+def _value_repr(v):
+    """A local's value as recorded: repr() cut to 80 characters."""
+    try:
+        return repr(v)[:80]
+    except Exception:
+        return "<repr failed>"
+
+
+def _frame_info(f):
+    """function, file, current line and locals (name -> repr, name -> type) of a frame."""
+    loc = f.f_locals
+    names = sorted(loc.keys())
+    reprs = {}
+    types = {}
+    for k in names:
+        v = loc[k]
+        reprs[k] = _value_repr(v)
+        types[k] = _obj_type(v).__name__
+    v = loc = None
+    return {"address": _hex(id(f)), "function": f.f_code.co_name,
+            "file": f.f_code.co_filename, "line": f.f_lineno,
+            "locals": reprs, "local_types": types}
+
+
+def _sccs(nodes, succ):
+    """Tarjan's strongly connected components, iteratively: lists of node ids."""
+    index = {}
+    low = {}
+    on = set()
+    stack = []
+    out = []
+    counter = 0
+    for v in nodes:
+        if v in index:
+            continue
+        work = [[v, 0]]
+        while work:
+            node, pos = work[-1]
+            if pos == 0 and node not in index:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on.add(node)
+            nxt = succ[node]
+            descended = False
+            while pos < len(nxt):
+                w = nxt[pos]
+                pos += 1
+                if w not in index:
+                    work[-1][1] = pos
+                    work.append([w, 0])
+                    descended = True
+                    break
+                if w in on and index[w] < low[node]:
+                    low[node] = index[w]
+            if descended:
+                continue
+            work.pop()
+            if work:
+                up = work[-1][0]
+                if low[node] < low[up]:
+                    low[up] = low[node]
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == node:
+                        break
+                out.append(comp)
+    return out
+
+
+def _unreachable_collect(parent, finalized, details):
+    """A full gc.collect() under DEBUG_SAVEALL, as the interpreter would run it now.
+
+    The unreachable set is what the collector itself reports (DEBUG_COLLECTABLE and
+    DEBUG_UNCOLLECTABLE lines, printed as soon as it has split the heap, before any weakref
+    callback or finalizer runs) -- which DEBUG_SAVEALL then puts in gc.garbage, where the
+    objects stay alive for gc.get_referents.  `parent`: the ids to keep (the parent's
+    objects), or None for all.  With details, also the strongly connected components
+    (the cycles), their edges and labels, the frames, finalizers and gc.garbage before."""
+    n0 = len(gc.garbage)
+    before = []
+    before_types = {}
+    x = None
+    if details:
+        for x in gc.garbage:
+            before.append(_hex(id(x)))
+            before_types[_hex(id(x))] = _obj_type(x).__name__
+        x = None
+    flags = gc.DEBUG_SAVEALL | gc.DEBUG_COLLECTABLE | gc.DEBUG_UNCOLLECTABLE | \
+        getattr(gc, "DEBUG_OBJECTS", 0)   # 2.7 prints objects only with DEBUG_OBJECTS
+    old_debug = gc.get_debug()
+    sink = _Sink()
+    old_stderr = sys.stderr
+    sys.stderr = sink
+    try:
+        gc.set_debug(flags)
+        collected = gc.collect()
+    finally:
+        gc.set_debug(old_debug)
+        sys.stderr = old_stderr
+    printed = {}     # id -> tp_name as the collector printed it
+    for line in "".join(sink.parts).splitlines():
+        line = line.strip()
+        if not (line.startswith("gc: collectable <") or line.startswith("gc: uncollectable <")) \
+                or not line.endswith(">"):
+            continue
+        body = line[line.index("<") + 1:-1]
+        tp_name, addr = body.rsplit(" ", 1)
+        if tp_name.endswith(" instance at"):   # 2.7 DEBUG_INSTANCES form, not used
+            tp_name = tp_name[:-len(" instance at")]
+        printed[int(addr, 16)] = tp_name
+    sink = None
+    saved = gc.garbage[n0:]
+    alive = {}
+    for x in saved:
+        if id(x) in printed and (parent is None or id(x) in parent):
+            alive[id(x)] = x
+    not_printed = 0
+    for x in saved:
+        if id(x) not in printed:
+            not_printed += 1
+    x = saved = None
+    ids = [i for i in printed if parent is None or i in parent]
+    ids.sort()
+    types = {}
+    for i in ids:
+        if i in alive:
+            name = _obj_type(alive[i]).__name__
+        else:
+            name = printed[i].rsplit(".", 1)[-1]
+        types[name] = types.get(name, 0) + 1
+    out = {
+        "unreachable": [_hex(i) for i in ids],
+        "unreachable_types": types,
+        "unreachable_collected": collected,
+        # freed while the collection ran (a C finalizer or weakref callback), or saved
+        # without having been reported: both should be 0
+        "unreachable_freed": [_hex(i) for i in ids if i not in alive],
+        "unreachable_not_reported": not_printed,
+    }
+    if not details:
+        return out
+
+    # the cycles: strongly connected components over gc.get_referents, within the set
+    nodes = sorted(alive)
+    succ = {}
+    for i in nodes:
+        s = []
+        for r in gc.get_referents(alive[i]):
+            if id(r) in alive and id(r) not in s:
+                s.append(id(r))
+        succ[i] = s
+    r = None
+    comps = []
+    for comp in _sccs(nodes, succ):
+        if len(comp) > 1 or comp[0] in succ[comp[0]]:
+            comps.append(sorted(comp))
+    comps.sort(key=lambda c: (-len(c), c[0]))
+    # sizes, and what each cycle holds: the unreachable objects outside every cycle that
+    # it leads to, alone (exclusive) or with other cycles (shared)
+    sizes = {}
+    for i in nodes:
+        try:
+            sizes[i] = sys.getsizeof(alive[i])
+        except Exception:
+            sizes[i] = None
+    in_cycle = set()
+    for comp in comps:
+        in_cycle.update(comp)
+    reached_by = {}
+    for k in range(len(comps)):
+        seen = set(comps[k])
+        todo = list(comps[k])
+        while todo:
+            for j in succ[todo.pop()]:
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+        for j in seen:
+            if j not in in_cycle:
+                reached_by.setdefault(j, []).append(k)
+    held = []
+    for k in range(len(comps)):
+        held.append({"exclusive": 0, "shared": 0, "exclusive_bytes": 0, "shared_bytes": 0})
+    for j, ks in reached_by.items():
+        kind = "exclusive" if len(ks) == 1 else "shared"
+        name = _obj_type(alive[j]).__name__
+        for k in ks:
+            held[k][kind] += 1
+            held[k][kind + "_bytes"] += sizes[j] or 0
+            held[k].setdefault("types", set()).add(name)
+    for h in held:
+        h["types"] = sorted(h.get("types", ()))
+    # from here on the objects may change (labels and f_locals materialize dicts)
+    edges = {}
+    for comp in comps:
+        members = set(comp)
+        for i in comp:
+            e = {}
+            for j in succ[i]:
+                if j in members:
+                    e[_hex(j)] = _edge_labels(alive[i], alive[j])
+            edges[_hex(i)] = e
+    fin = {}
+    finalized_out = None
+    if finalized is not None:
+        finalized_out = [_hex(i) for i in ids if i in finalized]
+    frames = {}
+    for i in ids:
+        if i not in alive:
+            continue
+        o = alive[i]
+        if _has_del(_obj_type(o)):
+            fin[_hex(i)] = "__del__"
+        if type(o).__name__ == "frame":
+            frames[_hex(i)] = _frame_info(o)
+    o = None
+    out.update({
+        "unreachable_cycles": [[_hex(i) for i in c] for c in comps],
+        "unreachable_held": held,
+        # objects reached from no cycle: none (each hangs from a cycle or is in one)
+        "unreachable_unheld": len(nodes) - len(in_cycle) - len(reached_by),
+        "unreachable_sizes": dict((_hex(i), sizes[i]) for i in nodes),
+        "unreachable_edges": edges,
+        "unreachable_finalizers": fin,
+        "unreachable_finalized": finalized_out,
+        "unreachable_frames": frames,
+        "garbage_before": before,
+        "garbage_before_types": before_types,
+    })
+    alive = None
+    return out
+
+
 def ready(msg="READY", wait=True):
     """Print `msg` on stdout (flushed), then block until a line arrives on
     stdin and return it (wait=False: return None at once)."""
@@ -302,7 +693,10 @@ def ready(msg="READY", wait=True):
         # after dump() returned, versus the truth file.
         c0, c1, c2 = gc.get_count()   # unpacked: no tuple stays alive
         n = len(gc.get_objects())
-        _selfcheck(n, (c0, c1, c2))
+        # the same full collection as the truth child's, here in the parent
+        codes = _unreachable_prepare(gc.get_objects())[2]
+        unreachable = _unreachable_collect(None, None, False)
+        _selfcheck(n, (c0, c1, c2), unreachable)
     sys.stdout.write(msg + "\n")
     sys.stdout.flush()
     if not wait:
@@ -310,7 +704,7 @@ def ready(msg="READY", wait=True):
     return sys.stdin.readline()
 
 
-def _selfcheck(n, count):
+def _selfcheck(n, count, unreachable):
     import json
     path = _last[0]
     f = open(path)
@@ -333,6 +727,19 @@ def _selfcheck(n, count):
                         os.path.basename(path), t["objects"], n, n - t["objects"],
                         "ok" if not bad else ",".join(bad),
                         ",".join(map(str, t["gc"]["count"])), ",".join(map(str, count))))
+    # unreachable: the truth's (child) against a collection here (parent), by address
+    mine = set(unreachable["unreachable"])
+    theirs = set(t.get("unreachable", []))
+    sys.stderr.write("UNREACHABLE python=%s scenario=%s file=%s truth=%d parent=%d "
+                     "only_truth=%d only_parent=%d freed=%d/%d not_reported=%d/%d%s\n"
+                     % (".".join(map(str, sys.version_info[:3])), t.get("scenario"),
+                        os.path.basename(path), len(theirs), len(mine),
+                        len(theirs - mine), len(mine - theirs),
+                        len(t.get("unreachable_freed", [])), len(unreachable["unreachable_freed"]),
+                        t.get("unreachable_not_reported", -1), unreachable["unreachable_not_reported"],
+                        "" if mine == theirs else " types_truth=%s types_parent=%s"
+                        % (json.dumps(t.get("unreachable_types"), sort_keys=True),
+                           json.dumps(unreachable["unreachable_types"], sort_keys=True))))
     sys.stderr.flush()
 
 

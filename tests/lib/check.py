@@ -19,6 +19,20 @@ OBJINSPECT=PATH as the last argument):
   check.py types-all TRUTH CORE BOUND types --all = tracked + reached by gc.get_referents
   check.py dot TRUTH FILE.dot KIND ADDR   a show-refs/show-backrefs/show-chain picture
   check.py dot-absent TRUTH FILE.dot ADDR no node for ADDR in the picture
+The collection (every scenario; the truth of a full gc.collect() in the forked child):
+  check.py cycles TRUTH CORE BOUND    cycles --limit 0: unreachable count and types, the
+                                      strongly connected components, cycle order, edges and
+                                      labels, finalizers, finalized, bytes, held, frames
+  check.py cycle-groups TRUTH CORE    the scenario's own cycles as it built them
+  check.py cycles-options TRUTH CORE  --limit and --min-size cut the same list
+  check.py garbage TRUTH CORE         garbage = gc.garbage at the dump, in order
+  check.py cycles-rooted TRUTH CORE ADDR  CORE: ADDR's ob_refcnt raised; its cycle and what
+                                      that holds are reachable, nothing else changes
+Threads (scenario threads; runs `objinspect CORE stacks --locals --json`):
+  check.py stacks TRUTH CORE frames   every thread, its frames (function, file, line) exact
+  check.py stacks TRUTH CORE locals   the worker threads' locals: names, simple values' reprs
+  check.py stacks TRUTH CORE gil      the main thread holds the GIL, no other does
+  check.py stacks TRUTH pid:PID live  a live process (--live): the workers' frames and locals
 Prints one line per mismatch and exits 1 if there is any.
 """
 import json
@@ -402,6 +416,582 @@ def check_dot(truth, path, kind, addr):
     return bad
 
 
+# ------------------------------------------------------------------- threads --
+
+def _frame_line(f):
+    return "%s:%s in %s" % (f["file"], f["line"], f["function"])
+
+
+def check_stacks(truth, core, what):
+    bad = []
+    src = ["--pid", core[4:]] if core.startswith("pid:") else [core]
+    doc = run_ok(bad, *(src + ["stacks", "--locals"]))
+    if doc is None:
+        return bad
+    if what == "live":  # the main thread ticks: only the workers' stacks are known
+        return check_stacks_doc(truth, doc, "frames", True) + check_stacks_doc(truth, doc, "locals", True)
+    return check_stacks_doc(truth, doc, what, False)
+
+
+def check_stacks_doc(truth, doc, what, workers_only):
+    bad = []
+    ours = dict((t["thread_id"], t) for t in doc["threads"])
+    want = dict(("worker " + name, t) for name, t in truth["threads"].items())
+    want["main thread"] = truth["main_thread"]
+    if what == "frames" and sorted(ours) != sorted(t["thread_id"] for t in want.values()):
+        bad.append("thread ids: objinspect %s, threading %s" % (sorted(ours), sorted(t["thread_id"] for t in want.values())))
+    for name, t in sorted(want.items()):
+        got = ours.get(t["thread_id"])
+        if got is None or (workers_only and name == "main thread"):
+            continue
+        if what == "frames":
+            a = [_frame_line(f) for f in got["frames"]]
+            b = [_frame_line(f) for f in t["frames"]]
+            if a != b:
+                bad.append("%s %d: objinspect's frames (innermost first)\n    %s\n  traceback.extract_stack's\n    %s"
+                           % (name, t["thread_id"], "\n    ".join(a), "\n    ".join(b)))
+        elif what == "locals" and name != "main thread":
+            for i, (g, w) in enumerate(zip(got["frames"], t["frames"])):
+                where = "%s frame %d (%s)" % (name, i, _frame_line(w))
+                if sorted(g["locals"]) != sorted(w["locals"]):
+                    bad.append("%s: locals %s, frame.f_locals %s" % (where, sorted(g["locals"]), sorted(w["locals"])))
+                for k, r in sorted(w["locals"].items()):
+                    if r is not None and k in g["locals"] and g["locals"][k] != r:
+                        bad.append("%s: %s = %s, repr() %s" % (where, k, g["locals"][k], r))
+        elif what == "gil":
+            holds = t["thread_id"] == truth["gil_holder"]
+            if got["gil"] is not holds:
+                bad.append("%s %d: gil %s, but it %s the GIL" % (name, t["thread_id"], json.dumps(got["gil"]),
+                                                                   "holds" if holds else "does not hold"))
+    return bad
+
+
+# ------------------------------------------------------------ cycles, garbage --
+# The truth of a full gc.collect() (corefixtures/truth.py, in the forked child): the
+# unreachable ids, the strongly connected components among them with their edges and
+# labels, the sizes, what each cycle holds (exclusive / shared), the finalizers, the
+# unreachable frames, gc.garbage before the collection.
+
+# builtin types without a finalizer of any kind (no __del__, tp_finalize or tp_del)
+NO_FINALIZER = ("dict", "list", "tuple", "set", "frozenset", "method", "instancemethod",
+                "frame", "traceback", "function", "cell", "type", "getset_descriptor",
+                "member_descriptor", "classmethod", "staticmethod", "instance", "classobj")
+# types whose size objinspect gives as sys.getsizeof (docs/commands.md): with the scenario's
+# plain classes (not its exception classes), the bytes of a cycle made of them are exact
+SIZED = ("dict", "list", "tuple", "set", "frozenset", "method", "instancemethod", "function", "cell")
+
+
+def _cycles_doc(bad, core):
+    doc = run_ok(bad, core, "cycles", "--limit", "0")
+    if doc is None:
+        return None
+    for k in ("unreachable", "bytes", "types", "cycles"):
+        if k not in doc:
+            bad.append("cycles: no %r in the JSON" % k)
+            return None
+    return doc
+
+
+def _scenario_classes(truth):
+    return set(truth.get("id_types", [])) | set(truth.get("expected", {}))
+
+
+def _truth_types(truth):
+    """{address: class} of the scenario's own objects (the truth's ids)."""
+    out = {}
+    for cls, addrs in truth.get("ids", {}).items():
+        for a in addrs:
+            out[a] = cls
+    return out
+
+
+def _sized_classes(truth):
+    # the scenario's plain classes: exception classes' sizes are not modelled
+    return set(c for c in _scenario_classes(truth)
+               if c not in ("RequestFailed",)) | set(SIZED)
+
+
+def check_cycles(truth, core, bound):
+    """cycles --limit 0 against the collection's truth."""
+    bad = []
+    doc = _cycles_doc(bad, core)
+    if doc is None:
+        return bad
+    un = set(truth["unreachable"])
+    scen = _scenario_classes(truth)
+    ids_type = _truth_types(truth)
+    # 1. how many, of which types
+    if abs(doc["unreachable"] - len(un)) > bound:
+        bad.append("unreachable: objinspect %d, gc.collect() %d (bound %d)" % (doc["unreachable"], len(un), bound))
+    ours = dict((r["type"], r["count"]) for r in doc["types"])
+    if sum(ours.values()) != doc["unreachable"]:
+        bad.append("types add up to %d, unreachable %d" % (sum(ours.values()), doc["unreachable"]))
+    want = truth["unreachable_types"]
+    for t in sorted(set(ours) | set(want)):
+        a, b = ours.get(t, 0), want.get(t, 0)
+        if (t in scen and a != b) or abs(a - b) > bound:
+            bad.append("unreachable %s: objinspect %d, gc.collect() %d%s" % (t, a, b, "" if t in scen else " (bound %d)" % bound))
+    # 2. the cycles: the same strongly connected components
+    cycles = doc["cycles"]
+    if doc.get("ncycles", len(cycles)) != len(cycles):
+        bad.append("cycles --limit 0 lists %d cycles, ncycles %s" % (len(cycles), doc.get("ncycles")))
+    got = dict((frozenset(o["address"] for o in c["objects"]), c) for c in cycles)
+    want_c = dict((frozenset(c), i) for i, c in enumerate(truth["unreachable_cycles"]))
+    members = set()
+    for c in cycles:
+        members |= set(o["address"] for o in c["objects"])
+        if c["size"] != len(c["objects"]):
+            bad.append("cycle of size %d lists %d objects" % (c["size"], len(c["objects"])))
+    truth_members = set()
+    for c in truth["unreachable_cycles"]:
+        truth_members |= set(c)
+    if abs(len(cycles) - len(want_c)) > bound:
+        bad.append("cycles: objinspect %d, strongly connected components %d (bound %d)" % (len(cycles), len(want_c), bound))
+    if len(members ^ truth_members) > bound:
+        bad.append("cycle members: %d, truth %d; %d not in a truth cycle (%s), %d missing (%s) (bound %d)"
+                   % (len(members), len(truth_members), len(members - truth_members),
+                      _types_of(cycles, members - truth_members), len(truth_members - members),
+                      _some(truth_members - members, ids_type), bound))
+    # the scenario's own objects (and their __dict__s) exactly
+    scen_objs = set(a for a in ids_type) & truth_members
+    scen_dicts = set()
+    for a in scen_objs:
+        for d, labels in truth["unreachable_edges"].get(a, {}).items():
+            if "__dict__" in labels:
+                scen_dicts.add(d)
+    extra = (members & set(ids_type)) - scen_objs
+    missing = (scen_objs | scen_dicts) - members
+    if extra:
+        bad.append("in cycles, not unreachable cycles for the interpreter: %s" % _some(extra, ids_type))
+    if missing:
+        bad.append("unreachable cycle members missing from the cycles: %s" % _some(missing, ids_type, "dict"))
+    for ms, c in sorted(got.items(), key=lambda kv: -len(kv[0])):
+        if ms in want_c:
+            bad.extend(_check_cycle(truth, c, want_c[ms]))
+        elif ms & (scen_objs | scen_dicts):
+            near = [frozenset(x) for x in truth["unreachable_cycles"] if ms & set(x)]
+            bad.append("cycle %s is no strongly connected component of the interpreter's (%s)"
+                       % (_show_cycle(c), "; ".join("truth has %d members, %d in common" % (len(n), len(n & ms)) for n in near)))
+    # 3. sizes and what the cycles hold
+    held = sum(c["held"] for c in cycles)
+    if held + sum(c["size"] for c in cycles) != doc["unreachable"]:
+        bad.append("cycles' sizes %d + held %d != unreachable %d"
+                   % (sum(c["size"] for c in cycles), held, doc["unreachable"]))
+    if sum(c["bytes"] + c["held_bytes"] for c in cycles) != doc["bytes"]:
+        bad.append("cycles' bytes + held_bytes %d != bytes %d" % (sum(c["bytes"] + c["held_bytes"] for c in cycles), doc["bytes"]))
+    sized = _sized_classes(truth)
+    if set(truth["unreachable_types"]) <= sized:
+        want_b = sum(v for v in truth["unreachable_sizes"].values() if v is not None)
+        if doc["bytes"] != want_b:
+            bad.append("bytes: objinspect %d, sum of sys.getsizeof %d" % (doc["bytes"], want_b))
+    order = [c["size"] + c["held"] for c in cycles]
+    if order != sorted(order, reverse=True):
+        bad.append("cycles not largest first (members plus held): %s" % order[:20])
+    # 4. frames
+    bad.extend(_check_frames(truth, doc))
+    return bad
+
+
+def _some(addrs, types, default="?"):
+    addrs = sorted(addrs)
+    s = ", ".join("%s %s" % (types.get(a, default), a) for a in addrs[:6])
+    return s + (" and %d more" % (len(addrs) - 6) if len(addrs) > 6 else "")
+
+
+def _types_of(cycles, addrs):
+    t = {}
+    for c in cycles:
+        for o in c["objects"]:
+            t[o["address"]] = o["type"]
+    return _some(addrs, t)
+
+
+def _show_cycle(c):
+    return "[" + ", ".join("%s %s <%s>%s" % (o["type"], o["address"], o.get("edge"),
+                                             " from " + o["from"] if o.get("from") else "")
+                           for o in c["objects"][:8]) + (", ..." if len(c["objects"]) > 8 else "") + "]"
+
+
+def _check_cycle(truth, c, k):
+    """One cycle that is a truth component (index k): cycle order, edges and their labels,
+    finalizers, bytes, held."""
+    bad = []
+    objs = c["objects"]
+    addrs = [o["address"] for o in objs]
+    members = set(addrs)
+    edges = truth["unreachable_edges"]
+    where = "cycle %s" % _show_cycle(c)
+    if len(members) != len(addrs):
+        bad.append("%s: an object listed twice" % where)
+    # the simple cycle that starts the list runs to the first object with a `from`
+    first_from = len(objs)
+    for i in range(1, len(objs)):
+        if objs[i].get("from"):
+            first_from = i
+            break
+    for i, o in enumerate(objs):
+        if o.get("from"):
+            src = o["from"]
+        elif i > 0:
+            src = addrs[i - 1]
+        else:
+            src = addrs[first_from - 1]
+        if src not in members:
+            bad.append("%s: %s's reference comes from %s, not a member" % (where, o["address"], src))
+            continue
+        e = edges.get(src, {})
+        if o["address"] not in e:
+            bad.append("%s: %s has no reference to %s %s (gc.get_referents); listed with edge %r"
+                       % (where, src, o["type"], o["address"], o.get("edge")))
+            continue
+        labels = e[o["address"]]
+        if labels and o.get("edge") not in labels:
+            bad.append("%s: edge %s -> %s %s labelled %r, expected %s"
+                       % (where, src, o["type"], o["address"], o.get("edge"), " or ".join(labels)))
+    # finalizers
+    fins = truth.get("unreachable_finalizers", {})
+    any_fin = False
+    for o in objs:
+        f = o.get("finalizer")
+        if f is not None:
+            any_fin = True
+        if fins.get(o["address"]) == "__del__":
+            if f != "__del__":
+                bad.append("%s: %s %s has a __del__, finalizer %r" % (where, o["type"], o["address"], f))
+        elif f == "__del__" or (f is not None and o["type"] in NO_FINALIZER) or \
+                (f is not None and o["type"] in _scenario_classes(truth)):
+            bad.append("%s: %s %s has no finalizer, objinspect says %r" % (where, o["type"], o["address"], f))
+        if f not in (None, "__del__", "tp_finalize", "tp_del"):
+            bad.append("%s: finalizer %r" % (where, f))
+    if c.get("finalizers") is not any_fin:
+        bad.append("%s: finalizers %s, members' finalizers say %s" % (where, c.get("finalizers"), any_fin))
+    fz = truth.get("unreachable_finalized")
+    if fz is None and truth.get("version_info", [3, 9])[:2] >= [3, 4]:
+        fz = truth.get("finalized_addresses")   # the scenario knows (3.4 - 3.8)
+    if fz is not None:
+        for o in objs:
+            if bool(o.get("finalized")) != (o["address"] in fz):
+                bad.append("%s: %s %s finalized %s, the interpreter %s"
+                           % (where, o["type"], o["address"], o.get("finalized"), o["address"] in fz))
+    elif truth.get("version_info", [3])[0] == 2:
+        for o in objs:
+            if o.get("finalized"):
+                bad.append("%s: %s %s finalized on 2.7" % (where, o["type"], o["address"]))
+    # bytes, when every member's size is modelled
+    sizes = truth["unreachable_sizes"]
+    if all(o["type"] in _sized_classes(truth) for o in objs):
+        want = sum(sizes.get(a) or 0 for a in addrs)
+        if c["bytes"] != want:
+            bad.append("%s: bytes %d, sum of sys.getsizeof %d" % (where, c["bytes"], want))
+    # held: at least what only this cycle leads to, at most that plus what it shares
+    h = truth["unreachable_held"][k]
+    if not h["exclusive"] <= c["held"] <= h["exclusive"] + h["shared"]:
+        bad.append("%s: held %d, expected %d it alone leads to%s"
+                   % (where, c["held"], h["exclusive"], " (+ up to %d shared)" % h["shared"] if h["shared"] else ""))
+    elif set(h.get("types", [])) <= _sized_classes(truth) and \
+            not h["exclusive_bytes"] <= c["held_bytes"] <= h["exclusive_bytes"] + h["shared_bytes"]:
+        bad.append("%s: held_bytes %d, expected %d%s" % (where, c["held_bytes"], h["exclusive_bytes"],
+                                                       " (+ up to %d shared)" % h["shared_bytes"] if h["shared"] else ""))
+    return bad
+
+
+def _simple(t):
+    return t in ("int", "str", "long", "bool", "NoneType", "float")
+
+
+def _check_frames(truth, doc):
+    """frames: the unreachable frame objects, with function, file, line and locals."""
+    bad = []
+    want = truth.get("unreachable_frames", {})
+    if "frames" not in doc:
+        if want:
+            bad.append("cycles: no \"frames\" in the JSON; the interpreter has %d unreachable frames (%s)"
+                       % (len(want), ", ".join(sorted(set(f["function"] for f in want.values())))))
+        return bad
+    got = dict((f.get("address"), f) for f in doc["frames"])
+    for a in sorted(set(want) - set(got)):
+        bad.append("frames: unreachable frame %s (%s line %d) not listed" % (a, want[a]["function"], want[a]["line"]))
+    for a in sorted(set(got) - set(want)):
+        bad.append("frames: %s (%s) is no unreachable frame" % (a, got[a].get("function")))
+    for a in sorted(set(got) & set(want)):
+        w, g = want[a], got[a]
+        where = "frame %s %s" % (a, w["function"])
+        for k in ("function", "file", "line"):
+            if g.get(k) != w[k]:
+                bad.append("%s: %s %r, the frame's %r" % (where, k, g.get(k), w[k]))
+        loc = g.get("locals")
+        if not isinstance(loc, dict):
+            bad.append("%s: locals %r" % (where, loc))
+            continue
+        if sorted(loc) != sorted(w["locals"]):
+            bad.append("%s: locals %s, f_locals %s" % (where, sorted(loc), sorted(w["locals"])))
+        for name in sorted(set(loc) & set(w["locals"])):
+            if _simple(w["local_types"][name]) and loc[name] != w["locals"][name]:
+                bad.append("%s: local %s = %r, repr() %r" % (where, name, loc[name], w["locals"][name]))
+    return bad
+
+
+def _cycle_of(cycles, addr):
+    for c in cycles:
+        for o in c["objects"]:
+            if o["address"] == addr:
+                return c
+    return None
+
+
+def _obj(c, addr):
+    for o in c["objects"]:
+        if o["address"] == addr:
+            return o
+    return None
+
+
+def _need(bad, cycles, addr, what):
+    c = _cycle_of(cycles, addr)
+    if c is None:
+        bad.append("%s %s: in no cycle" % (what, addr))
+    return c
+
+
+def check_groups(truth, core):
+    """The scenario's own cycles, as the scenario built them."""
+    bad = []
+    doc = _cycles_doc(bad, core)
+    if doc is None:
+        return bad
+    cycles = doc["cycles"]
+    s = truth["scenario"]
+    ga = truth.get("garbage_addresses", {})
+    tcycles = [set(c) for c in truth["unreachable_cycles"]]
+
+    def truth_cycle(a):
+        for c in tcycles:
+            if a in c:
+                return c
+        return set()
+
+    def same(c, a, what):
+        want = truth_cycle(a)
+        got = set(o["address"] for o in c["objects"])
+        if got != want:
+            bad.append("%s %s: cycle of %d (%s), the interpreter's component has %d"
+                       % (what, a, len(got), _show_cycle(c), len(want)))
+
+    def types_in(c):
+        out = {}
+        for o in c["objects"]:
+            out[o["type"]] = out.get(o["type"], 0) + 1
+        return out
+
+    if s == "amqp_cycle":
+        msgs = set(ga["AmqpMessage"])
+        for a in ga["AmqpConnection"]:
+            c = _need(bad, cycles, a, "AmqpConnection")
+            if c is None:
+                continue
+            same(c, a, "AmqpConnection")
+            t = types_in(c)
+            if t.get("AmqpConnection") != 1 or t.get("AmqpChannel") != 5:
+                bad.append("AmqpConnection %s: cycle types %s, expected the connection and its 5 channels" % (a, t))
+            if _obj(c, a).get("edge") != "connection":
+                bad.append("AmqpConnection %s: reached by %r, expected the channels' `connection`" % (a, _obj(c, a).get("edge")))
+            for o in c["objects"]:
+                if o["type"] == "AmqpChannel" and not re.match(r"^\[[0-4]\]$", o.get("edge") or ""):
+                    bad.append("AmqpChannel %s: reached by %r, expected [i] of the channels list" % (o["address"], o.get("edge")))
+                if o["type"] == "list" and o.get("edge") != "channels":
+                    bad.append("list %s in the connection's cycle: reached by %r, expected `channels`" % (o["address"], o.get("edge")))
+                if o["address"] in msgs:
+                    bad.append("AmqpMessage %s is in the cycle (nothing it refers to leads back)" % o["address"])
+            if c["held"] < 5:
+                bad.append("AmqpConnection %s: holds %d objects, fewer than its 5 messages" % (a, c["held"]))
+            if c["finalizers"]:
+                bad.append("AmqpConnection %s: cycle flagged finalizers" % a)
+    elif s == "del_cycle":
+        for a in ga["DelCycleNode"]:
+            c = _need(bad, cycles, a, "DelCycleNode")
+            if c is None:
+                continue
+            same(c, a, "DelCycleNode")
+            if types_in(c).get("DelCycleNode") != 2:
+                bad.append("DelCycleNode %s: cycle types %s, expected a pair" % (a, types_in(c)))
+            o = _obj(c, a)
+            if o.get("finalizer") != "__del__" or c.get("finalizers") is not True:
+                bad.append("DelCycleNode %s: finalizer %r, cycle finalizers %r; expected __del__, true"
+                           % (a, o.get("finalizer"), c.get("finalizers")))
+            if o.get("edge") != "partner":
+                bad.append("DelCycleNode %s: reached by %r, expected `partner`" % (a, o.get("edge")))
+    elif s == "bound_method":
+        for cls, attr, key in (("BoundSelf", "callback", None), ("ChatClient", "handlers", "[1]")):
+            for a in ga.get(cls, []):
+                c = _need(bad, cycles, a, cls)
+                if c is None:
+                    continue
+                same(c, a, cls)
+                t = types_in(c)
+                if t.get(cls) != 1 or t.get("method", 0) + t.get("instancemethod", 0) != 1:   # 2.7: instancemethod
+                    bad.append("%s %s: cycle types %s, expected the instance and its bound method" % (cls, a, t))
+                if _obj(c, a).get("edge") != "__self__":
+                    bad.append("%s %s: reached by %r, expected the method's __self__" % (cls, a, _obj(c, a).get("edge")))
+                for o in c["objects"]:
+                    if o["type"] in ("method", "instancemethod") and o.get("edge") != (key or attr):
+                        bad.append("%s %s: its bound method reached by %r, expected %r" % (cls, a, o.get("edge"), key or attr))
+                    if key and o["type"] == "dict" and o.get("edge") not in (attr, "__dict__"):
+                        bad.append("%s %s: dict %s reached by %r, expected %r (or the instance's __dict__)"
+                                   % (cls, a, o["address"], o.get("edge"), attr))
+                if not key and t.get("dict", 0) > 1:
+                    bad.append("%s %s: %d dicts in the cycle" % (cls, a, t["dict"]))
+    elif s == "tb_cycle":
+        for req in truth["tb_frames"]:
+            handler = req["frames"][0]
+            c = _need(bad, cycles, handler["address"], "frame of %s (request %d)" % (req["handler"], req["request"]))
+            if c is None:
+                continue
+            same(c, handler["address"], "frame of %s" % req["handler"])
+            t = types_in(c)
+            if not t.get("traceback") or not t.get("frame"):
+                bad.append("request %d: cycle types %s, expected frames and tracebacks" % (req["request"], t))
+            for f in req["frames"]:
+                if _cycle_of(cycles, f["address"]) is not c:
+                    bad.append("request %d: frame %s (%s) not in the handler's cycle" % (req["request"], f["address"], f["function"]))
+        bad.extend(_check_tb_frames(truth, doc))
+    elif s == "garbage27":
+        phoenix = set(truth.get("finalized_addresses", []))
+        for cls in ("Finalized", "Phoenix", "PlainNode"):
+            for a in ga.get(cls, []):
+                c = _need(bad, cycles, a, cls)
+                if c is None:
+                    continue
+                same(c, a, cls)
+                o = _obj(c, a)
+                want = None if cls == "PlainNode" else "__del__"
+                if o.get("finalizer") != want or c.get("finalizers") is not (want is not None):
+                    bad.append("%s %s: finalizer %r, cycle finalizers %r" % (cls, a, o.get("finalizer"), c.get("finalizers")))
+                if bool(o.get("finalized")) != (a in phoenix):
+                    bad.append("%s %s: finalized %r, expected %s (its __del__ %s)" % (
+                        cls, a, o.get("finalized"), a in phoenix, "ran" if a in phoenix else "never ran"))
+                if o.get("edge") != "peer":
+                    bad.append("%s %s: reached by %r, expected `peer`" % (cls, a, o.get("edge")))
+    else:
+        return ["no groups to check for scenario %s" % s]
+    return bad
+
+
+def _check_tb_frames(truth, doc):
+    """tb_cycle: the frames the parent recorded from the frame objects themselves."""
+    bad = []
+    if "frames" not in doc:
+        return ["cycles: no \"frames\" in the JSON (%d traceback frames expected)"
+                % sum(len(r["frames"]) for r in truth["tb_frames"])]
+    got = dict((f.get("address"), f) for f in doc["frames"])
+    for req in truth["tb_frames"]:
+        for w in req["frames"]:
+            g = got.get(w["address"])
+            where = "request %d: frame %s %s" % (req["request"], w["address"], w["function"])
+            if g is None:
+                bad.append("%s: not among the frames" % where)
+                continue
+            for k in ("function", "line", "file"):
+                if g.get(k) != w[k]:
+                    bad.append("%s: %s %r, f_code/f_lineno %r" % (where, k, g.get(k), w[k]))
+            loc = g.get("locals") or {}
+            if sorted(loc) != sorted(w["locals"]):
+                bad.append("%s: locals %s, f_locals %s" % (where, sorted(loc), sorted(w["locals"])))
+            for name in sorted(set(loc) & set(w["locals"])):
+                if _simple(w["local_types"][name]) and loc[name] != w["locals"][name]:
+                    bad.append("%s: %s = %r, repr() %r" % (where, name, loc[name], w["locals"][name]))
+    return bad
+
+
+def check_cycles_options(truth, core):
+    """--limit, --min-size: the same cycles, cut."""
+    bad = []
+    full = _cycles_doc(bad, core)
+    if full is None:
+        return bad
+    allc = full["cycles"]
+    key = [[o["address"] for o in c["objects"]] for c in allc]
+    d = run_ok(bad, core, "cycles")
+    if d is not None:
+        if [[o["address"] for o in c["objects"]] for c in d["cycles"]] != key[:10]:
+            bad.append("cycles (default --limit 10): %d cycles, not the first 10 of --limit 0" % len(d["cycles"]))
+        if d["unreachable"] != full["unreachable"] or d.get("ncycles") != full.get("ncycles"):
+            bad.append("cycles: unreachable/ncycles depend on --limit")
+    d = run_ok(bad, core, "cycles", "--limit", "3")
+    if d is not None and [[o["address"] for o in c["objects"]] for c in d["cycles"]] != key[:3]:
+        bad.append("cycles --limit 3: %d cycles, not the first 3" % len(d["cycles"]))
+    sizes = sorted(set(c["size"] for c in allc))
+    for m in sizes[-2:] + [max(sizes or [1]) + 1]:
+        d = run_ok(bad, core, "cycles", "--limit", "0", "--min-size", str(m))
+        if d is None:
+            continue
+        want = [k for k, c in zip(key, allc) if c["size"] >= m]
+        if [[o["address"] for o in c["objects"]] for c in d["cycles"]] != want:
+            bad.append("cycles --min-size %d: %d cycles, expected the %d with >= %d members"
+                       % (m, len(d["cycles"]), len(want), m))
+    return bad
+
+
+def check_garbage(truth, core):
+    """garbage: exactly gc.garbage as it was at the dump, in order."""
+    bad = []
+    doc = run_ok(bad, core, "garbage", "--limit", "0")
+    if doc is None:
+        return bad
+    want = truth["garbage_before"]
+    got = [o.get("address") for o in doc.get("objects", [])]
+    if doc.get("count") != len(want):
+        bad.append("garbage: count %s, len(gc.garbage) %d" % (doc.get("count"), len(want)))
+    if got != want:
+        bad.append("garbage: %d objects, gc.garbage has %d (%d in common, %s)"
+                   % (len(got), len(want), len(set(got) & set(want)), "same order" if
+                      [a for a in got if a in want] == [a for a in want if a in got] else "another order"))
+    types = truth.get("garbage_before_types", {})
+    scen = _scenario_classes(truth)
+    for o in doc.get("objects", []):
+        a = o.get("address")
+        if a in types and o.get("type") != types[a]:
+            bad.append("garbage: %s is a %s, objinspect says %s" % (a, types[a], o.get("type")))
+        if types.get(a) in scen:
+            r = "<__main__.%s object at %s>" % (types[a], a)
+            if o.get("repr") != r:
+                bad.append("garbage: %s repr %r, expected %r" % (a, o.get("repr"), r))
+    if "garbage_expected" in truth and want != truth["garbage_expected"]:
+        bad.append("truth: gc.garbage at the dump differs from the scenario's")
+    return bad
+
+
+def check_cycles_rooted(truth, core, addr):
+    """CORE is the scenario's core with ADDR's ob_refcnt raised: a reference from outside
+    the heap, so ADDR is a root. Its cycle, and everything that cycle leads to, is
+    reachable now; the rest of the collection is unchanged."""
+    bad = []
+    doc = _cycles_doc(bad, core)
+    if doc is None:
+        return bad
+    k = [i for i, c in enumerate(truth["unreachable_cycles"]) if addr in c]
+    if not k:
+        return ["truth: %s is in no cycle" % addr]
+    c = truth["unreachable_cycles"][k[0]]
+    h = truth["unreachable_held"][k[0]]
+    want = len(truth["unreachable"]) - len(c) - h["exclusive"] - h["shared"]
+    if doc["unreachable"] != want:
+        bad.append("unreachable %d, expected %d: %d less than the undamaged %d (%s's cycle of %d, and the %d it holds)"
+                   % (doc["unreachable"], want, len(truth["unreachable"]) - want, len(truth["unreachable"]),
+                      addr, len(c), h["exclusive"] + h["shared"]))
+    members = set()
+    for cy in doc["cycles"]:
+        members |= set(o["address"] for o in cy["objects"])
+    if members & set(c):
+        bad.append("members of the rooted cycle still listed: %s" % ", ".join(sorted(members & set(c))))
+    rest = set()
+    for i, cy in enumerate(truth["unreachable_cycles"]):
+        if i != k[0]:
+            rest |= set(cy)
+    if rest - members:
+        bad.append("%d members of the other cycles no longer listed" % len(rest - members))
+    return bad
+
+
 def main():
     cmd = sys.argv[1]
     if len(sys.argv) > 2 and sys.argv[-1].startswith("OBJINSPECT="):
@@ -462,8 +1052,20 @@ def main():
     elif cmd == "dot-absent":   # TRUTH FILE.dot ADDR: no node for ADDR in the picture
         nodes, _ = parse_dot(open(sys.argv[3]).read())
         fail(["%s is drawn (node %s)" % (sys.argv[4], node_of(nodes, sys.argv[4]))] if node_of(nodes, sys.argv[4]) else [])
+    elif cmd == "stacks":
+        fail(check_stacks(truth, sys.argv[3], sys.argv[4]))
     elif cmd == "dot":
         fail(check_dot(truth, sys.argv[3], sys.argv[4], sys.argv[5]))
+    elif cmd == "cycles":
+        fail(check_cycles(truth, sys.argv[3], int(sys.argv[4])))
+    elif cmd == "cycle-groups":
+        fail(check_groups(truth, sys.argv[3]))
+    elif cmd == "cycles-options":
+        fail(check_cycles_options(truth, sys.argv[3]))
+    elif cmd == "garbage":
+        fail(check_garbage(truth, sys.argv[3]))
+    elif cmd == "cycles-rooted":
+        fail(check_cycles_rooted(truth, sys.argv[3], sys.argv[4]))
     else:
         sys.exit("check.py: unknown check " + cmd)
 
