@@ -117,7 +117,9 @@ static ins_error *find_version(ins_image *img, ins_interp *in, ins_buf *how)
 		       ins_elf_path(in->elf));
 }
 
-/* 3.13+: _Py_DebugOffsets at the start of _PyRuntime take precedence over the table. */
+/* 3.13+: _Py_DebugOffsets at the start of _PyRuntime take precedence over the table, for
+ * the members both describe the same way (its gil_runtime_state_* are offsets of the
+ * interpreter's own _gil, not of the struct ceval.gil points to: not used). */
 static void apply_debug_offsets(ins_image *img, ins_interp *in, ins_buf *how)
 {
 	ins_layout *L = &in->L;
@@ -132,6 +134,29 @@ static void apply_debug_offsets(ins_image *img, ins_interp *in, ins_buf *how)
 		{ L->dbg_obj_type, &L->obj_type },
 		{ L->dbg_type_name, &L->type_name },
 		{ L->dbg_type_flags, &L->type_flags },
+		{ L->dbg_interp_threads_head, &L->interp_tstate_head },
+		{ L->dbg_interp_modules, &L->interp_modules },
+		{ L->dbg_interp_gil, &L->interp_gil_ptr },
+		{ L->dbg_tstate_next, &L->tstate_next },
+		{ L->dbg_tstate_current_frame, &L->tstate_current_frame },
+		{ L->dbg_tstate_thread_id, &L->tstate_thread_id },
+		{ L->dbg_iframe_previous, &L->iframe_previous },
+		{ L->dbg_iframe_executable, &L->iframe_code },
+		{ L->dbg_iframe_instr_ptr, &L->iframe_instr },
+		{ L->dbg_iframe_localsplus, &L->iframe_localsplus },
+		{ L->dbg_iframe_owner, &L->iframe_owner },
+		{ L->dbg_code_filename, &L->code_filename },
+		{ L->dbg_code_name, &L->code_name },
+		{ L->dbg_code_qualname, &L->code_qualname },
+		{ L->dbg_code_linetable, &L->code_linetable },
+		{ L->dbg_code_firstlineno, &L->code_firstlineno },
+		{ L->dbg_code_localsplusnames, &L->code_localsplusnames },
+		{ L->dbg_code_localspluskinds, &L->code_localspluskinds },
+		{ L->dbg_code_code_adaptive, &L->code_code_adaptive },
+		{ L->dbg_tuple_item, &L->tuple_item },
+		{ L->dbg_list_item, &L->list_item },
+		{ L->dbg_dict_keys, &L->dict_keys },
+		{ L->dbg_dict_values, &L->dict_values },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
 		uint64_t v;
