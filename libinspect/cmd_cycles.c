@@ -11,10 +11,7 @@
 
 static uint64_t word(ins_session *s, uint64_t addr, int64_t off)
 {
-	uint64_t v = 0;
-	if (!addr || off < 0 || !ins_image_u64(s->img, addr + (uint64_t)off, &v))
-		return 0;
-	return v;
+	return ins_image_word(s->img, addr, off);
 }
 
 /* Has the collector already called the object's finalizer (3.4+; resurrected since)? */

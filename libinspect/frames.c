@@ -25,10 +25,7 @@
 
 static uint64_t word(ins_objects *o, uint64_t base, int64_t off)
 {
-	uint64_t w = 0;
-	if (off < 0 || !base || !ins_image_u64(o->img, base + (uint64_t)off, &w))
-		return 0;
-	return w;
+	return ins_image_word(o->img, base, off);
 }
 
 static int32_t i32(ins_objects *o, uint64_t base, int64_t off)

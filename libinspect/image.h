@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "inspect.h"
@@ -74,6 +75,20 @@ static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_
 			return s->data + (addr - s->start);
 	}
 	return ins_image_ptr(img, addr, len);
+}
+/* The 8-byte word at base + off: a pointer field of a struct. 0 when off < 0 (a field the
+ * version lacks), base is 0, or the word cannot be read. */
+static inline uint64_t ins_image_word(ins_image *img, uint64_t base, int64_t off)
+{
+	uint64_t w = 0;
+	if (off < 0 || !base)
+		return 0;
+	const uint8_t *p = ins_image_fast(img, base + (uint64_t)off, 8);
+	if (p)
+		memcpy(&w, p, 8);
+	else if (!ins_image_u64(img, base + (uint64_t)off, &w))
+		return 0;
+	return w;
 }
 bool ins_image_i64(ins_image *img, uint64_t addr, int64_t *v);
 bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);

@@ -30,13 +30,7 @@ void ins_objects_free(ins_objects *o)
 
 static uint64_t field(ins_objects *o, uint64_t base, int64_t off)
 {
-	uint64_t v = 0;
-	const uint8_t *p = off >= 0 ? ins_image_fast(o->img, base + (uint64_t)off, 8) : NULL;
-	if (p)
-		memcpy(&v, p, 8);
-	else if (off < 0 || !ins_image_u64(o->img, base + (uint64_t)off, &v))
-		return 0;
-	return v;
+	return ins_image_word(o->img, base, off);
 }
 
 static enum ins_kind kind_of(ins_objects *o, uint64_t type)

@@ -23,10 +23,7 @@
 
 static uint64_t word(ins_session *s, uint64_t base, int64_t off)
 {
-	uint64_t w = 0;
-	if (off < 0 || !base || !ins_image_u64(s->img, base + (uint64_t)off, &w))
-		return 0;
-	return w;
+	return ins_image_word(s->img, base, off);
 }
 
 static uint64_t main_interp(ins_session *s)

@@ -34,17 +34,10 @@ typedef struct tv {
 	void *arg;
 } tv;
 
-/* The pointer-sized word at base + off; 0 when off < 0 (the version lacks the field) or
- * the word cannot be read. */
+/* The pointer-sized word at base + off (ins_image_word). */
 static inline uint64_t tv_word(const tv *v, uint64_t base, int64_t off)
 {
-	uint64_t w = 0;
-	if (off < 0)
-		return 0;
-	const uint8_t *p = ins_image_fast(v->o->img, base + (uint64_t)off, 8);
-	if (p)
-		memcpy(&w, p, 8);
-	return w;
+	return ins_image_word(v->o->img, base, off);
 }
 
 static inline void tv_edge(const tv *v, uint64_t target, uint8_t kind, const char *name, uint64_t aux,
