@@ -250,11 +250,7 @@ ins_error *ins_cmd_cycles(const call *c)
 	if (a->json) {
 		ins_buf_printf(out, "{\"unreachable\":%zu,\"bytes\":%llu,\"uncollectable\":%zu,\"ncycles\":%zu,"
 			       "\"types\":[", col.n, (unsigned long long)bytes, kept, col.ncycles);
-		for (size_t i = 0; i < nrows; i++) {
-			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
-			ins_json_str(out, rows[i].name);
-			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
-		}
+		ins_cmd_json_counts(out, rows, nrows);
 		ins_buf_puts(out, "],\"cycles\":[");
 	} else {
 		ins_buf_printf(out, "%zu objects (%llu bytes) are unreachable, held by %zu cycle%s: ", col.n,

@@ -472,6 +472,15 @@ done:
 
 /* ---------------------------------------------------------------- leaking */
 
+void ins_cmd_json_counts(ins_buf *out, const group *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
+		ins_json_str(out, rows[i].name);
+		ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
+	}
+}
+
 ins_error *ins_cmd_count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout)
 {
 	ins_map index = { 0 };
@@ -543,11 +552,7 @@ ins_error *ins_cmd_leaking(const call *c)
 	ins_buf *out = c->out;
 	if (a->json) {
 		ins_buf_printf(out, "{\"count\":%zu,\"types\":[", n);
-		for (size_t i = 0; i < nrows && i < limit; i++) {
-			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
-			ins_json_str(out, rows[i].name);
-			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
-		}
+		ins_cmd_json_counts(out, rows, nrows < limit ? nrows : limit);
 		ins_buf_puts(out, "],\"objects\":[");
 		for (size_t i = 0; i < n && i < limit; i++) {
 			if (i)
@@ -700,11 +705,7 @@ ins_error *ins_cmd_graph(const call *c)
 			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
-		for (size_t i = 0; i < nrows; i++) {
-			ins_buf_puts(out, i ? ",{\"type\":" : "{\"type\":");
-			ins_json_str(out, rows[i].name);
-			ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)rows[i].count);
-		}
+		ins_cmd_json_counts(out, rows, nrows);
 		ins_buf_puts(out, "]}\n");
 	} else {
 		ins_buf_printf(out,

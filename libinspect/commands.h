@@ -66,6 +66,8 @@ ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr);
 ins_error *ins_cmd_groups(ins_session *s, bool qualified, bool want_bytes, bool all, group **out, size_t *nout,
 			  ins_stats *totals);
 void ins_cmd_groups_free(group *g, size_t n);
+/* {"type","count"} objects of rows, comma-separated (the inside of a JSON array). */
+void ins_cmd_json_counts(ins_buf *out, const group *rows, size_t n);
 /* The graph's nodes counted by type.__name__, most common first (free with free()). */
 ins_error *ins_cmd_count_by_name(ins_session *s, const uint32_t *nodes, size_t n, group **out, size_t *nout);
 /* qsort order of groups: most common first, then by name. */
