@@ -108,7 +108,7 @@ static void put_cycle(ins_session *s, const ins_cycle *cy, const uint32_t *wcb, 
 				ins_buf_puts(out, "null");
 			ins_buf_printf(out, ",\"finalized\":%s,\"edge\":", finalized(s, x) ? "true" : "false");
 			ins_json_strn(out, label.data ? label.data : "", label.len);
-			if (!listed_from && !(i == 0 && cy->path > 1) && !(i == 0 && src == cy->members[0])) {
+			if (!listed_from && i >= cy->path) {
 				ins_buf_puts(out, ",\"from\":");
 				ins_json_addr(out, g->addr[src]);
 			}

@@ -109,9 +109,11 @@ static ins_error *walk(ins_session *s, uint32_t start, long max_depth, bool back
 			} else {
 				for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++) {
 					uint32_t src = g->in[e];
-					size_t skip = 0;  /* parallel edges: the k-th gets the k-th label */
-					for (uint64_t f = g->in_start[x]; f < e; f++)
-						skip += g->in[f] == src;
+					/* parallel edges: the k-th gets the k-th label; a run of referrers
+					 * is in source order, so a source's edges are adjacent */
+					size_t skip = 0;
+					for (uint64_t f = e; f > g->in_start[x] && g->in[f - 1] == src; f--)
+						skip++;
 					ins_buf label = { 0 };
 					ins_graph_edge_label(s->trav, &s->objs, g->addr[src], g->addr[x], skip, &label);
 					shown_add(l, g->addr[src], g->addr[x], ins_buf_take(&label), false, depth);
