@@ -14,7 +14,7 @@ BUILD    ?= build
 SAN      ?=
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(CFLAGS) $(SAN)
-LDLIBS   += -lelf -lm
+LDLIBS   += -lelf -lunicorn -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
 SRCS := $(filter-out libinspect/main.c,$(wildcard libinspect/*.c))
@@ -22,10 +22,14 @@ OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
 HDRS := $(wildcard libinspect/*.h) libinspect/layout_fields.def
 
 # Debian packages the build and the tests need (graphviz: dot renders show-* as .png/.svg).
-DEB_PKGS := libelf-dev gdb bats graphviz
+DEB_PKGS := libelf-dev libunicorn-dev gdb bats graphviz
 HAVE_DEPS := $(BUILD)/.deps-ok
+# Debian packages only the fixtures and tests need: the C extensions whose objects the cext
+# scenario keeps, imported by Debian's python3.11 (corefixtures/scenarios/cext.py).
+TEST_PKGS := python3-lxml python3-msgpack python3-yaml python3-multidict python3-greenlet python3-numpy
+HAVE_TEST_DEPS := $(BUILD)/.test-deps-ok
 
-.PHONY: all deps demo test test-asan bench layouts install clean fixtures
+.PHONY: all deps test-deps demo test test-asan bench layouts install clean fixtures
 all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a
 
 $(HAVE_DEPS): Makefile
@@ -33,6 +37,12 @@ $(HAVE_DEPS): Makefile
 	@mkdir -p $(BUILD) && touch $@
 
 deps: $(HAVE_DEPS)
+
+$(HAVE_TEST_DEPS): Makefile
+	@sh tools/install-deps $(TEST_PKGS)
+	@mkdir -p $(BUILD) && touch $@
+
+test-deps: $(HAVE_TEST_DEPS)
 
 $(BUILD)/obj/%.o: libinspect/%.c $(HDRS) | $(HAVE_DEPS)
 	@mkdir -p $(dir $@)
@@ -48,13 +58,13 @@ $(BUILD)/objinspect: $(BUILD)/obj/main.o $(BUILD)/libinspect.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The scenario cores and the interpreters' own truth, for every installed CPython.
-fixtures: all
+fixtures: all $(HAVE_TEST_DEPS)
 	corefixtures/gen-cores $(BUILD)/cores
 
 test: all fixtures
 	tests/run $(BUILD)
 
-test-asan: all
+test-asan: all $(HAVE_TEST_DEPS)
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" all
 	corefixtures/gen-cores build-asan/cores
 	ASAN_OPTIONS=detect_leaks=1 tests/run build-asan

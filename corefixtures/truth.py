@@ -258,10 +258,11 @@ def _child(path, extra, parent_pid):
     # f. what a full gc.collect() finds unreachable (last: the collection changes the
     # heap), while the frozen objects are still frozen.  The parent's objects are told
     # apart by their ids: none of them is freed in the child, so no child object can
-    # take one of those addresses.
+    # take one of those addresses.  Right after the collection, objgraph's answers over
+    # the heap it left (types_collected, leaking_collected: _collected_view).
     parent_ids, finalized, saved_codes = _unreachable_prepare(objs)
     del objs
-    result.update(_unreachable_collect(parent_ids, finalized, True))
+    result.update(_unreachable_collect(parent_ids, finalized, True, parent_ids))
     parent_ids = finalized = None
 
     # Frozen objects (gc.freeze(), 3.7+) live in the permanent generation,
@@ -521,7 +522,7 @@ def _sccs(nodes, succ):
     return out
 
 
-def _unreachable_collect(parent, finalized, details):
+def _unreachable_collect(parent, finalized, details, view=None):
     """A full gc.collect() under DEBUG_SAVEALL, as the interpreter would run it now.
 
     The unreachable set is what the collector itself reports (DEBUG_COLLECTABLE and
@@ -529,7 +530,9 @@ def _unreachable_collect(parent, finalized, details):
     callback or finalizer runs) -- which DEBUG_SAVEALL then puts in gc.garbage, where the
     objects stay alive for gc.get_referents.  `parent`: the ids to keep (the parent's
     objects), or None for all.  With details, also the strongly connected components
-    (the cycles), their edges and labels, the frames, finalizers and gc.garbage before."""
+    (the cycles), their edges and labels, the frames, finalizers and gc.garbage before.
+    With `view` (a set of ids: the parent's objects), also objgraph's answers after its
+    own gc.collect() over those objects (_collected_view), measured first."""
     n0 = len(gc.garbage)
     before = []
     before_types = {}
@@ -552,6 +555,7 @@ def _unreachable_collect(parent, finalized, details):
         gc.set_debug(old_debug)
         sys.stderr = old_stderr
     printed = {}     # id -> tp_name as the collector printed it
+    kept = set()     # the uncollectable ones: a real collection leaves them in gc.garbage
     for line in "".join(sink.parts).splitlines():
         line = line.strip()
         if not (line.startswith("gc: collectable <") or line.startswith("gc: uncollectable <")) \
@@ -562,7 +566,13 @@ def _unreachable_collect(parent, finalized, details):
         if tp_name.endswith(" instance at"):   # 2.7 DEBUG_INSTANCES form, not used
             tp_name = tp_name[:-len(" instance at")]
         printed[int(addr, 16)] = tp_name
+        if line.startswith("gc: uncollectable <"):
+            kept.add(int(addr, 16))
     sink = None
+    collected_view = None
+    if view is not None:
+        # before anything below looks at objects (labels and f_locals materialize dicts)
+        collected_view = _collected_view(view, printed, kept)
     saved = gc.garbage[n0:]
     alive = {}
     for x in saved:
@@ -591,6 +601,8 @@ def _unreachable_collect(parent, finalized, details):
         "unreachable_freed": [_hex(i) for i in ids if i not in alive],
         "unreachable_not_reported": not_printed,
     }
+    if collected_view is not None:
+        out.update(collected_view)
     if not details:
         return out
 
@@ -685,6 +697,54 @@ def _unreachable_collect(parent, finalized, details):
     return out
 
 
+def _collected_view(parent, printed, kept):
+    """objgraph's answers right after its own gc.collect(), over the parent's objects.
+
+    Called right after the collection (under DEBUG_SAVEALL, which kept every unreachable
+    object alive in gc.garbage instead of freeing it).  The objects are what
+    gc.get_objects() lists now that are the parent's (`parent`: their ids) less the ones
+    a real collection would have freed: everything the collector reported unreachable
+    except the uncollectable ones (`kept`: legacy finalizers -- 2.7's __del__ -- and what
+    they reach, which a real collection also leaves tracked, in gc.garbage).  The
+    collection itself untracked the tuples and dicts it could (_PyTuple_MaybeUntrack,
+    _PyDict_MaybeUntrack): they are no longer listed.
+      types_collected    typestats of those objects (what objgraph.growth() counts)
+      objects_collected  their number
+      leaking_collected  {count, types}: objgraph.get_leaking_objects() -- those that no
+                         gc.get_referents of any of them reaches.  A dict the child made
+                         and a parent object refers to (an instance __dict__ materialized
+                         by the child, 3.11+; a frame's f_locals) stands for the references
+                         the parent object holds itself: its referents count too."""
+    objs = []
+    o = None
+    for o in gc.get_objects():
+        i = id(o)
+        if i in parent and (i not in printed or i in kept):
+            objs.append(o)
+    types = {}
+    referenced = set()
+    r = r2 = None
+    for o in objs:
+        s = _obj_type(o).__name__
+        types[s] = types.get(s, 0) + 1
+        for r in gc.get_referents(o):
+            referenced.add(id(r))
+            if id(r) not in parent and type(r) is dict:
+                for r2 in gc.get_referents(r):
+                    referenced.add(id(r2))
+    r = r2 = None
+    leak_types = {}
+    count = 0
+    for o in objs:
+        if id(o) not in referenced:
+            count += 1
+            s = _obj_type(o).__name__
+            leak_types[s] = leak_types.get(s, 0) + 1
+    o = None
+    return {"types_collected": types, "objects_collected": len(objs),
+            "leaking_collected": {"count": count, "types": leak_types}}
+
+
 def ready(msg="READY", wait=True):
     """Print `msg` on stdout (flushed), then block until a line arrives on
     stdin and return it (wait=False: return None at once)."""
@@ -694,8 +754,9 @@ def ready(msg="READY", wait=True):
         c0, c1, c2 = gc.get_count()   # unpacked: no tuple stays alive
         n = len(gc.get_objects())
         # the same full collection as the truth child's, here in the parent
-        codes = _unreachable_prepare(gc.get_objects())[2]
-        unreachable = _unreachable_collect(None, None, False)
+        parent, finalized, codes = _unreachable_prepare(gc.get_objects())
+        unreachable = _unreachable_collect(None, None, False, parent)
+        parent = None
         _selfcheck(n, (c0, c1, c2), unreachable)
     sys.stdout.write(msg + "\n")
     sys.stdout.flush()
@@ -740,6 +801,23 @@ def _selfcheck(n, count, unreachable):
                         "" if mine == theirs else " types_truth=%s types_parent=%s"
                         % (json.dumps(t.get("unreachable_types"), sort_keys=True),
                            json.dumps(unreachable["unreachable_types"], sort_keys=True))))
+    # objgraph after gc.collect(): the truth's (child) against the same view here (parent)
+    if "leaking_collected" in t:
+        lt, lp = t["leaking_collected"], unreachable["leaking_collected"]
+        tt, tp = t["types_collected"], unreachable["types_collected"]
+        leak_diff = max([0] + [abs(lt["types"].get(k, 0) - lp["types"].get(k, 0))
+                               for k in set(lt["types"]) | set(lp["types"])])
+        type_diff = max([0] + [abs(tt.get(k, 0) - tp.get(k, 0)) for k in set(tt) | set(tp)])
+        sys.stderr.write("COLLECTED python=%s scenario=%s file=%s objects_truth=%d objects_parent=%d "
+                         "leaking_truth=%d leaking_parent=%d leaking_type_diff=%d type_diff=%d%s\n"
+                         % (".".join(map(str, sys.version_info[:3])), t.get("scenario"),
+                            os.path.basename(path), t["objects_collected"],
+                            unreachable["objects_collected"], lt["count"], lp["count"],
+                            leak_diff, type_diff,
+                            "" if lt == lp and tt == tp else
+                            " leaking_types_truth=%s leaking_types_parent=%s"
+                            % (json.dumps(lt["types"], sort_keys=True),
+                               json.dumps(lp["types"], sort_keys=True))))
     sys.stderr.flush()
 
 

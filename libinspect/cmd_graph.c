@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collect.h"
 #include "commands.h"
 #include "graph.h"
 #include "threads.h"
@@ -525,35 +526,45 @@ ins_error *ins_cmd_count_by_name(ins_session *s, const uint32_t *nodes, size_t n
 	return NULL;
 }
 
+/* objgraph.get_leaking_objects: gc.collect(), then the objects of gc.get_objects() that no
+ * gc.get_referents of one of them reaches. By default over what a full collection would
+ * leave tracked (ins_collect_survivors); --raw over the heap as it is. */
 ins_error *ins_cmd_leaking(const call *c)
 {
 	ins_session *s = c->s;
 	const args *a = c->a;
-	ins_error *err = ins_session_graph(s);
+	ins_survivors sv = { 0 };
+	ins_error *err = a->raw ? ins_session_graph(s) : ins_collect_survivors(s, &sv);
 	if (err)
 		return err;
 	ins_graph *g = s->graph;
-	uint32_t *leak = malloc((g->ntracked ? g->ntracked : 1) * sizeof(*leak));
-	if (!leak)
+	const uint32_t *objs = sv.nodes;  /* raw: nodes 0 .. ntracked */
+	size_t nobjs = a->raw ? g->ntracked : sv.n;
+	uint32_t *leak = malloc((nobjs ? nobjs : 1) * sizeof(*leak));
+	if (!leak) {
+		ins_survivors_free(&sv);
 		return ins_err_nomem();
+	}
 	size_t n = 0;
-	for (size_t i = 0; i < g->ntracked; i++) {
+	for (size_t k = 0; k < nobjs; k++) {
+		uint32_t i = a->raw ? (uint32_t)k : objs[k];
 		bool referred = false;
 		for (uint64_t e = g->in_start[i]; e < g->in_start[i + 1] && !referred; e++)
-			referred = g->in[e] < g->ntracked;
+			referred = a->raw ? g->in[e] < g->ntracked : sv.alive[g->in[e]];
 		if (!referred)
-			leak[n++] = (uint32_t)i;
+			leak[n++] = i;
 	}
 	group *rows = NULL;
 	size_t nrows = 0;
 	if ((err = ins_cmd_count_by_name(s, leak, n, &rows, &nrows))) {
 		free(leak);
+		ins_survivors_free(&sv);
 		return err;
 	}
 	size_t limit = a->limit > 0 ? (size_t)a->limit : SIZE_MAX;
 	ins_buf *out = c->out;
 	if (a->json) {
-		ins_buf_printf(out, "{\"count\":%zu,\"types\":[", n);
+		ins_buf_printf(out, "{\"count\":%zu,\"collected\":%s,\"types\":[", n, a->raw ? "false" : "true");
 		ins_cmd_json_counts(out, rows, nrows < limit ? nrows : limit);
 		ins_buf_puts(out, "],\"objects\":[");
 		for (size_t i = 0; i < n && i < limit; i++) {
@@ -563,8 +574,14 @@ ins_error *ins_cmd_leaking(const call *c)
 		}
 		ins_buf_puts(out, "]}\n");
 	} else {
-		ins_buf_printf(out, "%zu tracked objects have no referrer among the tracked objects "
-			       "(objgraph.get_leaking_objects)\n", n);
+		if (a->raw)
+			ins_buf_printf(out, "%zu tracked objects have no referrer among the tracked objects "
+				       "(objgraph.get_leaking_objects, without its gc.collect())\n", n);
+		else
+			ins_buf_printf(out, "%zu tracked objects have no referrer among the tracked objects after a "
+				       "full gc.collect() (objgraph.get_leaking_objects; the collection would free %zu "
+				       "objects and untrack %zu tuples and %zu dicts)\n",
+				       n, sv.freed, sv.tuples, sv.dicts);
 		for (size_t i = 0; i < nrows && i < limit; i++)
 			ins_buf_printf(out, "%-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
 		for (size_t i = 0; i < n && i < limit; i++) {
@@ -576,6 +593,7 @@ ins_error *ins_cmd_leaking(const call *c)
 	}
 	free(rows);
 	free(leak);
+	ins_survivors_free(&sv);
 	return NULL;
 }
 
@@ -678,6 +696,146 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+typedef struct edge_list {
+	ins_buf *out;
+	bool json, first;
+} edge_list;
+
+static void print_target(void *arg, const ins_edge *e)
+{
+	edge_list *l = arg;
+	if (e->flags & INS_EF_HIDDEN)
+		return;
+	if (l->json) {
+		if (!l->first)
+			ins_buf_putc(l->out, ',');
+		ins_json_addr(l->out, e->target);
+	} else {
+		ins_buf_printf(l->out, " 0x%llx", (unsigned long long)e->target);
+	}
+	l->first = false;
+}
+
+/* graph --edges: every tracked object's referents as its traversal reports them, in order,
+ * hidden references left out (gc.get_referents). */
+static void print_edges(ins_session *s, ins_buf *out, bool json)
+{
+	const ins_graph *g = s->graph;
+	if (json)
+		ins_buf_puts(out, ",\"referents\":{");
+	for (size_t i = 0; i < g->ntracked; i++) {
+		uint64_t addr = g->addr[i];
+		const ins_type *t = ins_obj_type(&s->objs, addr);
+		ins_buf head = { 0 };
+		edge_list l = { &head, json, true };
+		enum ins_trav_how how = ins_traverse(s->trav, addr, t, print_target, &l);
+		if (json) {
+			if (i)
+				ins_buf_putc(out, ',');
+			ins_json_addr(out, addr);
+			ins_buf_puts(out, ":{\"type\":");
+			ins_json_str(out, t ? t->name : "?");
+			ins_buf_printf(out, ",\"how\":\"%s\",\"referents\":[", ins_trav_how_name(how));
+			ins_buf_putn(out, head.data ? head.data : "", head.len);
+			ins_buf_puts(out, "]}");
+		} else {
+			ins_buf_printf(out, "0x%llx %s %s:", (unsigned long long)addr, t ? t->name : "?",
+				       ins_trav_how_name(how));
+			ins_buf_putn(out, head.data ? head.data : "", head.len);
+			ins_buf_putc(out, '\n');
+		}
+		ins_buf_free(&head);
+	}
+	if (json)
+		ins_buf_putc(out, '}');
+}
+
+/* The targets in a but not in b (both sorted), as JSON addresses or text. */
+static void print_diff(ins_buf *out, const ins_vec *a, const ins_vec *b, bool json)
+{
+	bool first = true;
+	for (size_t i = 0, j = 0; i < a->n; i++) {
+		while (j < b->n && b->v[j] < a->v[i])
+			j++;
+		if (j < b->n && b->v[j] == a->v[i]) {
+			j++;
+			continue;
+		}
+		if (json) {
+			if (!first)
+				ins_buf_putc(out, ',');
+			ins_json_addr(out, a->v[i]);
+		} else {
+			ins_buf_printf(out, " 0x%llx", (unsigned long long)a->v[i]);
+		}
+		first = false;
+	}
+}
+
+typedef struct verify_list {
+	ins_session *s;
+	ins_buf out;
+	long limit;
+	size_t differ;
+	bool json;
+} verify_list;
+
+static void verify_differs(void *arg, uint64_t obj, const ins_vec *native, const ins_vec *emulated)
+{
+	verify_list *l = arg;
+	if (l->limit && (long)l->differ >= l->limit) {
+		l->differ++;
+		return;
+	}
+	const ins_type *t = ins_obj_type(&l->s->objs, obj);
+	ins_buf *list = &l->out;
+	if (l->json) {
+		ins_buf_puts(list, l->differ ? ",{\"address\":" : "{\"address\":");
+		ins_json_addr(list, obj);
+		ins_buf_puts(list, ",\"type\":");
+		ins_json_str(list, t ? t->name : "?");
+		ins_buf_puts(list, ",\"native_only\":[");
+		print_diff(list, native, emulated, true);
+		ins_buf_puts(list, "],\"emulated_only\":[");
+		print_diff(list, emulated, native, true);
+		ins_buf_puts(list, "]}");
+	} else {
+		ins_buf_printf(list, "  0x%llx %s: native only:", (unsigned long long)obj, t ? t->name : "?");
+		print_diff(list, native, emulated, false);
+		ins_buf_puts(list, "; emulated only:");
+		print_diff(list, emulated, native, false);
+		ins_buf_putc(list, '\n');
+	}
+	l->differ++;
+}
+
+/* graph --verify: every tracked object's own tp_traverse, emulated, against ins_traverse. */
+static ins_error *verify(ins_session *s, long limit, ins_buf *out, bool json)
+{
+	const ins_graph *g = s->graph;
+	verify_list l = { .s = s, .limit = limit, .json = json };
+	size_t same, failed;
+	ins_error *err = ins_trav_verify(s->trav, g->addr, g->ntracked, verify_differs, &l, &same, &failed);
+	if (!err && l.out.oom)
+		err = ins_err_nomem();
+	if (err) {
+		ins_buf_free(&l.out);
+		return err;
+	}
+	size_t checked = same + l.differ + failed;
+	if (json)
+		ins_buf_printf(out, ",\"verify\":{\"checked\":%zu,\"same\":%zu,\"differ\":%zu,\"failed\":%zu,"
+			       "\"differences\":[", checked, same, l.differ, failed);
+	else
+		ins_buf_printf(out, "verify: %zu objects' own tp_traverse emulated: %zu the same, %zu differ, %zu could not "
+			       "be emulated\n", checked, same, l.differ, failed);
+	ins_buf_putn(out, l.out.data ? l.out.data : "", l.out.len);
+	if (json)
+		ins_buf_puts(out, "]}");
+	ins_buf_free(&l.out);
+	return NULL;
+}
+
 ins_error *ins_cmd_graph(const call *c)
 {
 	ins_session *s = c->s;
@@ -701,26 +859,36 @@ ins_error *ins_cmd_graph(const call *c)
 	ins_buf *out = c->out;
 	if (c->a->json) {
 		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
-			       "\"hidden\":%llu,\"inferred_objects\":%zu,\"wild\":%zu,\"seconds\":%.6f,"
-			       "\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
+			       "\"hidden\":%llu,\"emulated_objects\":%zu,\"inferred_objects\":%zu,\"wild\":%zu,"
+			       "\"seconds\":%.6f,\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
+			       (unsigned long long)hidden, g->nemulated, g->ninferred, g->nwild, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		ins_cmd_json_counts(out, rows, nrows);
-		ins_buf_puts(out, "]}\n");
+		ins_buf_putc(out, ']');
+		if (c->a->edges)
+			print_edges(s, out, true);
+		if (c->a->verify && (err = verify(s, c->a->limit, out, true)))
+			return free(rows), err;
+		ins_buf_puts(out, "}\n");
 	} else {
 		ins_buf_printf(out,
 			       "%zu objects: %zu tracked, %zu frozen, %zu untracked reached by references\n"
 			       "%zu references (%llu more that tp_traverse does not report, for refcounts)\n"
-			       "%zu objects of unknown C types scanned for references; %zu references to non-objects skipped\n"
+			       "%zu objects traversed by their C type's own tp_traverse (emulated)\n"
+			       "%zu objects of C types scanned for references; %zu references to non-objects skipped\n"
 			       "built in %.3f s (%.1fM objects/s); %.1f bytes per object, %.1f per reference\n",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-			       (unsigned long long)hidden, g->ninferred, g->nwild, secs,
+			       (unsigned long long)hidden, g->nemulated, g->ninferred, g->nwild, secs,
 			       secs > 0 ? (double)g->n / secs / 1e6 : 0.0, g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		for (size_t i = 0; i < nrows; i++)
 			ins_buf_printf(out, "  scanned: %-24s %llu\n", rows[i].name, (unsigned long long)rows[i].count);
+		if (c->a->edges)
+			print_edges(s, out, false);
+		if (c->a->verify && (err = verify(s, c->a->limit, out, false)))
+			return free(rows), err;
 	}
 	free(rows);
 	return NULL;

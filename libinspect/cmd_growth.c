@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect.h"
 #include "commands.h"
 
 static int cmp_u64(const void *x, const void *y)
@@ -37,15 +38,94 @@ static int cmp_growth(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+/* The objects objgraph counts: gc.get_objects() right after the gc.collect() that growth()
+ * and get_new_ids() run first (ins_collect_survivors), or with raw the tracked objects as
+ * they are. */
+typedef struct objset {
+	uint64_t *addr;
+	size_t n;
+} objset;
+
+static ins_error *objects_of(ins_session *s, bool raw, objset *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (raw) {
+		out->addr = malloc((s->heap.ntracked + 1) * sizeof(*out->addr));
+		if (!out->addr)
+			return ins_err_nomem();
+		memcpy(out->addr, s->heap.objs, s->heap.ntracked * sizeof(*out->addr));
+		out->n = s->heap.ntracked;
+		return NULL;
+	}
+	ins_survivors sv;
+	ins_error *err = ins_collect_survivors(s, &sv);
+	if (err)
+		return err;
+	out->addr = malloc((sv.n + 1) * sizeof(*out->addr));
+	if (!out->addr) {
+		ins_survivors_free(&sv);
+		return ins_err_nomem();
+	}
+	for (size_t i = 0; i < sv.n; i++)
+		out->addr[i] = s->graph->addr[sv.nodes[i]];
+	out->n = sv.n;
+	ins_survivors_free(&sv);
+	return NULL;
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(((const group *)x)->name, ((const group *)y)->name);
+}
+
+/* objgraph.typestats over the objects: rows by name (qualified or not), most common first. */
+static ins_error *groups_of(ins_session *s, const objset *os, bool qualified, group **out, size_t *nout)
+{
+	ins_map index = { 0 };
+	group *g = calloc(os->n ? os->n : 1, sizeof(*g));
+	size_t n = 0;
+	if (!g)
+		return ins_err_nomem();
+	for (size_t i = 0; i < os->n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, os->addr[i]);
+		if (!t)
+			continue;  /* an unreadable type: typestats counts it under no name */
+		uint64_t *slot = ins_map_slot(&index, t->addr, 0);
+		if (!slot) {
+			ins_map_free(&index);
+			free(g);
+			return ins_err_nomem();
+		}
+		if (!*slot) {
+			g[n].name = ins_cmd_row_name(t, qualified);
+			*slot = ++n;
+		}
+		g[*slot - 1].count++;
+	}
+	ins_map_free(&index);
+	/* types that share a name are one row */
+	qsort(g, n, sizeof(*g), cmp_name);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && strcmp(g[m - 1].name, g[i].name) == 0)
+			g[m - 1].count += g[i].count;
+		else
+			g[m++] = g[i];
+	}
+	qsort(g, m, sizeof(*g), ins_cmd_cmp_group);
+	*out = g;
+	*nout = m;
+	return NULL;
+}
+
 /* objgraph.show_growth: the increase of each type's count over its peak so far; then
  * the peaks and ids are updated. */
-static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified,
+static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified, const objset *os,
 			      growth_row **rows, size_t *nrows, group **groups, size_t *ngroups)
 {
-	group *g;
-	size_t n;
-	ins_stats tot;
-	ins_error *err = ins_cmd_groups(s, qualified, false, false, &g, &n, &tot);
+	group *g = NULL;
+	size_t n = 0;
+	ins_error *err = groups_of(s, os, qualified, &g, &n);
 	if (err)
 		return err;
 	growth_row *r = calloc(n ? n : 1, sizeof(*r));
@@ -82,23 +162,23 @@ static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified,
 	return NULL;
 }
 
-static void remember_ids(ins_ctx *ctx, ins_session *s)
+/* The objects' addresses, sorted, for the next call's get_new_ids (takes os->addr). */
+static void remember_ids(ins_ctx *ctx, objset *os)
 {
-	uint64_t *ids = malloc((s->heap.ntracked + 1) * sizeof(*ids));
-	if (!ids)
-		return;
-	memcpy(ids, s->heap.objs, s->heap.ntracked * sizeof(*ids));
-	qsort(ids, s->heap.ntracked, sizeof(*ids), cmp_u64);
+	qsort(os->addr, os->n, sizeof(*os->addr), cmp_u64);
 	free(ctx->ids);
-	ctx->ids = ids;
-	ctx->nids = s->heap.ntracked;
+	ctx->ids = os->addr;
+	ctx->nids = os->n;
+	os->addr = NULL;
+	os->n = 0;
 }
 
-static void new_ids(ins_ctx *ctx, ins_session *s, const char *name, bool qualified, bool json, ins_buf *out)
+static void new_ids(ins_ctx *ctx, ins_session *s, const objset *os, const char *name, bool qualified, bool json,
+		    ins_buf *out)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < s->heap.ntracked; i++) {
-		uint64_t obj = s->heap.objs[i];
+	for (size_t i = 0; i < os->n; i++) {
+		uint64_t obj = os->addr[i];
 		const ins_type *t = ins_obj_type(&s->objs, obj);
 		if (!t || strcmp(ins_cmd_row_name(t, qualified), name) != 0 ||
 		    (ctx->nids && bsearch(&obj, ctx->ids, ctx->nids, sizeof(obj), cmp_u64)))
@@ -126,6 +206,7 @@ ins_error *ins_cmd_growth(const call *c)
 	growth_row *rows;
 	group *g;
 	size_t nrows, ng;
+	objset os;
 	if (a->baseline) {  /* CLI: the baseline core records the peaks first */
 		ins_source base = *src;
 		ins_session *b;
@@ -133,19 +214,27 @@ ins_error *ins_cmd_growth(const call *c)
 		err = ins_cmd_open(&base, warn, true, &b);
 		if (err)
 			return err;
-		err = growth_step(ctx, b, a->qualified, &rows, &nrows, &g, &ng);
+		err = objects_of(b, a->raw, &os);
 		if (!err) {
-			free(rows);
-			ins_cmd_groups_free(g, ng);
-			remember_ids(ctx, b);
+			err = growth_step(ctx, b, a->qualified, &os, &rows, &nrows, &g, &ng);
+			if (!err) {
+				free(rows);
+				ins_cmd_groups_free(g, ng);
+				remember_ids(ctx, &os);
+			}
+			free(os.addr);
 		}
 		ins_session_close(b);
 		if (err)
 			return err;
 	}
-	err = growth_step(ctx, s, a->qualified, &rows, &nrows, &g, &ng);
-	if (err)
+	if ((err = objects_of(s, a->raw, &os)))
 		return err;
+	err = growth_step(ctx, s, a->qualified, &os, &rows, &nrows, &g, &ng);
+	if (err) {
+		free(os.addr);
+		return err;
+	}
 	size_t shown = a->limit == 0 || (size_t)a->limit > nrows ? nrows : (size_t)a->limit;
 	if (a->json) {
 		ins_buf_puts(out, "{\"growth\":[");
@@ -156,7 +245,7 @@ ins_error *ins_cmd_growth(const call *c)
 				       (unsigned long long)rows[i].delta);
 			if (a->new_ids) {
 				ins_buf_puts(out, ",\"new_ids\":[");
-				new_ids(ctx, s, rows[i].name, a->qualified, true, out);
+				new_ids(ctx, s, &os, rows[i].name, a->qualified, true, out);
 				ins_buf_putc(out, ']');
 			}
 			ins_buf_putc(out, '}');
@@ -171,10 +260,10 @@ ins_error *ins_cmd_growth(const call *c)
 			ins_buf_printf(out, "%-*s%9llu %+9lld\n", (int)w, rows[i].name,
 				       (unsigned long long)rows[i].count, (long long)rows[i].delta);
 			if (a->new_ids)
-				new_ids(ctx, s, rows[i].name, a->qualified, false, out);
+				new_ids(ctx, s, &os, rows[i].name, a->qualified, false, out);
 		}
 	}
-	remember_ids(ctx, s);
+	remember_ids(ctx, &os);
 	free(rows);
 	ins_cmd_groups_free(g, ng);
 	return NULL;

@@ -330,6 +330,222 @@ done:
 	return err;
 }
 
+/* ---------------------------------------------------------------- survivors */
+
+enum { S_OUT, S_YOUNG, S_UNREACHABLE, S_REACHABLE, S_GARBAGE };
+
+typedef struct gc_sim {
+	ins_session *s;
+	const ins_graph *g;
+	uint8_t *untracked;     /* per node: untracked by the collection */
+} gc_sim;
+
+/* PyObject_IS_GC: an instance of a GC type; a type object only when it is a heap type
+ * (type's tp_is_gc, inherited by metaclasses). */
+static bool is_gc(ins_session *s, uint64_t addr, uint64_t type)
+{
+	const ins_layout *L = &s->in->L;
+	const ins_type *t = ins_type_info(&s->objs, type);
+	if (!t || L->tpflag_have_gc <= 0 || !(t->flags & (uint64_t)L->tpflag_have_gc))
+		return false;
+	if (t->kind != INS_K_TYPE)
+		return true;
+	const ins_type *self = ins_type_info(&s->objs, addr);
+	return self && self->heap;
+}
+
+/* _PyObject_GC_MAY_BE_TRACKED(addr): a GC object, and a tuple only while it is tracked --
+ * on a GC list (frozen ones too) and not untracked so far. node: addr's node, or NONE
+ * when not known yet. An unreadable object counts as tracked (its container stays). */
+static bool may_be_tracked(gc_sim *m, uint64_t addr, uint32_t node)
+{
+	ins_session *s = m->s;
+	uint64_t type = ins_image_word(s->img, addr, s->in->L.obj_type);
+	if (!type)
+		return true;
+	if (!is_gc(s, addr, type))
+		return false;
+	if (type != s->in->T.tuple)
+		return true;
+	if (node == NONE && !ins_graph_node(m->g, addr, &node))
+		return false;  /* no node: not on any GC list */
+	return node < m->g->nheap && !m->untracked[node];
+}
+
+/* _PyTuple_MaybeUntrack: every item there (a NULL item, or one the graph dropped as no
+ * object, keeps it) and none that may be tracked. The items are the tuple's edges. */
+static bool tuple_untrackable(gc_sim *m, uint32_t x)
+{
+	const ins_graph *g = m->g;
+	int64_t size;
+	if (!ins_image_i64(m->s->img, g->addr[x] + (uint64_t)m->s->in->L.var_size, &size) || size < 0 ||
+	    (uint64_t)size != g->out_start[x + 1] - g->out_start[x])
+		return false;
+	for (uint64_t e = g->out_start[x]; e < g->out_start[x + 1]; e++)
+		if (may_be_tracked(m, g->addr[g->out[e]], g->out[e]))
+			return false;
+	return true;
+}
+
+typedef struct dict_check {
+	gc_sim *m;
+	bool keep;
+} dict_check;
+
+static bool dict_item(void *arg, uint64_t key, uint64_t value)
+{
+	dict_check *d = arg;
+	d->keep = may_be_tracked(d->m, value, NONE) || may_be_tracked(d->m, key, NONE);
+	return !d->keep;
+}
+
+/* _PyDict_MaybeUntrack: no key or value that may be tracked (the values of every layout:
+ * combined, split, 3.13's embedded in their owner; keys of str-keyed tables are str). */
+static bool dict_untrackable(gc_sim *m, uint32_t x)
+{
+	dict_check d = { m, false };
+	return ins_dict_items(&m->s->objs, m->g->addr[x], dict_item, &d) && !d.keep;
+}
+
+/* has_legacy_finalizer (3.x: a C tp_del) / 2.7's has_finalizer: a classic instance with
+ * __del__, or a heap type's tp_del (a class defining __del__). */
+static bool legacy_finalizer(ins_session *s, uint64_t addr)
+{
+	const ins_type *t = ins_obj_type(&s->objs, addr);
+	enum ins_finalizer f = t ? ins_type_finalizer(&s->objs, t) : INS_FIN_NONE;
+	if (s->in->major == 2)
+		return f == INS_FIN_DEL || (f == INS_FIN_TP_DEL && t->heap);
+	return f == INS_FIN_TP_DEL;
+}
+
+ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
+{
+	memset(out, 0, sizeof(*out));
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	const ins_heap *h = &s->heap;
+	size_t nt = g->ntracked, words = g->n ? g->n : 1;
+	int64_t *refs = malloc((nt ? nt : 1) * sizeof(*refs));
+	uint8_t *state = calloc(words, 1);  /* S_OUT: not collected (frozen, untracked) */
+	uint32_t *young = malloc((2 * nt + 1) * sizeof(*young));
+	uint32_t *order = malloc((nt + 1) * sizeof(*order)), *unreach = malloc((nt + 1) * sizeof(*unreach));
+	gc_sim m = { s, g, calloc(words, 1) };
+	out->alive = calloc(words, 1);
+	out->nodes = malloc((nt + 1) * sizeof(*out->nodes));
+	if (!refs || !state || !young || !order || !unreach || !m.untracked || !out->alive || !out->nodes) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	/* the young list: the oldest generation with the younger ones appended in order;
+	 * 3.12+ update_refs moves immortal objects to the permanent generation */
+	size_t tail = 0;
+	int ng = h->ngens;
+	for (int k = 0; k < ng; k++) {
+		int gen = k == 0 ? ng - 1 : k - 1;
+		for (size_t i = h->gen_start[gen]; i < h->gen_start[gen + 1]; i++) {
+			uint32_t x = (uint32_t)i;
+			if (g->nheap != h->n && !ins_graph_node(g, h->objs[i], &x))
+				continue;
+			if (x >= nt || state[x] != S_OUT)
+				continue;  /* listed twice (a corrupt list) */
+			bool immortal = false;
+			if (!ins_obj_refcnt(&s->objs, g->addr[x], &refs[x], &immortal)) {
+				refs[x] = INT64_MAX / 2;  /* unreadable: never collected */
+			} else if (immortal) {
+				out->immortal++;
+				continue;
+			}
+			state[x] = S_YOUNG;
+			young[tail++] = x;
+		}
+	}
+	/* subtract_refs */
+	for (size_t i = 0; i < tail; i++)
+		for (uint64_t e = g->out_start[young[i]]; e < g->out_start[young[i] + 1]; e++)
+			if (state[g->out[e]] == S_YOUNG)
+				refs[g->out[e]]--;
+	/* move_unreachable, in its order */
+	size_t norder = 0, nun = 0;
+	for (size_t head = 0; head < tail; head++) {
+		uint32_t x = young[head];
+		if (refs[x] <= 0) {
+			state[x] = S_UNREACHABLE;
+			unreach[nun++] = x;
+			continue;
+		}
+		state[x] = S_REACHABLE;
+		order[norder++] = x;
+		for (uint64_t e = g->out_start[x]; e < g->out_start[x + 1]; e++) {
+			uint32_t t = g->out[e];
+			if (state[t] == S_UNREACHABLE) {  /* back to the end of the young list */
+				state[t] = S_YOUNG;
+				refs[t] = 1;
+				young[tail++] = t;
+			} else if (state[t] == S_YOUNG && refs[t] <= 0) {
+				refs[t] = 1;
+			}
+		}
+	}
+	/* untrack_tuples over the survivors in that order, then untrack_dicts */
+	for (size_t i = 0; i < norder; i++) {
+		uint32_t x = order[i];
+		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
+		if (type && type == s->in->T.tuple && tuple_untrackable(&m, x)) {
+			m.untracked[x] = 1;
+			out->tuples++;
+		}
+	}
+	for (size_t i = 0; i < norder; i++) {
+		uint32_t x = order[i];
+		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
+		if (type && type == s->in->T.dict && dict_untrackable(&m, x)) {
+			m.untracked[x] = 1;
+			out->dicts++;
+		}
+	}
+	for (size_t i = 0; i < norder; i++)
+		if (!m.untracked[order[i]])
+			out->nodes[out->n++] = order[i];
+	/* the unreachable objects with legacy finalizers and what they reach stay tracked,
+	 * after the survivors (move_legacy_finalizers: in the unreachable list's order) */
+	size_t first = out->n;
+	for (size_t i = 0; i < nun; i++)
+		if (state[unreach[i]] == S_UNREACHABLE && legacy_finalizer(s, g->addr[unreach[i]])) {
+			state[unreach[i]] = S_GARBAGE;
+			out->nodes[out->n++] = unreach[i];
+		}
+	for (size_t k = first; k < out->n; k++)
+		for (uint64_t e = g->out_start[out->nodes[k]]; e < g->out_start[out->nodes[k] + 1]; e++)
+			if (state[g->out[e]] == S_UNREACHABLE) {
+				state[g->out[e]] = S_GARBAGE;
+				out->nodes[out->n++] = g->out[e];
+			}
+	out->uncollectable = out->n - first;
+	for (size_t i = 0; i < nun; i++)
+		out->freed += state[unreach[i]] == S_UNREACHABLE;
+	for (size_t i = 0; i < out->n; i++)
+		out->alive[out->nodes[i]] = 1;
+done:
+	free(refs);
+	free(state);
+	free(young);
+	free(order);
+	free(unreach);
+	free(m.untracked);
+	if (err)
+		ins_survivors_free(out);
+	return err;
+}
+
+void ins_survivors_free(ins_survivors *sv)
+{
+	free(sv->alive);
+	free(sv->nodes);
+	memset(sv, 0, sizeof(*sv));
+}
+
 void ins_collect_free(ins_collect *c)
 {
 	for (size_t i = 0; i < c->ncycles; i++)

@@ -71,14 +71,18 @@ static const command commands[] = {
 	    "refcnt is the raw ob_refcnt (sys.getrefcount(obj) - 1); 3.12+ immortal objects are\n"
 	    "flagged. size is sys.getsizeof(obj). " JSON_HELP,
 	    "--json" }, 1, 1, -1, true, ins_cmd_at },
-	{ { "growth", "objgraph-growth", "[--limit N] [--new-ids] [--qualified] [--baseline CORE] [--json]",
+	{ { "growth", "objgraph-growth", "[--limit N] [--new-ids] [--qualified] [--baseline CORE] [--raw] [--json]",
 	    "Types whose counts grew (objgraph.show_growth).",
 	    "In GDB, the first call records each type's count; later calls show the increase over the\n"
 	    "highest count seen so far, so `continue`, Ctrl-C, objgraph-growth works on a live process.\n"
 	    "objinspect compares with --baseline CORE (an earlier core of the same process).\n"
+	    "Like objgraph, which runs gc.collect() first, the counts are of what a full collection\n"
+	    "would leave tracked: without the garbage it would free and the tuples and dicts it would\n"
+	    "untrack (nothing is run or changed; the baseline is counted the same way). --raw counts\n"
+	    "the objects the GC tracks now instead (no collection).\n"
 	    "--new-ids lists the addresses of the objects that are new since the previous call\n"
 	    "(objgraph.get_new_ids). --limit N (default 10, 0 for all). " JSON_HELP,
-	    "--limit --new-ids --qualified --baseline --json" }, 0, 0, 10, true, ins_cmd_growth },
+	    "--limit --new-ids --qualified --baseline --raw --json" }, 0, 0, 10, true, ins_cmd_growth },
 	{ { "refs", "objgraph-refs", "ADDRESS [--max-depth N] [--json]",
 	    "What an object refers to, with labelled edges (gc.get_referents).",
 	    "Lists the objects ADDRESS refers to as its type's tp_traverse reports them, each with\n"
@@ -100,11 +104,15 @@ static const command commands[] = {
 	    "chain then starts with that frame and the local's name. --max-depth N (default 20);\n"
 	    "--extra-ignore ADDRESS skips an object (repeatable). " JSON_HELP,
 	    "--to --max-depth --extra-ignore --json" }, 1, 1, -1, true, ins_cmd_chain },
-	{ { "leaking", "objgraph-leaking", "[--limit N] [--json]",
+	{ { "leaking", "objgraph-leaking", "[--limit N] [--raw] [--json]",
 	    "Tracked objects that no tracked object refers to (objgraph.get_leaking_objects).",
-	    "These are held only by C code, the interpreter's roots or leaked references. Lists the\n"
-	    "count by type and the objects; --limit N rows (default 10, 0 for all). " JSON_HELP,
-	    "--limit --json" }, 0, 0, 10, true, ins_cmd_leaking },
+	    "These are held only by C code, the interpreter's roots or leaked references. Like objgraph,\n"
+	    "which runs gc.collect() first, the answer is for what a full collection would leave\n"
+	    "tracked: the garbage it would free is gone (and no longer refers to anything), and so are\n"
+	    "the tuples and dicts it would untrack (nothing is run or changed). --raw answers for the\n"
+	    "objects the GC tracks now instead (no collection). Lists the count by type and the\n"
+	    "objects; --limit N rows (default 10, 0 for all). " JSON_HELP,
+	    "--limit --raw --json" }, 0, 0, 10, true, ins_cmd_leaking },
 	{ { "refcheck", "objgraph-refcheck", "[--limit N] [--json]",
 	    "Objects whose refcount counts references nothing in the heap accounts for.",
 	    "For every tracked object: ob_refcnt minus the references to it found in the heap (3.12+\n"
@@ -147,12 +155,18 @@ static const command commands[] = {
 	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
 	    "--output --max-depth --too-many --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
 	  ins_cmd_show_chain },
-	{ { "graph", "objgraph-graph", "[--json]",
+	{ { "graph", "objgraph-graph", "[--edges] [--verify] [--limit N] [--json]",
 	    "Builds the heap's reference graph and says how big it is and how long it took.",
 	    "Objects (tracked, frozen, untracked ones reached by references), references, the hidden\n"
-	    "references counted only for refcounts, objects of unknown C types scanned for references,\n"
-	    "build time and memory per object and per reference. " JSON_HELP,
-	    "--json" }, 0, 0, -1, true, ins_cmd_graph },
+	    "references counted only for refcounts, objects whose C type's own tp_traverse was run in\n"
+	    "the emulator, objects scanned for references because that failed, build time and memory\n"
+	    "per object and per reference.\n"
+	    "--edges also lists every tracked object's referents (gc.get_referents, in traversal order)\n"
+	    "and how they were found (exact, emulated, inferred, none).\n"
+	    "--verify runs every tracked object's own tp_traverse in the emulator, builtins included,\n"
+	    "and lists the objects whose referents differ from libinspect's native routines (--limit N\n"
+	    "of them, default 10, 0 for all). " JSON_HELP,
+	    "--edges --verify --limit --json" }, 0, 0, 10, true, ins_cmd_graph },
 	{ { "cycles", "objgraph-cycles", "[--limit N] [--min-size N] [--json]",
 	    "What a full gc.collect() would free now, grouped into the cycles that hold it.",
 	    "Runs CPython's collection algorithm on the heap without running a collection: the\n"
@@ -306,6 +320,12 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 			a->refcounts = true;
 		else if (IS("--locals"))
 			a->locals = true;
+		else if (IS("--edges"))
+			a->edges = true;
+		else if (IS("--verify"))
+			a->verify = true;
+		else if (IS("--raw"))
+			a->raw = true;
 #undef IS
 		if (err)
 			return err;

@@ -20,7 +20,8 @@ typedef struct args {
 	const char *baseline;
 	const char *output;
 	const char *to;      /* chain --to root|module */
-	bool qualified, json, new_ids, all, refcounts, locals;
+	bool qualified, json, new_ids, all, refcounts, locals, edges, verify;
+	bool raw;            /* leaking, growth: the heap as it is, without a collection first */
 	const char *pos[MAX_POS];
 	int npos;
 	const char *ignore[MAX_POS];  /* --extra-ignore ADDR, repeatable */

@@ -95,6 +95,65 @@ static bool index_symbols(ins_elf *e)
 	return true;
 }
 
+/* Where offset 0 of the file is mapped, minus the link address of its PT_LOAD at offset 0. */
+static uint64_t load_bias(const ins_image *img, size_t file, Elf *elf)
+{
+	const ins_mapping *base = ins_image_file_base(img, file);
+	size_t phnum;
+	uint64_t first_vaddr = 0;
+	if (elf_getphdrnum(elf, &phnum) == 0) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+				first_vaddr = ph.p_vaddr - ph.p_offset;
+				break;
+			}
+		}
+	}
+	return base ? base->start - (first_vaddr & ~(uint64_t)0xfff) : 0;
+}
+
+bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg)
+{
+	if (!ins_image_file_load(img, file) || elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	const ins_file *f = &img->files[file];
+	Elf *elf = elf_memory((char *)f->map, f->size);
+	GElf_Ehdr eh;
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64) {
+		if (elf)
+			elf_end(elf);
+		return false;
+	}
+	uint64_t bias = load_bias(img, file, elf);
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh, symsh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		Elf_Scn *symscn = elf_getscn(elf, sh.sh_link);
+		Elf_Data *rel = elf_getdata(scn, NULL), *syms = symscn ? elf_getdata(symscn, NULL) : NULL;
+		if (!rel || !syms || !gelf_getshdr(symscn, &symsh))
+			continue;
+		size_t n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			if (!gelf_getrela(rel, (int)i, &r))
+				break;
+			unsigned type = (unsigned)GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			const char *name = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			if (name && *name)
+				fn(arg, name, r.r_offset + bias);
+		}
+	}
+	elf_end(elf);
+	return true;
+}
+
 ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
 {
 	ins_file *f = &img->files[file];
@@ -114,20 +173,7 @@ ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
 		ins_elf_close(e);
 		return ins_err(INS_E_INPUT, "%s is not an ELF file", f->path);
 	}
-	/* bias: where offset 0 is mapped, minus the link address of the PT_LOAD at offset 0 */
-	const ins_mapping *base = ins_image_file_base(img, file);
-	size_t phnum;
-	uint64_t first_vaddr = 0;
-	if (elf_getphdrnum(e->elf, &phnum) == 0) {
-		for (size_t i = 0; i < phnum; i++) {
-			GElf_Phdr ph;
-			if (gelf_getphdr(e->elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
-				first_vaddr = ph.p_vaddr - ph.p_offset;
-				break;
-			}
-		}
-	}
-	e->bias = base ? base->start - (first_vaddr & ~(uint64_t)0xfff) : 0;
+	e->bias = load_bias(img, file, e->elf);
 	Elf_Scn *scn = NULL, *dyn = NULL;
 	while ((scn = elf_nextscn(e->elf, scn))) {
 		GElf_Shdr sh;

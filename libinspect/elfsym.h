@@ -28,4 +28,10 @@ const char *ins_elf_path(const ins_elf *elf);
  * the file's first page: an error naming the file if they differ. */
 ins_error *ins_elf_check_build_id(const ins_elf *elf, ins_image *img);
 
+/* Calls fn(arg, name, slot) for every GOT entry of file `file` of img that the dynamic
+ * linker filled with the address of symbol `name` (JUMP_SLOT and GLOB_DAT relocations);
+ * slot is the entry's runtime address. False if the file is no readable x86-64 ELF file. */
+typedef void (*ins_got_fn)(void *arg, const char *name, uint64_t slot);
+bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg);
+
 #endif

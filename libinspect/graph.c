@@ -287,6 +287,7 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	}
 	g->nheap = g->n;
 	ins_trav_set_scan(t, is_heap_object, g);
+	ins_trav_prepare(t, g->addr, g->nheap);
 	for (size_t i = 0; !b.oom; i++) {
 		if (i >= g->n) {
 			flush(&b);  /* may add the nodes still to traverse */
@@ -296,7 +297,9 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 		g->out_start[i] = g->nedges;
 		if (i >= g->nheap && b.leaf[i])
 			continue;
-		if (ins_traverse(t, g->addr[i], NULL, on_edge, &b) == INS_TR_INFERRED) {
+		enum ins_trav_how how = ins_traverse(t, g->addr[i], NULL, on_edge, &b);
+		g->nemulated += how == INS_TR_EMULATED;
+		if (how == INS_TR_INFERRED) {
 			size_t cap = g->ninferred;
 			if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
 				uint32_t *v = realloc(g->inferred, (cap ? 2 * cap : 1) * sizeof(*v));

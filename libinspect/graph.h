@@ -37,6 +37,7 @@ typedef struct ins_graph {
 	uint32_t *in;          /* sources */
 	uint32_t *hidden_in;   /* per node: hidden references to it */
 	size_t nedges;
+	size_t nemulated;      /* objects traversed by running their type's tp_traverse */
 	size_t ninferred;      /* objects of unknown C types, traversed by scanning */
 	uint32_t *inferred;    /* those objects (ninferred nodes) */
 	size_t nwild;          /* references to addresses that are not objects (skipped) */

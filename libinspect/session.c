@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include "graph.h"
+#include "threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,30 @@ ins_error *ins_session_heap(ins_session *s)
 	return err;
 }
 
+/* The fs base emulated C functions see for their thread-local variables: that of the
+ * thread holding the GIL, else of the first thread (a Python thread id is its
+ * pthread_self(), which on x86-64 glibc is the thread's TCB, the fs base). Warnings about
+ * the thread list are left to the commands that show threads. */
+static uint64_t emulation_tls(ins_session *s)
+{
+	ins_buf quiet = { 0 }, *warn = s->warn;
+	ins_threads th;
+	uint64_t fs = 0;
+	s->warn = &quiet;
+	ins_error *err = ins_threads_read(s, false, &th);
+	s->warn = warn;
+	ins_buf_free(&quiet);
+	if (err) {
+		ins_error_free(err);
+		return 0;
+	}
+	for (size_t i = 0; i < th.n; i++)
+		if (!fs || th.v[i].gil)
+			fs = th.v[i].thread_id;
+	ins_threads_free(&th);
+	return fs;
+}
+
 ins_error *ins_session_graph(ins_session *s)
 {
 	if (s->graph)
@@ -43,6 +68,7 @@ ins_error *ins_session_graph(ins_session *s)
 		free(g);
 		return ins_err_nomem();
 	}
+	ins_trav_set_tls(s->trav, emulation_tls(s));
 	ins_error *err = ins_graph_build(s, s->trav, g);
 	if (err) {
 		ins_graph_free(g);

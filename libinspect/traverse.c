@@ -10,7 +10,10 @@
 #define _GNU_SOURCE
 #include "traverse_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "emu.h"
 
 #define MAX_SLOTS 4096        /* __slots__ members of one class chain, at most */
 #define MAX_SCAN (64 * 1024)  /* bytes of an unknown object scanned, at most */
@@ -21,6 +24,10 @@ enum dict_mode { DICT_NONE, DICT_OFFSET, DICT_MANAGED };
 typedef struct slot {
 	uint64_t offset, name;  /* name: PyMemberDef.name, a C string in the target */
 } slot;
+
+/* Emulated edges are labelled by where the object holds the reference: the field at an
+ * offset, named by the type's tp_members where they name it. */
+#define MAX_LABEL_SEARCH 4096  /* bytes of an object searched for the offset of a reference */
 
 typedef struct plan {
 	trav_fn fn;             /* the C part: the type's routine, or its first C base's */
@@ -36,6 +43,10 @@ typedef struct plan {
 	int64_t scan_to;        /* and ends: the unknown C type's basicsize */
 	slot *slots;
 	size_t nslots;
+	uint64_t emu_fn;        /* the C tp_traverse to run in the emulator (0: none) */
+	uint64_t is_gc_fn;      /* tp_is_gc of a type whose instances may not be GC objects */
+	slot *members;          /* tp_members of the C type and its bases: object fields */
+	size_t nmembers;
 } plan;
 
 #define CACHE_SIZE 64
@@ -55,6 +66,17 @@ struct ins_trav {
 	uint64_t structseq_traverse;  /* 3.8+: structseq.c's (os.stat_result, sys.flags, ...) */
 	bool (*is_ref)(void *arg, uint64_t addr);
 	void *ref_arg;
+	ins_emu *emu;               /* made on first use; NULL: none could be made */
+	bool emu_tried, emu_off;
+	uint64_t fs_base;
+	uint64_t module_type;       /* the type of modules (m_traverse: module state) */
+	const uint64_t *visited;    /* the emulated call's targets */
+	size_t nvisited;
+	ins_map pre;                /* object -> position in pre_res + 1: emulated ahead */
+	ins_map pre_gc;             /* object -> 1 + its tp_is_gc's answer, found ahead */
+	ins_emu_result *pre_res;
+	uint64_t *pre_targets;
+	uint64_t emulated, emu_failed;
 };
 
 static uint64_t sym(const ins_interp *in, const char *name)
@@ -86,8 +108,14 @@ void ins_trav_free(ins_trav *t)
 		return;
 	for (size_t i = 0; i < t->nplans; i++) {
 		free(t->plans[i]->slots);
+		free(t->plans[i]->members);
 		free(t->plans[i]);
 	}
+	ins_emu_free(t->emu);
+	ins_map_free(&t->pre);
+	ins_map_free(&t->pre_gc);
+	free(t->pre_res);
+	free(t->pre_targets);
 	free(t->plans);
 	ins_map_free(&t->index);
 	free(t);
@@ -97,6 +125,33 @@ void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), vo
 {
 	t->is_ref = is_ref;
 	t->ref_arg = arg;
+}
+
+void ins_trav_set_tls(ins_trav *t, uint64_t fs_base)
+{
+	t->fs_base = fs_base;
+	ins_emu_set_tls(t->emu, fs_base);
+}
+
+void ins_trav_set_emulation(ins_trav *t, bool on)
+{
+	t->emu_off = !on;
+}
+
+void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed)
+{
+	*emulated = t->emulated;
+	*failed = t->emu_failed;
+}
+
+static ins_emu *emulator(ins_trav *t)
+{
+	if (!t->emu_tried) {
+		t->emu_tried = true;
+		t->emu = ins_emu_new(t->o->img);
+		ins_emu_set_tls(t->emu, t->fs_base);
+	}
+	return t->emu_off ? NULL : t->emu;
 }
 
 /* ---------------------------------------------------------------- shared helpers */
@@ -421,6 +476,14 @@ static void trav_python(const tv *v, uint64_t obj, const ins_type *type, const p
 
 /* ---------------------------------------------------------------- unknown C types */
 
+/* A type object that is not a heap type: the collector never traverses it (type_is_gc), and
+ * type_traverse would fail on it; its references are trav_type's, hidden. */
+static bool static_type(const tv *v, uint64_t obj, const ins_type *type)
+{
+	return type->kind == INS_K_TYPE && v->L->tpflag_heaptype > 0 &&
+	       !(tv_word(v, obj, v->L->type_flags) & (uint64_t)v->L->tpflag_heaptype);
+}
+
 /* The words of an unknown C type's own part of the object that are addresses of tracked
  * objects. A static type object (an instance of a C metatype) is only as large as a
  * PyTypeObject, whatever the metatype's basicsize says: it is left to trav_type. */
@@ -428,8 +491,7 @@ static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 {
 	if (!v->t->is_ref)
 		return;
-	if (type->kind == INS_K_TYPE && v->L->tpflag_heaptype > 0 &&
-	    !(tv_word(v, obj, v->L->type_flags) & (uint64_t)v->L->tpflag_heaptype))
+	if (static_type(v, obj, type))
 		return;
 	int64_t size = var_extent(v, obj, p->scan_to, p->itemsize);
 	if (size < 0 || size > MAX_SCAN)
@@ -445,6 +507,106 @@ static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 		memcpy(&w, mem + off, 8);
 		if (w && !(w & 7) && v->t->is_ref(v->t->ref_arg, w))
 			tv_edge(v, w, INS_E_INFERRED, NULL, (uint64_t)(off + start), INS_EF_INFERRED);
+	}
+}
+
+/* ---------------------------------------------------------------- emulated tp_traverse */
+
+/* Runs fn(obj, visit, arg) in the emulator, or finds what ins_trav_prepare got from it,
+ * into t->visited; false when it failed (nothing reported then). */
+static bool emulate(ins_trav *t, uint64_t fn, uint64_t obj)
+{
+	uint64_t at;
+	ins_emu_result one, *r = &one;
+	const uint64_t *targets = t->pre_targets;
+	if (ins_map_get(&t->pre, obj, &at)) {
+		r = &t->pre_res[at - 1];
+	} else {
+		ins_emu *e = emulator(t);
+		if (!e || !fn || ins_emu_batch(e, &fn, &obj, 1, r, &targets) != INS_EMU_OK)
+			return false;
+		t->emulated += r->status == INS_EMU_OK;
+		t->emu_failed += r->status != INS_EMU_OK;
+	}
+	if (r->status != INS_EMU_OK)
+		return false;
+	t->visited = targets + r->start;
+	t->nvisited = r->n;
+	return true;
+}
+
+/* Reports what emulate() found, each labelled by the field of obj that holds it (the first
+ * one not used by an earlier edge): its tp_members name, __class__ for ob_type, +0xOFF for
+ * another field, and "(tp_traverse)" when obj holds it elsewhere (an array of its own, C
+ * module state). */
+static void report_emulated(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
+{
+	const uint64_t *vis = v->t->visited;
+	int64_t size = var_extent(v, obj, p->basicsize, p->itemsize);
+	if (size < 0 || size > MAX_LABEL_SEARCH)
+		size = p->basicsize > 0 && p->basicsize <= MAX_LABEL_SEARCH ? p->basicsize : 0;
+	const uint8_t *mem = size > 0 ? ins_image_fast(v->o->img, obj, (size_t)size) : NULL;
+	uint64_t used[MAX_LABEL_SEARCH / 8 / 64] = { 0 };
+	bool type_seen = false;
+	for (size_t i = 0; i < v->t->nvisited; i++) {
+		uint64_t target = vis[i];
+		int64_t off = -1;
+		for (int64_t k = 0; mem && k + 8 <= size; k += 8) {
+			uint64_t w;
+			memcpy(&w, mem + k, 8);
+			if (w == target && !(used[k / 8 / 64] & (1ull << (k / 8 % 64)))) {
+				used[k / 8 / 64] |= 1ull << (k / 8 % 64);
+				off = k;
+				break;
+			}
+		}
+		if (target == type->addr)
+			type_seen = true;
+		const char *name = NULL;
+		uint64_t cname = 0;
+		if (off == v->L->obj_type)
+			name = "__class__";
+		for (size_t m = 0; off >= 0 && !name && m < p->nmembers; m++)
+			if (p->members[m].offset == (uint64_t)off)
+				cname = p->members[m].name;
+		if (name)
+			tv_edge(v, target, INS_E_FIELD, name, 0, 0);
+		else if (cname)
+			tv_edge(v, target, INS_E_CNAME, NULL, cname, 0);
+		else
+			tv_edge(v, target, INS_E_OFFSET, NULL, off < 0 ? UINT64_MAX : (uint64_t)off, 0);
+	}
+	/* a heap type's instances own a reference to it, visited or not */
+	if (type->heap && !p->python && !type_seen)
+		tv_edge(v, type->addr, INS_E_FIELD, "__class__", 0, INS_EF_HIDDEN);
+}
+
+/* The T_OBJECT and T_OBJECT_EX members of a C type and its bases: the names of its fields. */
+static void read_members(ins_trav *t, uint64_t type, plan *p)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	const ins_layout *L = v.L;
+	size_t cap = 0;
+	for (int depth = 0; type && depth < 64 && L->type_members >= 0; depth++, type = tv_word(&v, type, L->type_base)) {
+		uint64_t m = tv_word(&v, type, L->type_members);
+		for (int i = 0; m && i < 256 && p->nmembers < MAX_SLOTS; i++, m += (uint64_t)L->sizeof_memberdef) {
+			uint64_t name = tv_word(&v, m, L->memberdef_name);
+			int32_t mtype = -1;
+			if (!name || !ins_image_i32(t->o->img, m + (uint64_t)L->memberdef_type, &mtype))
+				break;
+			if (mtype != L->t_object_ex && mtype != L->t_object)
+				continue;
+			if (p->nmembers == cap) {
+				cap = cap ? cap * 2 : 8;
+				slot *ns = realloc(p->members, cap * sizeof(*ns));
+				if (!ns)
+					return;
+				p->members = ns;
+			}
+			p->members[p->nmembers].offset = tv_word(&v, m, L->memberdef_offset);
+			p->members[p->nmembers].name = name;
+			p->nmembers++;
+		}
 	}
 }
 
@@ -596,7 +758,9 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 	if (p->python) {
 		int64_t off = (int64_t)tv_word(&v, type->addr, L->type_dictoffset);
 		int64_t base_off = base ? (int64_t)tv_word(&v, base, L->type_dictoffset) : 0;
-		if (L->tpflag_managed_dict > 0 && (type->flags & (uint64_t)L->tpflag_managed_dict))
+		/* a C base that manages the dict itself (3.13's asyncio Future) visits it */
+		uint64_t managed = L->tpflag_managed_dict > 0 ? (uint64_t)L->tpflag_managed_dict : 0;
+		if ((type->flags & managed) && !(tv_word(&v, base, L->type_flags) & managed))
 			p->dict = DICT_MANAGED;
 		else if (off != base_off && off != 0)
 			p->dict = DICT_OFFSET;
@@ -608,10 +772,13 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 			const ins_type *ct = ins_type_info(t->o, base);
 			p->base_fn = known_base(t, base, &p->scan_from);
 			p->scan_to = ct ? ct->basicsize : p->basicsize;
+			p->emu_fn = tv_word(&v, base, L->type_traverse);
+			read_members(t, base, p);
 		}
 		/* 3.9+: a heap type's own traverse visits the type; subtype_traverse leaves it */
 		const ins_type *bt = base ? ins_type_info(t->o, base) : NULL;
-		bool base_visits = p->fn && bt && bt->heap && (t->o->in->major > 3 || t->o->in->minor >= 9);
+		bool base_visits = bt && bt->heap && tv_word(&v, base, L->type_traverse) &&
+				   (t->o->in->major > 3 || t->o->in->minor >= 9);
 		p->visit_type = !base_visits;
 	} else {
 		/* code objects have no tp_traverse, but a routine for their hidden references */
@@ -620,7 +787,17 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 			p->base_fn = known_base(t, type->addr, &p->scan_from);
 			p->scan_to = p->basicsize;
 		}
+		/* unknown C types, and modules (m_traverse: the module state of C modules) run
+		 * their own tp_traverse; the native routine or the scan is the fallback */
+		if (p->how == INS_TR_INFERRED || type->addr == t->o->in->T.module) {
+			p->emu_fn = tv_word(&v, type->addr, L->type_traverse);
+			read_members(t, type->addr, p);
+		}
 	}
+	/* gc.get_referents leaves out objects whose tp_is_gc says no (a greenlet that is not
+	 * running); type objects have type_is_gc, decided by their flags (static_type) */
+	if (type->kind != INS_K_TYPE && L->type_is_gc >= 0)
+		p->is_gc_fn = tv_word(&v, type->addr, L->type_is_gc);
 	/* Instances of a heap type own a reference to it; when nothing visits it, it is
 	 * hidden (C heap types' routines visit it themselves where their tp_traverse does). */
 	p->hidden_type = type->heap && !p->python && p->how != INS_TR_EXACT;
@@ -681,14 +858,57 @@ bool ins_trav_leaf(ins_trav *t, uint64_t obj, uint64_t ob_type)
 	return p && !p->python && !p->fn && !p->hidden_type && p->how == INS_TR_NONE;
 }
 
+/* tp_is_gc(obj), when the type has one: found ahead, or run now. */
+static bool is_gc_now(ins_trav *t, const plan *p, uint64_t obj)
+{
+	uint64_t v, fn = p->is_gc_fn;
+	if (!fn)
+		return true;
+	if (ins_map_get(&t->pre_gc, obj, &v))
+		return v != 1;
+	ins_emu_result r;
+	const uint64_t *targets;
+	ins_emu *e = emulator(t);
+	if (!e || ins_emu_batch(e, &fn, &obj, 1, &r, &targets) != INS_EMU_OK || r.status != INS_EMU_OK)
+		return true;
+	return (uint32_t)r.ret != 0;
+}
+
+typedef struct hide {
+	ins_visit_fn fn;
+	void *arg;
+} hide;
+
+static void visit_hidden(void *arg, const ins_edge *e)
+{
+	hide *h = arg;
+	ins_edge x = *e;
+	x.flags |= INS_EF_HIDDEN;
+	h->fn(h->arg, &x);
+}
+
 enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, ins_visit_fn fn, void *arg)
 {
-	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L, .fn = fn, .arg = arg };
+	tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L, .fn = fn, .arg = arg };
 	const plan *p = type ? plan_of(t, type) : plan_of_obj(t, obj, tv_word(&v, obj, v.L->obj_type), &type);
 	if (!type || !p)
 		return INS_TR_NONE;
+	hide h = { fn, arg };
+	if (p->is_gc_fn && !is_gc_now(t, p, obj)) {
+		/* not a GC object now: what it holds explains refcounts only */
+		v.fn = visit_hidden;
+		v.arg = &h;
+	}
 	if (p->python)
 		trav_python(&v, obj, type, p);
+	if (p->emu_fn && static_type(&v, obj, type)) {
+		trav_type(&v, obj, type);
+		return INS_TR_EXACT;
+	}
+	if (p->emu_fn && emulate(t, p->emu_fn, obj)) {
+		report_emulated(&v, obj, type, p);
+		return INS_TR_EMULATED;
+	}
 	if (p->fn) {
 		p->fn(&v, obj, type);
 	} else if (p->how == INS_TR_INFERRED) {
@@ -699,6 +919,176 @@ enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, 
 	if (p->hidden_type)
 		tv_edge(&v, type->addr, INS_E_FIELD, "__class__", 0, INS_EF_HIDDEN);
 	return p->how;
+}
+
+const char *ins_trav_how_name(enum ins_trav_how how)
+{
+	static const char *const names[] = { "none", "exact", "inferred", "emulated" };
+	return (unsigned)how < sizeof(names) / sizeof(*names) ? names[how] : "?";
+}
+
+/* ---------------------------------------------------------------- emulation in batches */
+
+/* The objects among objs whose traversal would be emulated, with the functions to run. */
+static bool emulation_jobs(ins_trav *t, const uint64_t *objs, size_t n, bool own, ins_vec *fns, ins_vec *jobs)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	for (size_t i = 0; i < n; i++) {
+		uint64_t raw = tv_word(&v, objs[i], v.L->obj_type), fn;
+		const ins_type *type;
+		if (own) {
+			fn = tv_word(&v, raw, v.L->type_traverse);
+		} else {
+			const plan *p = plan_of_obj(t, objs[i], raw, &type);
+			fn = p && p->emu_fn && !static_type(&v, objs[i], type) ? p->emu_fn : 0;
+		}
+		if (fn) {
+			ins_vec_push(fns, fn);
+			ins_vec_push(jobs, objs[i]);
+		}
+	}
+	return !fns->oom && !jobs->oom;
+}
+
+/* tp_is_gc of the objects among objs whose type has one, into t->pre_gc. */
+static void prepare_is_gc(ins_trav *t, ins_emu *e, const uint64_t *objs, size_t n)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	ins_vec fns = { 0 }, jobs = { 0 };
+	ins_emu_result *res = NULL;
+	const uint64_t *targets;
+	for (size_t i = 0; i < n; i++) {
+		const ins_type *type;
+		const plan *p = plan_of_obj(t, objs[i], tv_word(&v, objs[i], v.L->obj_type), &type);
+		if (p && p->is_gc_fn) {
+			ins_vec_push(&fns, p->is_gc_fn);
+			ins_vec_push(&jobs, objs[i]);
+		}
+	}
+	if (jobs.n && !fns.oom && !jobs.oom && (res = malloc(jobs.n * sizeof(*res))) &&
+	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) == INS_EMU_OK)
+		for (size_t i = 0; i < jobs.n; i++) {
+			uint64_t *slot = res[i].status == INS_EMU_OK ? ins_map_slot(&t->pre_gc, jobs.v[i], 0) : NULL;
+			if (slot)
+				*slot = 1 + ((uint32_t)res[i].ret != 0);
+		}
+	free(res);
+	free(fns.v);
+	free(jobs.v);
+}
+
+void ins_trav_prepare(ins_trav *t, const uint64_t *objs, size_t n)
+{
+	ins_emu *e = emulator(t);
+	if (e)
+		prepare_is_gc(t, e, objs, n);
+	ins_vec fns = { 0 }, jobs = { 0 };
+	ins_emu_result *res = NULL;
+	const uint64_t *targets;
+	if (!e || !emulation_jobs(t, objs, n, false, &fns, &jobs) || !jobs.n ||
+	    !(res = malloc(jobs.n * sizeof(*res))) ||
+	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) != INS_EMU_OK)
+		goto out;
+	size_t total = 0;
+	for (size_t i = 0; i < jobs.n; i++)
+		if (res[i].status == INS_EMU_OK && res[i].start + res[i].n > total)
+			total = res[i].start + res[i].n;
+	uint64_t *copy = malloc((total ? total : 1) * sizeof(*copy));
+	if (!copy)
+		goto out;
+	memcpy(copy, targets, total * sizeof(*copy));
+	for (size_t i = 0; i < jobs.n; i++) {
+		uint64_t *slot = ins_map_slot(&t->pre, jobs.v[i], 0);
+		if (!slot)
+			break;  /* out of memory: the rest are emulated one by one */
+		*slot = i + 1;
+		t->emulated += res[i].status == INS_EMU_OK;
+		t->emu_failed += res[i].status != INS_EMU_OK;
+	}
+	free(t->pre_res);
+	free(t->pre_targets);
+	t->pre_res = res;
+	t->pre_targets = copy;
+	res = NULL;
+out:
+	free(res);
+	free(fns.v);
+	free(jobs.v);
+}
+
+/* ---------------------------------------------------------------- graph --verify */
+
+static void collect_edge(void *arg, const ins_edge *e)
+{
+	if (!(e->flags & INS_EF_HIDDEN))
+		ins_vec_push(arg, e->target);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+ins_error *ins_trav_verify(ins_trav *t, const uint64_t *objs, size_t n, ins_verify_fn fn, void *arg,
+			   size_t *same, size_t *failed)
+{
+	ins_emu *e = emulator(t);
+	*same = *failed = 0;
+	if (!e)
+		return ins_err(INS_E_FAIL, "the emulator (Unicorn) could not be started");
+	ins_vec fns = { 0 }, jobs = { 0 }, native = { 0 }, emulated = { 0 };
+	ins_emu_result *res = NULL;
+	const uint64_t *targets = NULL;
+	ins_error *err = NULL;
+	uint64_t *copy = NULL;
+	size_t total = 0;
+	if (!emulation_jobs(t, objs, n, true, &fns, &jobs) || !(res = malloc((jobs.n ? jobs.n : 1) * sizeof(*res))) ||
+	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) != INS_EMU_OK) {
+		err = ins_err_nomem();
+		goto out;
+	}
+	/* ins_traverse below may run the emulator again: keep the batch's targets */
+	for (size_t i = 0; i < jobs.n; i++)
+		if (res[i].status == INS_EMU_OK && res[i].start + res[i].n > total)
+			total = res[i].start + res[i].n;
+	if (!(copy = malloc((total ? total : 1) * sizeof(*copy)))) {
+		err = ins_err_nomem();
+		goto out;
+	}
+	memcpy(copy, targets, total * sizeof(*copy));
+	*failed = n - jobs.n;  /* objects whose type has no tp_traverse */
+	for (size_t i = 0; i < jobs.n; i++) {
+		if (res[i].status != INS_EMU_OK) {
+			++*failed;
+			continue;
+		}
+		native.n = emulated.n = 0;
+		const ins_type *type;
+		const plan *p = plan_of_obj(t, jobs.v[i], ins_image_word(t->o->img, jobs.v[i], t->o->in->L.obj_type), &type);
+		bool gc = !p || is_gc_now(t, p, jobs.v[i]);  /* else gc.get_referents skips it */
+		for (size_t k = 0; gc && k < res[i].n; k++)
+			ins_vec_push(&emulated, copy[res[i].start + k]);
+		ins_traverse(t, jobs.v[i], NULL, collect_edge, &native);
+		if (native.oom || emulated.oom) {
+			err = ins_err_nomem();
+			goto out;
+		}
+		qsort(native.v, native.n, sizeof(uint64_t), cmp_u64);
+		qsort(emulated.v, emulated.n, sizeof(uint64_t), cmp_u64);
+		if (native.n == emulated.n && (!native.n || !memcmp(native.v, emulated.v, native.n * 8)))
+			++*same;
+		else
+			fn(arg, jobs.v[i], &native, &emulated);
+	}
+out:
+	free(copy);
+	free(res);
+	free(fns.v);
+	free(jobs.v);
+	free(native.v);
+	free(emulated.v);
+	return err;
 }
 
 /* ---------------------------------------------------------------- labels */
@@ -759,6 +1149,12 @@ void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out)
 		break;
 	case INS_E_INFERRED:
 		ins_buf_printf(out, "+%llu (inferred)", (unsigned long long)e->aux);
+		break;
+	case INS_E_OFFSET:
+		if (e->aux == UINT64_MAX)
+			ins_buf_puts(out, "(tp_traverse)");
+		else
+			ins_buf_printf(out, "+0x%llx", (unsigned long long)e->aux);
 		break;
 	}
 }

@@ -26,6 +26,8 @@ enum ins_edge_kind {
 	INS_E_INDEX,    /* item aux of a list, tuple, deque, ... */
 	INS_E_MEMBER,   /* a member of a set or frozenset */
 	INS_E_INFERRED, /* found by scanning, at byte offset aux of the object */
+	INS_E_OFFSET,   /* visited by the type's own tp_traverse (emulated): the field at byte
+			 * offset aux, or UINT64_MAX when the object does not hold it itself */
 };
 
 enum {
@@ -47,7 +49,11 @@ enum ins_trav_how {
 	INS_TR_NONE,     /* holds no references (str, int, ...) or could not be read */
 	INS_TR_EXACT,    /* by a routine that follows the type's tp_traverse */
 	INS_TR_INFERRED, /* by scanning its memory: an unknown C type */
+	INS_TR_EMULATED, /* by running its type's own tp_traverse in the emulator */
 };
+
+/* "none", "exact", "inferred", "emulated" */
+const char *ins_trav_how_name(enum ins_trav_how how);
 
 typedef struct ins_trav ins_trav;
 
@@ -57,6 +63,25 @@ void ins_trav_free(ins_trav *t);
 /* Addresses a scan accepts as references (the tracked objects): is_ref(arg, addr). Without
  * one, unknown C types are not scanned. */
 void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), void *arg);
+
+/* The fs base (a thread's pthread_self()) emulated tp_traverse functions see. */
+void ins_trav_set_tls(ins_trav *t, uint64_t fs_base);
+/* Emulation of C types' own tp_traverse (on by default); off: native routines and scans. */
+void ins_trav_set_emulation(ins_trav *t, bool on);
+/* Objects traversed by emulation so far, and emulations that failed (scanned instead). */
+void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed);
+
+/* Runs the emulated traversals of the objects among objs that need one, in one batch (the
+ * emulator costs microseconds per start), so that ins_traverse finds them done. */
+void ins_trav_prepare(ins_trav *t, const uint64_t *objs, size_t n);
+
+/* graph --verify: runs the tp_traverse of each object's type in the emulator and compares
+ * what it visits with ins_traverse's edges (hidden ones aside), as multisets. fn is called
+ * for each object where they differ, with both sorted; *same counts the others, *failed
+ * the objects that could not be emulated. */
+typedef void (*ins_verify_fn)(void *arg, uint64_t obj, const ins_vec *native, const ins_vec *emulated);
+ins_error *ins_trav_verify(ins_trav *t, const uint64_t *objs, size_t n, ins_verify_fn fn, void *arg,
+			   size_t *same, size_t *failed);
 
 /* Calls fn for every reference obj holds (type: ins_obj_type(obj)). Targets are nonzero
  * but not otherwise checked. */

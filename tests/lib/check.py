@@ -15,7 +15,17 @@ OBJINSPECT=PATH as the last argument):
   check.py backrefs TRUTH CORE        backrefs ADDR = the tracked gc.get_referrers
   check.py chain TRUTH CORE           chain ADDR = objgraph.find_backref_chain(is_proper_module)
   check.py refcheck TRUTH CORE        Leaky 10 unexplained, Orphans 1, Plain and co. 0
-  check.py leaking TRUTH CORE BOUND   objgraph.get_leaking_objects: count and types
+  check.py leaking TRUTH CORE BOUND   leaking --raw = objgraph.get_leaking_objects without
+                                      its gc.collect(): count and types
+The heap after a full gc.collect() (every scenario; the truth's child collects last):
+  check.py leaking-collected TRUTH CORE BOUND  leaking = get_leaking_objects after gc.collect()
+                                      (leaking_collected): the scenario's classes exact,
+                                      every type and the count within BOUND
+  check.py growth-collected TRUTH_A TRUTH_B JSON BOUND  growth --baseline = show_growth's
+                                      deltas of types_collected: scenario classes exact,
+                                      every type within BOUND
+  check.py types-collected TRUTH JSON BOUND  the counts of a first growth (every type grows
+                                      from 0) = types_collected, the same way
   check.py types-all TRUTH CORE BOUND types --all = tracked + reached by gc.get_referents
   check.py dot TRUTH FILE.dot KIND ADDR   a show-refs/show-backrefs/show-chain picture
   check.py dot-absent TRUTH FILE.dot ADDR no node for ADDR in the picture
@@ -28,6 +38,12 @@ The collection (every scenario; the truth of a full gc.collect() in the forked c
   check.py garbage TRUTH CORE         garbage = gc.garbage at the dump, in order
   check.py cycles-rooted TRUTH CORE ADDR  CORE: ADDR's ob_refcnt raised; its cycle and what
                                       that holds are reachable, nothing else changes
+Every object's references (scenario cext; runs `objinspect CORE graph --edges --json`):
+  check.py referents-all TRUTH CORE [BOUND] [--report]
+                                      every tracked object's referents = gc.get_referents,
+                                      as a multiset; a summary, the mismatches grouped by
+                                      type; at most BOUND (10) truth objects absent from the
+                                      core's edges; --report: the summary, exit 0 whatever
 Threads (scenario threads; runs `objinspect CORE stacks --locals --json`):
   check.py stacks TRUTH CORE frames   every thread, its frames (function, file, line) exact
   check.py stacks TRUTH CORE locals   the worker threads' locals: names, simple values' reprs
@@ -258,12 +274,16 @@ def check_refcheck(truth, core):
     return bad
 
 
-def check_leaking(truth, core, bound):
+def check_leaking(truth, core, bound, collected=False):
+    """leaking --raw against the truth's leaking (no collection: the graph scenario), or
+    (collected) leaking against leaking_collected (after gc.collect(): every scenario)."""
     bad = []
-    doc = run_ok(bad, core, "leaking", "--limit", "0")
+    doc = run_ok(bad, core, "leaking", "--limit", "0", *(() if collected else ("--raw",)))
     if doc is None:
         return bad
-    want = truth["leaking"]
+    want = truth["leaking_collected" if collected else "leaking"]
+    if doc.get("collected") is not collected:
+        bad.append("leaking: \"collected\" is %s, expected %s" % (doc.get("collected"), collected))
     if abs(doc.get("count", -1) - want["count"]) > bound:
         bad.append("leaking: count %s, get_leaking_objects %d (bound %d)" % (doc.get("count"), want["count"], bound))
     ours = dict((r["type"], r["count"]) for r in doc.get("types", []))
@@ -271,14 +291,47 @@ def check_leaking(truth, core, bound):
         bad.append("leaking: types add up to %d, count %s" % (sum(ours.values()), doc.get("count")))
     if len(doc.get("objects", [])) != doc.get("count"):
         bad.append("leaking --limit 0: %d objects listed, count %s" % (len(doc.get("objects", [])), doc.get("count")))
-    scenario = set(truth["expected"]) | set(truth["id_types"])
+    scenario = set(truth.get("expected", {})) | set(truth.get("id_types", []))
     for t in sorted(set(ours) | set(want["types"])):
         a, b = ours.get(t, 0), want["types"].get(t, 0)
         if (t in scenario and a != b) or abs(a - b) > bound:
             bad.append("leaking: %s %d, get_leaking_objects %d%s" % (t, a, b, "" if t in scenario else " (bound %d)" % bound))
-    missing = set(want["orphans"]) - set(doc.get("objects", []))
+    missing = set(want.get("orphans", truth.get("leaking", {}).get("orphans", []))) - set(doc.get("objects", []))
     if missing:
         bad.append("leaking: Orphans not listed: %s" % ", ".join(sorted(missing)))
+    return bad
+
+
+def _compare_counts(what, ours, want, scenario, bound):
+    bad = []
+    for t in sorted(set(ours) | set(want)):
+        a, b = ours.get(t, 0), want.get(t, 0)
+        if (t in scenario and a != b) or abs(a - b) > bound:
+            bad.append("%s: %s %d, interpreter %d%s" % (what, t, a, b, "" if t in scenario else " (bound %d)" % bound))
+    return bad
+
+
+def check_growth_collected(a, b, doc, bound):
+    """growth --baseline A (on B) = objgraph.show_growth after growth() at A: for each type
+    counted after B's gc.collect(), its increase over the count after A's (peaks start at
+    A's counts), when positive."""
+    ta, tb = a["types_collected"], b["types_collected"]
+    want = dict((t, n - ta.get(t, 0)) for t, n in tb.items() if n > ta.get(t, 0))
+    ours = dict((r["type"], r["delta"]) for r in doc["growth"])
+    bad = _compare_counts("growth", ours, want, _scenario_classes(b), bound)
+    for r in doc["growth"]:
+        if abs(r["count"] - tb.get(r["type"], 0)) > bound:
+            bad.append("growth: %s count %d, after gc.collect() %d (bound %d)" % (r["type"], r["count"], tb.get(r["type"], 0), bound))
+    return bad
+
+
+def check_types_collected(truth, doc, bound):
+    """A first growth (every type grows from 0: its count) = typestats after gc.collect()."""
+    ours = dict((r["type"], r["count"]) for r in doc["growth"])
+    bad = _compare_counts("types after gc.collect()", ours, truth["types_collected"], _scenario_classes(truth), bound)
+    if abs(sum(ours.values()) - truth["objects_collected"]) > bound:
+        bad.append("objects after gc.collect(): objinspect %d, interpreter %d (bound %d)"
+                   % (sum(ours.values()), truth["objects_collected"], bound))
     return bad
 
 
@@ -992,6 +1045,128 @@ def check_cycles_rooted(truth, core, addr):
     return bad
 
 
+# ------------------------------------------------------- every object's referents --
+
+def _edges_doc(core):
+    """objinspect CORE graph --edges --json -> (doc or None, message); its "referents" map
+    holds every tracked object's referents."""
+    exe = os.environ.get("OBJINSPECT") or "objinspect"
+    try:
+        p = subprocess.run(["timeout", "300", exe, core, "graph", "--edges", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    except OSError as e:
+        return None, "cannot run %s: %s" % (exe, e)
+    if p.returncode != 0:
+        what = "crashed or hung" if p.returncode < 0 or p.returncode >= 124 else "failed"
+        return None, "graph --edges %s (exit %d): %s" % (what, p.returncode, p.stderr.strip()[:500])
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError as e:
+        return None, "graph --edges --json: not JSON (%s)" % e
+    if not isinstance(doc.get("referents"), dict):
+        return None, "graph --edges --json: no \"referents\" map (is --edges supported?)"
+    return doc, None
+
+
+def _norm(a):
+    return "0x%x" % int(a, 16)
+
+
+def check_referents_all(truth, core, bound):
+    """Every tracked object of the truth that the core's graph lists: its referents
+    (gc.get_referents, in the order tp_traverse visits them, duplicates kept) compared as
+    a multiset with objinspect's. The truth's volatile objects (the main thread's frames,
+    truth._last, what changed between the parent's snapshot and the truth child: at-fork
+    handlers) are not compared. Returns (problems, summary lines)."""
+    from collections import Counter, defaultdict
+    lines = []
+    if "referents_all" not in truth:
+        return ["truth has no referents_all (not the cext scenario?)"], lines
+    doc, err = _edges_doc(core)
+    if doc is None:
+        return [err], lines
+    edges = {}
+    for a, e in doc["referents"].items():
+        edges[_norm(a)] = e
+    want = truth["referents_all"]
+    volatile = set(truth.get("referents_volatile", {}))
+    types = {}
+    for a, w in want.items():
+        types[a] = w["type"]
+    for name, addrs in truth.get("referents_untracked_types", {}).items():
+        for a in addrs:
+            types.setdefault(a, name)
+
+    def describe(counter):
+        out = []
+        for a, n in sorted(counter.items()):
+            out.append("%s %s%s" % (types.get(a) or (edges.get(a) or {}).get("type", "?"), a,
+                                    " x%d" % n if n > 1 else ""))
+        return ", ".join(out) if out else "-"
+
+    compared = exact = 0
+    absent = []
+    how = Counter()
+    how_bad = Counter()
+    bad_by_type = defaultdict(list)
+    type_names = Counter()
+    for a in sorted(want, key=lambda x: int(x, 16)):
+        w = want[a]
+        if a in volatile:
+            continue
+        e = edges.get(a)
+        if e is None:
+            absent.append(a)
+            continue
+        compared += 1
+        h = e.get("how", "?")
+        how[h] += 1
+        tw, tg = w["type"], e.get("type", "?")
+        # (a 2.7 old-style instance: type() says instance, objinspect names its class)
+        if tg != tw and tg.rsplit(".", 1)[-1] != tw and tw != "instance":
+            type_names[(tw, tg)] += 1
+        cw, cg = Counter(w["referents"]), Counter(_norm(x) for x in e.get("referents", []))
+        if cw == cg:
+            exact += 1
+            continue
+        how_bad[h] += 1
+        bad_by_type[tw].append((a, h, cw - cg, cg - cw, len(w["referents"]), len(e.get("referents", []))))
+    only_core = len(set(edges) - set(want))
+    nbad = compared - exact
+    lines.append("referents-all: %d objects in the truth (%d volatile, not compared), %d in the core's "
+                 "edges (%d not in the truth)" % (len(want), len(volatile & set(want)), len(edges), only_core))
+    lines.append("  compared %d: %d exact, %d differ; %d truth objects absent from the core's edges (bound %d)"
+                 % (compared, exact, nbad, len(absent), bound))
+    lines.append("  how (compared): %s" % ", ".join("%s %d" % (k, n) for k, n in how.most_common()))
+    if how_bad:
+        lines.append("  how (differ):   %s" % ", ".join("%s %d" % (k, n) for k, n in how_bad.most_common()))
+    if type_names:
+        lines.append("  type names that differ (truth -> objinspect): %s" % ", ".join(
+            "%s -> %s x%d" % (a, b, n) for (a, b), n in type_names.most_common(10)))
+    if bad_by_type:
+        lines.append("  mismatches by type (count; up to 3 examples: missing = gc.get_referents only, "
+                     "extra = objinspect only):")
+        for t, rows in sorted(bad_by_type.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            hows = Counter(r[1] for r in rows)
+            lines.append("    %-28s %5d  (how: %s)" % (t, len(rows), ", ".join("%s %d" % kv for kv in hows.most_common())))
+            for a, h, miss, extra, nw, ng in rows[:3]:
+                lines.append("      %s (%s, %d referents, objinspect %d): missing %s; extra %s"
+                             % (a, h, nw, ng, describe(miss), describe(extra)))
+    if absent:
+        lines.append("  absent from the core's edges: %s%s" % (
+            ", ".join("%s %s" % (types.get(a, "?"), a) for a in absent[:10]),
+            " ..." if len(absent) > 10 else ""))
+    problems = []
+    if nbad:
+        problems.append("%d of %d objects' referents differ from gc.get_referents (%d types)"
+                        % (nbad, compared, len(bad_by_type)))
+    if len(absent) > bound:
+        problems.append("%d objects of the truth are not in the core's edges (bound %d)" % (len(absent), bound))
+    if compared == 0:
+        problems.append("no object compared")
+    return problems, lines
+
+
 def main():
     cmd = sys.argv[1]
     if len(sys.argv) > 2 and sys.argv[-1].startswith("OBJINSPECT="):
@@ -1047,11 +1222,27 @@ def main():
         fail(check_refcheck(truth, sys.argv[3]))
     elif cmd == "leaking":
         fail(check_leaking(truth, sys.argv[3], int(sys.argv[4])))
+    elif cmd == "leaking-collected":
+        fail(check_leaking(truth, sys.argv[3], int(sys.argv[4]), collected=True))
+    elif cmd == "growth-collected":
+        fail(check_growth_collected(truth, load(sys.argv[3]), load(sys.argv[4]), int(sys.argv[5])))
+    elif cmd == "types-collected":
+        fail(check_types_collected(truth, load(sys.argv[3]), int(sys.argv[4])))
     elif cmd == "types-all":
         fail(check_types_all(truth, sys.argv[3], int(sys.argv[4])))
     elif cmd == "dot-absent":   # TRUTH FILE.dot ADDR: no node for ADDR in the picture
         nodes, _ = parse_dot(open(sys.argv[3]).read())
         fail(["%s is drawn (node %s)" % (sys.argv[4], node_of(nodes, sys.argv[4]))] if node_of(nodes, sys.argv[4]) else [])
+    elif cmd == "referents-all":    # TRUTH CORE [BOUND] [--report]
+        args = [a for a in sys.argv[3:] if a != "--report"]
+        problems, lines = check_referents_all(truth, args[0], int(args[1]) if len(args) > 1 else 10)
+        for line in lines:
+            print(line)
+        if "--report" in sys.argv:
+            for m in problems:
+                print("(would fail: %s)" % m)
+            sys.exit(0)
+        fail(problems)
     elif cmd == "stacks":
         fail(check_stacks(truth, sys.argv[3], sys.argv[4]))
     elif cmd == "dot":
