@@ -1,4 +1,5 @@
 # bench/heap.py OUT_JSON [TARGET_OBJECTS]  -- the benchmark's target process.
+# bench/heap.py --ext N OUT_JSON           -- the C-extension heap (see ext_main).
 #
 # Builds a heap of about TARGET_OBJECTS (default 2,000,000) GC-tracked
 # objects, then measures, in this same process:
@@ -143,9 +144,182 @@ def time_referents():
     return t1 - t0
 
 
+# ---------------------------------------------------------------- --ext N
+#
+# A heap of about N GC-tracked objects of C types that libinspect has no native
+# traversal routine for, so that their own C tp_traverse runs in its emulator:
+# per unit
+#   - an asyncio Task (_asyncio.Task) pending on a Future of its own (the Task's
+#     coroutine, Context, wakeup callback and the WeakSet's weakref come with it),
+#   - 16 _asyncio.Futures: 8 pending, 8 done with the unit's Element as result,
+#   - 6 _json.Scanner (json.scanner.c_make_scanner) and 6 _json.Encoder
+#     (json.encoder.c_make_encoder),
+#   - 2 _csv.reader (with its fields list) and 4 _csv.writer (each with its own
+#     _csv.Dialect, GC-tracked on 3.10+),
+#   - 2 _pickle.Pickler and 2 _pickle.Unpickler,
+#   - an _elementtree.Element with 16 SubElements.
+# All of it kept alive by EXT, a list of lists of the objects.  Then, in this
+# process: the gc.get_referents loop over those objects (best of 3).  Writes JSON
+# like main() (plus the ids of the objects, for bench/run to check how objinspect
+# traversed each), prints READY and blocks on stdin.
+
+EXT = []
+
+_EXT_CORO = """
+async def _ext_waiter(fut):
+    return await fut
+"""
+
+
+class _Sink(object):
+    # a file for csv.writer / pickle: class attributes, so that every writer and
+    # pickler shares the same bound-nothing callables (no bound method each)
+    write = len
+    read = len
+    readline = len
+
+
+def ext_build(units):
+    import asyncio
+    import json.decoder
+    import json.encoder
+    import json.scanner
+    import _csv
+    import _pickle
+    import xml.etree.ElementTree as ET
+    if json.scanner.c_make_scanner is None or json.encoder.c_make_encoder is None:
+        raise RuntimeError("no _json accelerator")
+    if asyncio.Task is getattr(asyncio.tasks, "_PyTask", None) or \
+            not type(asyncio.Task).__module__ in ("builtins", "_asyncio") or \
+            asyncio.Task.__module__ != "_asyncio":
+        raise RuntimeError("no _asyncio C Task")
+    if ET.Element.__module__ not in ("xml.etree.ElementTree", "_elementtree") or \
+            not hasattr(ET.Element, "__getstate__") and ET.Element is getattr(ET, "_Element_Py", None):
+        raise RuntimeError("no _elementtree accelerator")
+    ns = {}
+    exec(_EXT_CORO, ns)
+    waiter = ns["_ext_waiter"]
+    loop = asyncio.new_event_loop()
+    decoder = json.decoder.JSONDecoder()
+    make_scanner = json.scanner.c_make_scanner
+    make_encoder = json.encoder.c_make_encoder
+    enc_args = (None, None, json.encoder.encode_basestring_ascii, None, ":", ",",
+                False, False, True)
+    rows = iter([])       # one iterator all readers share (csv.reader keeps iter(x) of it)
+    sink = _Sink()
+    keep = [loop, decoder, rows, sink]
+    tasks, futures, scanners, encoders, readers, writers, picklers, elements = \
+        [], [], [], [], [], [], [], []
+    for i in range(units):
+        fut = loop.create_future()
+        futures.append(fut)
+        tasks.append(loop.create_task(waiter(fut)))
+        root = ET.Element("unit")
+        for _ in range(16):
+            ET.SubElement(root, "item")
+        elements.append(root)
+        for j in range(16):
+            f = loop.create_future()
+            if j & 1:
+                f.set_result(root)
+            futures.append(f)
+        for _ in range(6):
+            scanners.append(make_scanner(decoder))
+            encoders.append(make_encoder(*enc_args))
+        for _ in range(2):
+            readers.append(_csv.reader(rows))
+            picklers.append(_pickle.Pickler(sink))
+            picklers.append(_pickle.Unpickler(sink))
+        for _ in range(4):
+            writers.append(_csv.writer(sink))
+    # one pass of the loop: every task runs to its `await fut` and waits there
+    loop.run_until_complete(asyncio.sleep(0))
+    EXT.extend([keep, tasks, futures, scanners, encoders, readers, writers, picklers,
+                elements])
+
+
+def ext_objects():
+    # the C-type objects the heap made (Elements with their children)
+    out = []
+    for lst in EXT[1:]:
+        out.extend(lst)
+    for root in EXT[-1]:
+        out.extend(list(root))
+    return out
+
+
+def time_ext_referents():
+    objs = ext_objects()
+    t0 = _clock()
+    get_referents = gc.get_referents
+    edges = 0
+    for o in objs:
+        edges += len(get_referents(o))
+    t1 = _clock()
+    time_ext_referents.edges = edges
+    time_ext_referents.n = len(objs)
+    del objs
+    return t1 - t0
+
+
+def ext_main(target, out):
+    if sys.version_info < (3, 6):
+        sys.stderr.write("heap.py --ext: needs CPython 3.6+ (asyncio's C Task)\n")
+        return 3
+    t0 = _clock()
+    base = len(gc.get_objects())
+    probe = 64
+    ext_build(probe)
+    per_unit = float(len(gc.get_objects()) - base) / probe
+    units = max(probe, int((target - base) / per_unit))
+    ext_build(units - probe)
+    build_s = _clock() - t0
+    referents_s = best_of(3, time_ext_referents)
+    objs = ext_objects()
+    ids = [id(o) for o in objs]
+    ntypes = {}
+    for o in objs:
+        n = type(o).__module__ + "." + type(o).__name__
+        ntypes[n] = ntypes.get(n, 0) + 1
+    del objs
+    result = {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "pid": os.getpid(),
+        "mode": "ext",
+        "units": units,
+        "per_unit": per_unit,
+        "build_s": build_s,
+        "ext_objects": len(ids),
+        "ext_types": ntypes,
+        "ext_ids": ids,
+        "referents_s": referents_s,
+        "referents_objects": time_ext_referents.n,
+        "referents_edges": time_ext_referents.edges,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    del ids, ntypes
+    del time_ext_referents.n, time_ext_referents.edges
+    result["objects"] = len(gc.get_objects())
+    text = json.dumps(result)
+    del result
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    del f, text
+    os.rename(tmp, out)
+    print("READY")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    return 0
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--ext":
+        return ext_main(int(sys.argv[2]), sys.argv[3])
     if len(sys.argv) not in (2, 3):
-        sys.stderr.write("usage: heap.py OUT_JSON [TARGET_OBJECTS]\n")
+        sys.stderr.write("usage: heap.py OUT_JSON [TARGET_OBJECTS]\\n"
+                         "       heap.py --ext N OUT_JSON\\n")
         return 2
     out = sys.argv[1]
     target = int(sys.argv[2]) if len(sys.argv) == 3 else 2000000

@@ -859,10 +859,11 @@ ins_error *ins_cmd_graph(const call *c)
 	ins_buf *out = c->out;
 	if (c->a->json) {
 		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
-			       "\"hidden\":%llu,\"emulated_objects\":%zu,\"inferred_objects\":%zu,\"wild\":%zu,"
+			       "\"hidden\":%llu,\"emulated_objects\":%zu,\"emulation_seconds\":%.6f,"
+			       "\"inferred_objects\":%zu,\"wild\":%zu,"
 			       "\"seconds\":%.6f,\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-			       (unsigned long long)hidden, g->nemulated, g->ninferred, g->nwild, secs,
+			       (unsigned long long)hidden, g->nemulated, g->emu_seconds, g->ninferred, g->nwild, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		ins_cmd_json_counts(out, rows, nrows);

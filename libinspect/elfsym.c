@@ -113,6 +113,29 @@ static uint64_t load_bias(const ins_image *img, size_t file, Elf *elf)
 	return base ? base->start - (first_vaddr & ~(uint64_t)0xfff) : 0;
 }
 
+bool ins_elf_exec_ranges(ins_image *img, size_t file, ins_range_fn fn, void *arg)
+{
+	if (!ins_image_file_load(img, file) || elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	const ins_file *f = &img->files[file];
+	Elf *elf = elf_memory((char *)f->map, f->size);
+	size_t phnum;
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &phnum) != 0) {
+		if (elf)
+			elf_end(elf);
+		return false;
+	}
+	uint64_t bias = load_bias(img, file, elf);
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz &&
+		    ph.p_vaddr + bias >= ph.p_vaddr)
+			fn(arg, ph.p_vaddr + bias, ph.p_vaddr + bias + ph.p_memsz);
+	}
+	elf_end(elf);
+	return true;
+}
+
 bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg)
 {
 	if (!ins_image_file_load(img, file) || elf_version(EV_CURRENT) == EV_NONE)

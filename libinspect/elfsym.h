@@ -34,4 +34,9 @@ ins_error *ins_elf_check_build_id(const ins_elf *elf, ins_image *img);
 typedef void (*ins_got_fn)(void *arg, const char *name, uint64_t slot);
 bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg);
 
+/* Calls fn(arg, start, end) for the runtime range of every executable PT_LOAD segment of
+ * file `file` of img (its code). False if the file is no readable ELF file. */
+typedef void (*ins_range_fn)(void *arg, uint64_t start, uint64_t end);
+bool ins_elf_exec_ranges(ins_image *img, size_t file, ins_range_fn fn, void *arg);
+
 #endif

@@ -1,9 +1,13 @@
 /* emu.c -- the target's own functions run over the image in Unicorn (see emu.h).
  *
- * Memory is mapped into the emulator on demand, by windows of WINDOW bytes: when an access
- * faults, every page of the faulting page's window that the image can supply (a segment of
- * the core, or the mapped file on disk) is copied in, read-only and executable, in runs of
- * consecutive pages. A window is filled once, so a page the image lacks faults for good.
+ * Unicorn's cost of mapping memory grows with the bytes and the regions already mapped, so
+ * the image is not copied in. Files (their text, read-only data, and the data the core
+ * holds of them) are mapped in on demand, by windows of WINDOW bytes: when an access faults
+ * there, every page of the window that the image can supply is copied in, read-only and
+ * executable, in runs of consecutive pages; a window is filled once, so a page the image
+ * lacks faults for good. The rest of the address space (the heap, thread stacks, anonymous
+ * memory: most of what a traversal reads) is a few large MMIO ranges whose every read is
+ * served from the image, and whose every write is refused.
  * Ranges of our own, at addresses no segment or mapping uses, hold the stack, the list of
  * calls to make and our code: `visit` points at a `xor eax, eax; ret` whose execution is
  * hooked, and a driver loop makes the calls one after another, announcing each by a call
@@ -22,8 +26,9 @@
 #include "emu_libc.h"
 
 #define PAGE 4096u
-#define WINDOW (256u * 1024)
-#define STACK_SIZE (256u * 1024)
+#define WINDOW (16u * 1024)
+#define STACK_SIZE (128u * 1024)
+#define USER_TOP 0x800000000000ull  /* end of x86-64 user space */
 #define CODE_SIZE PAGE
 #define MAX_JOBS 1024u             /* calls per start */
 #define JOBS_SIZE (MAX_JOBS * 16u)
@@ -34,11 +39,29 @@
 /* Our code, at code_base: the visit trap, the marker, the driver loop and its end. */
 enum { OFF_TRAP = 0, OFF_MARK = 0x10, OFF_RETMARK = 0x18, OFF_DRIVER = 0x20 };
 
+/* An address range: the pages a file's mappings span. */
+typedef struct span {
+	uint64_t start, end;
+} span;
+
+/* One MMIO range: what its offsets are relative to. */
+typedef struct mmio {
+	struct ins_emu *e;
+	uint64_t base;
+} mmio;
+
 struct ins_emu {
 	uc_engine *uc;
+	mmio *mmios;
+	size_t nmmios;
+	span *spans;              /* the files' spans, merged, sorted: mapped by windows */
+	size_t nspans;
 	ins_image *img;
 	ins_map windows;          /* window index + 1 -> 1: filled */
 	ins_map natives;          /* address of a C library function -> its emu_libc id */
+	ins_map written;          /* 8-byte word address -> its value: the call's private copy of
+				   * what it wrote outside its stack (cleared after each call) */
+	bool wrote;               /* the current call wrote outside its stack */
 	bool natives_found;       /* natives: looked up (on the first invalid instruction) */
 	uint8_t *buf;             /* WINDOW bytes: the window being filled */
 	uint64_t stack_base, jobs_base, code_base, done_addr;
@@ -77,20 +100,36 @@ static bool range_free(const ins_image *img, uint64_t start, uint64_t end)
  * of readable pages. False when the page of addr is not among them. */
 static bool fill_window(ins_emu *e, uint64_t addr)
 {
-	uint64_t w = addr / WINDOW, page = addr & ~(uint64_t)(PAGE - 1);
-	if (w >= UINT64_MAX / WINDOW - 1)
+	uint64_t page = addr & ~(uint64_t)(PAGE - 1);
+	/* the window of addr, clipped to the code span that holds it (the rest of it is MMIO,
+	 * or another span's) */
+	size_t lo = 0, hi = e->nspans;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->spans[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == e->nspans || e->spans[lo].start > addr)
 		return false;
-	uint64_t *slot = ins_map_slot(&e->windows, w + 1, 0);
+	uint64_t base = addr / WINDOW * WINDOW, size = WINDOW;
+	if (base < e->spans[lo].start) {
+		size -= e->spans[lo].start - base;
+		base = e->spans[lo].start;
+	}
+	if (base + size > e->spans[lo].end)
+		size = e->spans[lo].end - base;
+	uint64_t *slot = ins_map_slot(&e->windows, base + 1, 0);
 	if (!slot || *slot)
 		return false;  /* filled before: this page is not in the image */
 	*slot = 1;
 	if (++e->windows_this_call > MAX_WINDOWS_PER_CALL)
 		return false;
-	uint64_t base = w * WINDOW;
 	bool ok = false;
 	uint64_t run = 0;  /* bytes in the current run, which starts at base + i - run */
-	for (uint64_t i = 0; i <= WINDOW; i += PAGE) {
-		bool have = i < WINDOW && ins_image_read(e->img, base + i, e->buf + i, PAGE);
+	for (uint64_t i = 0; i <= size; i += PAGE) {
+		bool have = i < size && ins_image_read(e->img, base + i, e->buf + i, PAGE);
 		if (have) {
 			run += PAGE;
 			continue;
@@ -133,6 +172,165 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	return false;
 }
 
+/* The 8-byte word at addr (aligned) as the current call sees it: its private copy if it
+ * wrote to it, else the image's. */
+static bool word_at(ins_emu *e, uint64_t addr, uint64_t *w)
+{
+	if (e->written.n && ins_map_get(&e->written, addr + 1, w))
+		return true;
+	return ins_image_read(e->img, addr, w, 8);
+}
+
+/* Reads (and writes) of the MMIO ranges: the image's bytes, through the call's private
+ * copies of the words it wrote. A read the image cannot serve ends the call. */
+static bool mmio_access(ins_emu *e, uint64_t addr, unsigned size, uint64_t *value, bool write)
+{
+	uint8_t bytes[16];
+	uint64_t first = addr & ~(uint64_t)7, w[2];
+	size_t words = ((addr + size - 1) & ~(uint64_t)7) == first ? 1 : 2;
+	if (size > 8 || addr + size < addr)
+		return false;
+	if (!write && !e->written.n)
+		return ins_image_read(e->img, addr, value, size);
+	for (size_t i = 0; i < words; i++)
+		if (!word_at(e, first + 8 * i, &w[i]))
+			return false;
+	memcpy(bytes, w, sizeof(w));
+	if (!write) {
+		memcpy(value, bytes + (addr - first), size);
+		return true;
+	}
+	memcpy(bytes + (addr - first), value, size);
+	memcpy(w, bytes, sizeof(w));
+	for (size_t i = 0; i < words; i++) {
+		uint64_t *slot = ins_map_slot(&e->written, first + 8 * i + 1, 0);
+		if (!slot)
+			return false;
+		*slot = w[i];
+	}
+	e->wrote = true;
+	return true;
+}
+
+static uint64_t on_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+	mmio *m = user;
+	uint64_t v = 0;
+	if (!mmio_access(m->e, m->base + offset, size, &v, false)) {
+		fail(m->e, INS_EMU_FAULT, m->base + offset);
+		uc_emu_stop(uc);
+	}
+	return v;
+}
+
+static void on_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+	mmio *m = user;
+	if (!mmio_access(m->e, m->base + offset, size, &value, true)) {
+		fail(m->e, INS_EMU_FAULT, m->base + offset);
+		uc_emu_stop(uc);
+	}
+}
+
+/* A call ends: forget what it wrote (the next call sees the image again). */
+static void forget_writes(ins_emu *e)
+{
+	if (e->wrote)
+		e->stats.wrote++;
+	e->wrote = false;
+	if (e->written.n) {
+		ins_map_free(&e->written);
+		memset(&e->written, 0, sizeof(e->written));
+	}
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sorts the spans and merges those that overlap or touch; returns how many are left. */
+static size_t merge_spans(span *s, size_t n)
+{
+	qsort(s, n, sizeof(*s), cmp_span);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && s[i].start <= s[k - 1].end) {
+			if (s[i].end > s[k - 1].end)
+				s[k - 1].end = s[i].end;
+		} else {
+			s[k++] = s[i];
+		}
+	}
+	return k;
+}
+
+typedef struct spans {
+	span *v;
+	size_t n, cap;
+	bool oom;
+} spans;
+
+static void add_span(void *arg, uint64_t start, uint64_t end)
+{
+	spans *s = arg;
+	start &= ~(uint64_t)(PAGE - 1);
+	end = (end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	if (start >= end || end > USER_TOP)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		span *v = realloc(s->v, cap * sizeof(*v));
+		if (!v) {
+			s->oom = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (span){ start, end };
+}
+
+/* The code of the mapped files (their executable segments: RAM, mapped by windows on
+ * demand), and everything else but our own ranges as MMIO. */
+static bool map_data(ins_emu *e)
+{
+	ins_image *img = e->img;
+	spans s = { 0 };
+	for (size_t i = 0; i < img->nfiles; i++) {
+		bool mapped = false;
+		for (size_t k = 0; k < img->nmaps && !mapped; k++)
+			mapped = img->maps[k].file == i;
+		if (mapped)
+			ins_elf_exec_ranges(img, i, add_span, &s);
+	}
+	size_t n = s.oom ? 0 : merge_spans(s.v, s.n);
+	e->spans = s.v;
+	e->nspans = n;
+	span *all = s.oom ? NULL : calloc(n + 1, sizeof(*all));
+	if (!all)
+		return false;
+	memcpy(all, s.v, n * sizeof(*all));
+	all[n] = (span){ e->stack_base, e->code_base + CODE_SIZE };
+	size_t na = merge_spans(all, n + 1);
+	bool ok = (e->mmios = calloc(na + 1, sizeof(*e->mmios))) != NULL;
+	uint64_t cursor = PAGE;
+	for (size_t i = 0; ok && i <= na; i++) {
+		uint64_t start = i < na ? all[i].start : USER_TOP;
+		if (start > cursor) {
+			mmio *m = &e->mmios[e->nmmios++];
+			m->e = e;
+			m->base = cursor;
+			ok = uc_mmio_map(e->uc, cursor, start - cursor, on_mmio_read, m, on_mmio_write, m) == UC_ERR_OK;
+		}
+		if (i < na && all[i].end > cursor)
+			cursor = all[i].end;
+	}
+	free(all);
+	return ok;
+}
+
 static bool on_write_prot(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
 			  void *user)
 {
@@ -146,18 +344,34 @@ static bool in_stack(const ins_emu *e, uint64_t addr, size_t len)
 	return addr >= e->stack_base && len <= STACK_SIZE && addr - e->stack_base <= STACK_SIZE - len;
 }
 
+/* Memory as emulated code sees it, for the C library functions done natively: the stack,
+ * else the image through the call's private copies (in pieces of at most 8 bytes). */
+static bool guest_access(ins_emu *e, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	if (in_stack(e, addr, len))
+		return (write ? uc_mem_write(e->uc, addr, buf, len) : uc_mem_read(e->uc, addr, buf, len)) == UC_ERR_OK;
+	for (size_t done = 0; done < len;) {
+		unsigned k = len - done < 8 ? (unsigned)(len - done) : 8;
+		uint64_t v = 0;
+		if (write)
+			memcpy(&v, buf + done, k);
+		if (!mmio_access(e, addr + done, k, &v, write))
+			return false;
+		if (!write)
+			memcpy(buf + done, &v, k);
+		done += k;
+	}
+	return true;
+}
+
 static bool guest_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	ins_emu *e = ctx;
-	if (in_stack(e, addr, len))
-		return uc_mem_read(e->uc, addr, buf, len) == UC_ERR_OK;
-	return ins_image_read(e->img, addr, buf, len);
+	return guest_access(ctx, addr, buf, len, false);
 }
 
 static bool guest_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-	ins_emu *e = ctx;
-	return in_stack(e, addr, len) && uc_mem_write(e->uc, addr, buf, len) == UC_ERR_OK;
+	return guest_access(ctx, addr, (uint8_t *)buf, len, true);
 }
 
 /* A call that reached a C library function: done natively, then returned from. */
@@ -236,6 +450,7 @@ static void on_mark(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	uc_reg_read(uc, UC_X86_REG_R13, &i);
 	if (i >= e->njobs)
 		return;
+	forget_writes(e);
 	e->cur = (int64_t)i;
 	e->res[i].start = e->visited.n;
 	e->windows_this_call = 0;
@@ -330,7 +545,8 @@ ins_emu *ins_emu_new(ins_image *img)
 	    uc_hook_add(e->uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)on_write_prot, e, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(e->uc, &h, UC_HOOK_CODE, (void *)on_trap, e, trap, trap) != UC_ERR_OK ||
 	    uc_hook_add(e->uc, &h, UC_HOOK_CODE, (void *)on_mark, e, mark, mark) != UC_ERR_OK ||
-	    uc_hook_add(e->uc, &h, UC_HOOK_CODE, (void *)on_retmark, e, retmark, retmark) != UC_ERR_OK) {
+	    uc_hook_add(e->uc, &h, UC_HOOK_CODE, (void *)on_retmark, e, retmark, retmark) != UC_ERR_OK ||
+	    !map_data(e)) {
 		ins_emu_free(e);
 		return NULL;
 	}
@@ -342,13 +558,17 @@ void ins_emu_free(ins_emu *e)
 	if (!e)
 		return;
 	if (getenv("INS_EMU_DEBUG"))
-		fprintf(stderr, "emu: %llu calls, %llu failed, %llu starts, %llu regions\n",
+		fprintf(stderr, "emu: %llu calls, %llu failed, %llu wrote, %llu starts, %llu regions\n",
 			(unsigned long long)e->stats.calls, (unsigned long long)e->stats.failed,
-			(unsigned long long)e->stats.starts, (unsigned long long)e->stats.regions);
+			(unsigned long long)e->stats.wrote, (unsigned long long)e->stats.starts,
+			(unsigned long long)e->stats.regions);
 	if (e->uc)
 		uc_close(e->uc);
 	ins_map_free(&e->windows);
+	free(e->mmios);
+	free(e->spans);
 	ins_map_free(&e->natives);
+	ins_map_free(&e->written);
 	free(e->visited.v);
 	free(e->buf);
 	free(e);
@@ -380,6 +600,7 @@ static void run_from(ins_emu *e, size_t from)
 	uc_reg_write(e->uc, UC_X86_REG_R13, &r13);
 	uc_reg_write(e->uc, UC_X86_REG_EFLAGS, &flags);
 	uc_reg_write(e->uc, UC_X86_REG_FS_BASE, &e->fs_base);
+	forget_writes(e);
 	e->cur = -1;
 	e->status = INS_EMU_OK;
 	e->invalid = false;

@@ -5,9 +5,11 @@
  * files the target mapped and its data from the image, mapped into the emulator on first
  * touch, read-only; it runs on a private stack, with the fs base of one of the target's
  * threads for its thread-local variables. visit is a trap: every call of it reports its
- * first argument and returns 0. The target is never touched, only our copy of its memory;
- * a write outside the private stack, a read of memory the image lacks, an instruction the
- * emulator rejects or a run past the instruction budget ends the call with a failure.
+ * first argument and returns 0. The target is never touched, only our copy of its memory:
+ * what a call writes outside its stack goes to private copies of the words it wrote, which
+ * it alone sees (counted in the stats). A read of memory the image lacks, a write to code,
+ * an instruction the emulator rejects or a run past the instruction budget ends the call
+ * with a failure.
  */
 #ifndef INS_EMU_H
 #define INS_EMU_H
@@ -28,6 +30,7 @@ enum ins_emu_status {
 
 typedef struct ins_emu_stats {
 	uint64_t calls, failed, starts, regions;
+	uint64_t wrote;         /* calls that wrote outside their stack (to private copies) */
 	uint64_t last_fault;    /* the address of the last failure's access (or instruction) */
 	const char *last_error; /* the emulator's word for it */
 } ins_emu_stats;

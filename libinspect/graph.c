@@ -3,6 +3,7 @@
 #include "graph.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -287,7 +288,11 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	}
 	g->nheap = g->n;
 	ins_trav_set_scan(t, is_heap_object, g);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ins_trav_prepare(t, g->addr, g->nheap);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	g->emu_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	for (size_t i = 0; !b.oom; i++) {
 		if (i >= g->n) {
 			flush(&b);  /* may add the nodes still to traverse */

@@ -38,6 +38,7 @@ typedef struct ins_graph {
 	uint32_t *hidden_in;   /* per node: hidden references to it */
 	size_t nedges;
 	size_t nemulated;      /* objects traversed by running their type's tp_traverse */
+	double emu_seconds;    /* spent emulating the tracked objects' traversals ahead */
 	size_t ninferred;      /* objects of unknown C types, traversed by scanning */
 	uint32_t *inferred;    /* those objects (ninferred nodes) */
 	size_t nwild;          /* references to addresses that are not objects (skipped) */

@@ -68,6 +68,9 @@ ins_error *ins_session_graph(ins_session *s)
 		free(g);
 		return ins_err_nomem();
 	}
+	/* OBJINSPECT_EMULATION=0: native routines and scans only (for comparisons) */
+	const char *emu = getenv("OBJINSPECT_EMULATION");
+	ins_trav_set_emulation(s->trav, !emu || strcmp(emu, "0") != 0);
 	ins_trav_set_tls(s->trav, emulation_tls(s));
 	ins_error *err = ins_graph_build(s, s->trav, g);
 	if (err) {

@@ -146,7 +146,7 @@ void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed)
 
 static ins_emu *emulator(ins_trav *t)
 {
-	if (!t->emu_tried) {
+	if (!t->emu_tried && !t->emu_off) {
 		t->emu_tried = true;
 		t->emu = ins_emu_new(t->o->img);
 		ins_emu_set_tls(t->emu, t->fs_base);
@@ -569,6 +569,8 @@ static void report_emulated(const tv *v, uint64_t obj, const ins_type *type, con
 		for (size_t m = 0; off >= 0 && !name && m < p->nmembers; m++)
 			if (p->members[m].offset == (uint64_t)off)
 				cname = p->members[m].name;
+		if (!name && !cname && off < 0 && type->addr == v->in->T.module)
+			name = "(module state)";  /* m_traverse */
 		if (name)
 			tv_edge(v, target, INS_E_FIELD, name, 0, 0);
 		else if (cname)

@@ -9,8 +9,12 @@ PYTHON_HOST=/usr/bin/python3   # runs the test helpers, not a target
 # objinspect with a time bound: no command may hang.
 oi() { timeout 60 "$OBJINSPECT" "$@"; }
 
-# gdb in batch mode with the extension loaded; extra arguments are gdb's.
-gdb_batch() { timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' -ex "source $ROOT/gdbext/objgraph.py" "$@"; }
+# gdb in batch mode with the extension loaded; extra arguments are gdb's. The extension loads
+# the libinspect.so of the build under test ($BUILD), not whatever build/ holds.
+gdb_batch() {
+	OBJGRAPH_LIB_DIR="${OBJGRAPH_LIB_DIR:-$BUILD}" timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' \
+		-ex "source $ROOT/gdbext/objgraph.py" "$@"
+}
 
 # A scenario's core and truth for interpreter id: core_of ID SCENARIO [SUFFIX]
 core_of() { echo "$CORES/$1/$2${3:+.$3}.core"; }

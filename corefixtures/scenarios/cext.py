@@ -340,9 +340,26 @@ def b_asyncio():
     return [loop, futs, mine, tasks, sub, done, failed, handles, it]
 
 
+_labelled = []
+_SCANNER_MEMBERS = ("object_hook", "object_pairs_hook", "parse_float", "parse_int", "parse_constant")
+
+
+def _member_labels():
+    """The first C json scanner (members in its type's tp_members) and what each member
+    holds: refs must label those edges by the member names."""
+    if not _labelled or not hasattr(_labelled[0], "parse_float"):
+        return None
+    sc = _labelled[0]
+    members = {}
+    for name in _SCANNER_MEMBERS:
+        members[name] = _hex(id(getattr(sc, name)))
+    return {"address": _hex(id(sc)), "type": type(sc).__name__, "members": members}
+
+
 def b_json():
     decs = [json.JSONDecoder(object_hook=_hook) for i in range(N)]
     scanners = [d.scan_once for d in decs]
+    _labelled.append(scanners[0])   # its members name its edges (member_labels)
     encs = []
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is not None:
@@ -1063,6 +1080,7 @@ def main():
         "cext_builders": ran,
         "cext_modules": sorted(_present),
         "cext_modules_missing": sorted(_missing),
+        "member_labels": _member_labels(),
         "child_truth": _child_truth,
     }
     ran = expected = None
