@@ -1,5 +1,6 @@
 # bench/heap.py OUT_JSON [TARGET_OBJECTS]  -- the benchmark's target process.
-# bench/heap.py --ext N OUT_JSON           -- the C-extension heap (see ext_main).
+# bench/heap.py --ext N OUT_JSON           -- the C-extension heap (3.6+; see
+#                                            "--ext N" below).
 #
 # Builds a heap of about TARGET_OBJECTS (default 2,000,000) GC-tracked
 # objects, then measures, in this same process:
@@ -15,7 +16,7 @@
 # so it stays tracked --, a Point (__slots__, no __dict__) pointing at the tuple,
 # and a dict holding the record.  Every 8th unit also drops a garbage reference
 # cycle of two Nodes (gc.disable() keeps it until the core is taken).
-# Python 2.7 and 3.x: no f-strings.
+# Python 2.7 and 3.x: no f-strings (--ext's coroutine is exec'd from a string).
 from __future__ import print_function
 import gc
 gc.disable()
@@ -147,23 +148,26 @@ def time_referents():
 # ---------------------------------------------------------------- --ext N
 #
 # A heap of about N GC-tracked objects of C types that libinspect has no native
-# traversal routine for, so that their own C tp_traverse runs in its emulator:
-# per unit
-#   - an asyncio Task (_asyncio.Task) pending on a Future of its own (the Task's
-#     coroutine, Context, wakeup callback and the WeakSet's weakref come with it),
-#   - 16 _asyncio.Futures: 8 pending, 8 done with the unit's Element as result,
+# traversal routine for, so that their own C tp_traverse runs in its emulator.
+# Per unit:
+#   - an asyncio Task (_asyncio.Task) pending on a Future of its own (with the
+#     Task come its coroutine, its Context, its wakeup callback on 3.6-3.11 and
+#     the weakref of asyncio's WeakSet of tasks),
+#   - 16 more _asyncio.Futures: 8 pending, 8 done with the unit's Element as result,
 #   - 6 _json.Scanner (json.scanner.c_make_scanner) and 6 _json.Encoder
 #     (json.encoder.c_make_encoder),
-#   - 2 _csv.reader (with its fields list) and 4 _csv.writer (each with its own
-#     _csv.Dialect, GC-tracked on 3.10+),
+#   - 2 _csv.reader (each with its fields list) and 4 _csv.writer (each reader and
+#     writer with its own _csv.Dialect, GC-tracked on 3.10+),
 #   - 2 _pickle.Pickler and 2 _pickle.Unpickler,
 #   - an _elementtree.Element with 16 SubElements.
-# All of it kept alive by EXT, a list of lists of the objects.  Then, in this
-# process: the gc.get_referents loop over those objects (best of 3).  Writes JSON
-# like main() (plus the ids of the objects, for bench/run to check how objinspect
+# N counts every tracked object the units add (the companions above included),
+# not the interpreter's own or the imports'.  Then, in this process: the
+# gc.get_referents loop over the C-type objects (best of 3).  Writes JSON like
+# main() (with the ids of those objects, for bench/run to check how objinspect
 # traversed each), prints READY and blocks on stdin.
 
-EXT = []
+EXT = {}          # kind -> list of objects, kept alive here
+EXT_SHARED = []   # the loop, the decoder, the csv input and file: one of each
 
 _EXT_CORO = """
 async def _ext_waiter(fut):
@@ -172,51 +176,66 @@ async def _ext_waiter(fut):
 
 
 class _Sink(object):
-    # a file for csv.writer / pickle: class attributes, so that every writer and
-    # pickler shares the same bound-nothing callables (no bound method each)
+    # the file for csv.writer and pickle: class attributes, so that every writer
+    # and pickler gets the same callable (no bound method each)
     write = len
     read = len
     readline = len
 
 
-def ext_build(units):
+def ext_setup():
     import asyncio
     import json.decoder
+    import json.encoder
+    import json.scanner
+    import _asyncio
+    import _csv
+    import _elementtree
+    import _json
+    import _pickle
+    import xml.etree.ElementTree as ET
+    # the C implementations, not the pure-Python fallbacks
+    if asyncio.Task is not _asyncio.Task or asyncio.Future is not _asyncio.Future:
+        raise RuntimeError("asyncio without its C Task and Future")
+    if ET.Element is not _elementtree.Element:
+        raise RuntimeError("xml.etree.ElementTree without _elementtree")
+    if json.scanner.c_make_scanner is not _json.make_scanner or json.encoder.c_make_encoder is None:
+        raise RuntimeError("json without _json")
+    ns = {}
+    exec(_EXT_CORO, ns)
+    loop = asyncio.new_event_loop()
+    decoder = json.decoder.JSONDecoder()
+    rows = iter([])       # one iterator all readers share (csv.reader keeps iter(x): itself)
+    sink = _Sink()
+    EXT_SHARED.extend([asyncio, ns["_ext_waiter"], loop, decoder, rows, sink])
+    for kind in ("task", "future", "scanner", "encoder", "reader", "writer", "pickler",
+                 "unpickler", "element"):
+        EXT[kind] = []
+
+
+def ext_build(units):
     import json.encoder
     import json.scanner
     import _csv
     import _pickle
     import xml.etree.ElementTree as ET
-    if json.scanner.c_make_scanner is None or json.encoder.c_make_encoder is None:
-        raise RuntimeError("no _json accelerator")
-    if asyncio.Task is getattr(asyncio.tasks, "_PyTask", None) or \
-            not type(asyncio.Task).__module__ in ("builtins", "_asyncio") or \
-            asyncio.Task.__module__ != "_asyncio":
-        raise RuntimeError("no _asyncio C Task")
-    if ET.Element.__module__ not in ("xml.etree.ElementTree", "_elementtree") or \
-            not hasattr(ET.Element, "__getstate__") and ET.Element is getattr(ET, "_Element_Py", None):
-        raise RuntimeError("no _elementtree accelerator")
-    ns = {}
-    exec(_EXT_CORO, ns)
-    waiter = ns["_ext_waiter"]
-    loop = asyncio.new_event_loop()
-    decoder = json.decoder.JSONDecoder()
+    asyncio, waiter, loop, decoder, rows, sink = EXT_SHARED
     make_scanner = json.scanner.c_make_scanner
     make_encoder = json.encoder.c_make_encoder
     enc_args = (None, None, json.encoder.encode_basestring_ascii, None, ":", ",",
                 False, False, True)
-    rows = iter([])       # one iterator all readers share (csv.reader keeps iter(x) of it)
-    sink = _Sink()
-    keep = [loop, decoder, rows, sink]
-    tasks, futures, scanners, encoders, readers, writers, picklers, elements = \
-        [], [], [], [], [], [], [], []
+    Element, SubElement = ET.Element, ET.SubElement
+    tasks, futures, scanners, encoders = EXT["task"], EXT["future"], EXT["scanner"], EXT["encoder"]
+    readers, writers, picklers, unpicklers = EXT["reader"], EXT["writer"], EXT["pickler"], \
+        EXT["unpickler"]
+    elements = EXT["element"]
     for i in range(units):
         fut = loop.create_future()
         futures.append(fut)
         tasks.append(loop.create_task(waiter(fut)))
-        root = ET.Element("unit")
+        root = Element("unit")
         for _ in range(16):
-            ET.SubElement(root, "item")
+            SubElement(root, "item")
         elements.append(root)
         for j in range(16):
             f = loop.create_future()
@@ -229,21 +248,19 @@ def ext_build(units):
         for _ in range(2):
             readers.append(_csv.reader(rows))
             picklers.append(_pickle.Pickler(sink))
-            picklers.append(_pickle.Unpickler(sink))
+            unpicklers.append(_pickle.Unpickler(sink))
         for _ in range(4):
             writers.append(_csv.writer(sink))
-    # one pass of the loop: every task runs to its `await fut` and waits there
+    # one pass of the loop: every new task runs to its `await fut` and waits there
     loop.run_until_complete(asyncio.sleep(0))
-    EXT.extend([keep, tasks, futures, scanners, encoders, readers, writers, picklers,
-                elements])
 
 
 def ext_objects():
-    # the C-type objects the heap made (Elements with their children)
+    # the C-type objects the units made (the Elements with their children)
     out = []
-    for lst in EXT[1:]:
-        out.extend(lst)
-    for root in EXT[-1]:
+    for kind in sorted(EXT):
+        out.extend(EXT[kind])
+    for root in EXT["element"]:
         out.extend(list(root))
     return out
 
@@ -267,12 +284,16 @@ def ext_main(target, out):
         sys.stderr.write("heap.py --ext: needs CPython 3.6+ (asyncio's C Task)\n")
         return 3
     t0 = _clock()
+    # the imports and the event loop first, then a probe of how many tracked
+    # objects a unit makes on this interpreter, then the rest
+    ext_setup()
     base = len(gc.get_objects())
     probe = 64
     ext_build(probe)
     per_unit = float(len(gc.get_objects()) - base) / probe
-    units = max(probe, int((target - base) / per_unit))
+    units = max(probe, int(target / per_unit))
     ext_build(units - probe)
+    added = len(gc.get_objects()) - base
     build_s = _clock() - t0
     referents_s = best_of(3, time_ext_referents)
     objs = ext_objects()
@@ -289,6 +310,7 @@ def ext_main(target, out):
         "mode": "ext",
         "units": units,
         "per_unit": per_unit,
+        "added_objects": added,
         "build_s": build_s,
         "ext_objects": len(ids),
         "ext_types": ntypes,
@@ -311,15 +333,15 @@ def ext_main(target, out):
     print("READY")
     sys.stdout.flush()
     sys.stdin.readline()
-    return 0
+    os._exit(0)  # no teardown: asyncio would warn of every pending Task
 
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--ext":
         return ext_main(int(sys.argv[2]), sys.argv[3])
     if len(sys.argv) not in (2, 3):
-        sys.stderr.write("usage: heap.py OUT_JSON [TARGET_OBJECTS]\\n"
-                         "       heap.py --ext N OUT_JSON\\n")
+        sys.stderr.write("usage: heap.py OUT_JSON [TARGET_OBJECTS]\n"
+                         "       heap.py --ext N OUT_JSON\n")
         return 2
     out = sys.argv[1]
     target = int(sys.argv[2]) if len(sys.argv) == 3 else 2000000

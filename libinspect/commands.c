@@ -87,8 +87,10 @@ static const command commands[] = {
 	    "What an object refers to, with labelled edges (gc.get_referents).",
 	    "Lists the objects ADDRESS refers to as its type's tp_traverse reports them, each with\n"
 	    "the edge's label: attribute or global name, dict key, [index], slot or field name.\n"
-	    "--max-depth N follows referents N levels deep (default 1). Edges of unknown C types\n"
-	    "are found by scanning their memory and marked inferred. " JSON_HELP,
+	    "--max-depth N follows referents N levels deep (default 1). Objects of other C types\n"
+	    "(extensions, lib-dynload modules) run their own tp_traverse in an emulator, their\n"
+	    "edges labelled by member name or +0xOFFSET; when that fails, their memory is scanned\n"
+	    "and the edges are marked inferred. " JSON_HELP,
 	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_refs },
 	{ { "backrefs", "objgraph-backrefs", "ADDRESS [--max-depth N] [--json]",
 	    "What refers to an object, with labelled edges (gc.get_referrers).",
