@@ -160,6 +160,7 @@ def time_referents():
 #     writer with its own _csv.Dialect, GC-tracked on 3.10+),
 #   - 2 _pickle.Pickler and 2 _pickle.Unpickler,
 #   - an _elementtree.Element with 16 SubElements.
+# (3.6's Futures also make a callbacks list each: a lower emulated share there.)
 # N counts every tracked object the units add (the companions above included),
 # not the interpreter's own or the imports'.  Then, in this process: the
 # gc.get_referents loop over the C-type objects (best of 3).  Writes JSON like

@@ -856,14 +856,18 @@ ins_error *ins_cmd_graph(const call *c)
 	size_t nrows = 0;
 	if ((err = ins_cmd_count_by_name(s, g->inferred, g->ninferred, &rows, &nrows)))
 		return err;
+	uint64_t eok, efailed, ewrote;
+	ins_trav_emu_stats(s->trav, &eok, &efailed, &ewrote);
 	ins_buf *out = c->out;
 	if (c->a->json) {
 		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
 			       "\"hidden\":%llu,\"emulated_objects\":%zu,\"emulation_seconds\":%.6f,"
+			       "\"emulation_failed\":%llu,\"emulation_writes\":%llu,"
 			       "\"inferred_objects\":%zu,\"wild\":%zu,"
 			       "\"seconds\":%.6f,\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-			       (unsigned long long)hidden, g->nemulated, g->emu_seconds, g->ninferred, g->nwild, secs,
+			       (unsigned long long)hidden, g->nemulated, g->emu_seconds, (unsigned long long)efailed,
+			       (unsigned long long)ewrote, g->ninferred, g->nwild, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		ins_cmd_json_counts(out, rows, nrows);
@@ -877,11 +881,13 @@ ins_error *ins_cmd_graph(const call *c)
 		ins_buf_printf(out,
 			       "%zu objects: %zu tracked, %zu frozen, %zu untracked reached by references\n"
 			       "%zu references (%llu more that tp_traverse does not report, for refcounts)\n"
-			       "%zu objects traversed by their C type's own tp_traverse (emulated)\n"
+			       "%zu objects traversed by their C type's own tp_traverse (emulated: %llu calls failed, "
+			       "%llu wrote to private copies)\n"
 			       "%zu objects of C types scanned for references; %zu references to non-objects skipped\n"
 			       "built in %.3f s (%.1fM objects/s); %.1f bytes per object, %.1f per reference\n",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
-			       (unsigned long long)hidden, g->nemulated, g->ninferred, g->nwild, secs,
+			       (unsigned long long)hidden, g->nemulated, (unsigned long long)efailed,
+			       (unsigned long long)ewrote, g->ninferred, g->nwild, secs,
 			       secs > 0 ? (double)g->n / secs / 1e6 : 0.0, g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		for (size_t i = 0; i < nrows; i++)

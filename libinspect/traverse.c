@@ -138,10 +138,11 @@ void ins_trav_set_emulation(ins_trav *t, bool on)
 	t->emu_off = !on;
 }
 
-void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed)
+void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed, uint64_t *wrote)
 {
 	*emulated = t->emulated;
 	*failed = t->emu_failed;
+	*wrote = t->emu ? ins_emu_get_stats(t->emu)->wrote : 0;
 }
 
 static ins_emu *emulator(ins_trav *t)

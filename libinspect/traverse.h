@@ -68,8 +68,9 @@ void ins_trav_set_scan(ins_trav *t, bool (*is_ref)(void *arg, uint64_t addr), vo
 void ins_trav_set_tls(ins_trav *t, uint64_t fs_base);
 /* Emulation of C types' own tp_traverse (on by default); off: native routines and scans. */
 void ins_trav_set_emulation(ins_trav *t, bool on);
-/* Objects traversed by emulation so far, and emulations that failed (scanned instead). */
-void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed);
+/* Emulated calls so far: those that returned, those that failed (their objects were
+ * scanned instead), and those that wrote outside their stack (to private copies). */
+void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed, uint64_t *wrote);
 
 /* Runs the emulated traversals of the objects among objs that need one, in one batch (the
  * emulator costs microseconds per start), so that ins_traverse finds them done. */
