@@ -66,6 +66,7 @@ struct ins_emu {
 	uint8_t *buf;             /* WINDOW bytes: the window being filled */
 	uint64_t stack_base, jobs_base, code_base, done_addr;
 	uint64_t fs_base;
+	size_t max_visits;        /* per call */
 	/* the batch in progress */
 	ins_vec visited;          /* every visit of the batch */
 	ins_emu_result *res;      /* per call of the batch (the caller's) */
@@ -434,10 +435,17 @@ static bool find_natives(ins_emu *e)
 /* visit(target, arg): record rdi; the trap's own code returns 0. */
 static void on_trap(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
-	(void)address, (void)size;
+	(void)size;
 	ins_emu *e = user;
 	uint64_t rdi = 0;
 	uc_reg_read(uc, UC_X86_REG_RDI, &rdi);
+	/* a call visits at most one object per word of the image (corrupt code may loop) */
+	size_t start = e->cur >= 0 ? e->res[e->cur].start : 0;
+	if (e->visited.n - start >= e->max_visits) {
+		fail(e, INS_EMU_BUDGET, address);
+		uc_emu_stop(uc);
+		return;
+	}
 	ins_vec_push(&e->visited, rdi);
 }
 
@@ -517,6 +525,10 @@ ins_emu *ins_emu_new(ins_image *img)
 		return NULL;
 	e->img = img;
 	e->buf = malloc(WINDOW);
+	uint64_t words = 0;
+	for (size_t i = 0; i < img->nsegs; i++)
+		words += (img->segs[i].end - img->segs[i].start) / 8;
+	e->max_visits = words < (1u << 26) ? (size_t)words + 1024 : (1u << 26);
 	/* our ranges: the first free one of a few candidates high in user space, with guard
 	 * pages between */
 	uint64_t need = STACK_SIZE + JOBS_SIZE + CODE_SIZE + 3 * PAGE;

@@ -476,3 +476,28 @@ gdb_one_error() {
 	run gdb_batch -ex 'objgraph-types --bogus' "$exe" "$CORE"
 	gdb_one_error "unknown option '--bogus'"
 }
+
+# A C type's tp_traverse pointing at garbage: the emulated calls fail alone (code fetched
+# from data, unmapped memory), their objects are scanned, the rest stays exact, and the
+# command ends in time.
+@test "graph on a core whose C type's tp_traverse points at data or at nothing: exit 0, objects scanned" {
+	local id core task type off
+	for id in 3.12.1 debian-3.11 3.8.18; do
+		core=$(core_of "$id" cext)
+		[ -f "$core" ] && break
+	done
+	[ -f "$core" ] || skip "no cext core"
+	task=$(oi "$core" by-type Task --limit 1 --json | "$PYTHON_HOST" -c 'import json,sys; print(json.load(sys.stdin)["objects"][0])')
+	type=$(oi "$core" refs "$task" --json | "$PYTHON_HOST" -c 'import json,sys; print([r["address"] for r in json.load(sys.stdin)["referents"] if r["edge"]=="__class__"][0])')
+	off=184  # tp_traverse in PyTypeObject, every version
+	local bad
+	# the Task object itself, an unmapped address, the type object's own bytes
+	for bad in "$task" 0x10 "$type"; do
+		"$PYTHON_HOST" "$CORRUPT" set-u64 "$core" "$BATS_TEST_TMPDIR/bad.core" $((type + off)) "$bad" >/dev/null
+		run --separate-stderr timeout 120 "$OBJINSPECT" "$BATS_TEST_TMPDIR/bad.core" graph --json
+		[ "$status" -eq 0 ] || { echo "tp_traverse=$bad: exit $status: $stderr"; false; }
+		"$PYTHON_HOST" -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["emulation_failed"]>0 and d["inferred_objects"]>0, d' "$output"
+		run --separate-stderr timeout 120 "$OBJINSPECT" "$BATS_TEST_TMPDIR/bad.core" refs "$task"
+		[ "$status" -eq 0 ]
+	done
+}
