@@ -113,14 +113,26 @@ static uint64_t load_bias(const ins_image *img, size_t file, Elf *elf)
 	return base ? base->start - (first_vaddr & ~(uint64_t)0xfff) : 0;
 }
 
-bool ins_elf_exec_ranges(ins_image *img, size_t file, ins_range_fn fn, void *arg)
+/* libelf over file `file` of img, when it is a readable x86-64 ELF file (elf_end it). */
+static Elf *open_mapped(ins_image *img, size_t file)
 {
 	if (!ins_image_file_load(img, file) || elf_version(EV_CURRENT) == EV_NONE)
-		return false;
+		return NULL;
 	const ins_file *f = &img->files[file];
 	Elf *elf = elf_memory((char *)f->map, f->size);
+	GElf_Ehdr eh;
+	if (elf && (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64)) {
+		elf_end(elf);
+		elf = NULL;
+	}
+	return elf;
+}
+
+bool ins_elf_exec_ranges(ins_image *img, size_t file, ins_range_fn fn, void *arg)
+{
+	Elf *elf = open_mapped(img, file);
 	size_t phnum;
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &phnum) != 0) {
+	if (!elf || elf_getphdrnum(elf, &phnum) != 0) {
 		if (elf)
 			elf_end(elf);
 		return false;
@@ -138,16 +150,9 @@ bool ins_elf_exec_ranges(ins_image *img, size_t file, ins_range_fn fn, void *arg
 
 bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg)
 {
-	if (!ins_image_file_load(img, file) || elf_version(EV_CURRENT) == EV_NONE)
+	Elf *elf = open_mapped(img, file);
+	if (!elf)
 		return false;
-	const ins_file *f = &img->files[file];
-	Elf *elf = elf_memory((char *)f->map, f->size);
-	GElf_Ehdr eh;
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64) {
-		if (elf)
-			elf_end(elf);
-		return false;
-	}
 	uint64_t bias = load_bias(img, file, elf);
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(elf, scn))) {

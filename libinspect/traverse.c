@@ -584,6 +584,21 @@ static void report_emulated(const tv *v, uint64_t obj, const ins_type *type, con
 		tv_edge(v, type->addr, INS_E_FIELD, "__class__", 0, INS_EF_HIDDEN);
 }
 
+/* Appends {offset, name} to the growable array *v; false when out of memory. */
+static bool push_slot(slot **v, size_t *n, size_t *cap, uint64_t offset, uint64_t name)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		slot *nv = realloc(*v, c * sizeof(*nv));
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (slot){ offset, name };
+	return true;
+}
+
 /* The T_OBJECT and T_OBJECT_EX members of a C type and its bases: the names of its fields. */
 static void read_members(ins_trav *t, uint64_t type, plan *p)
 {
@@ -599,16 +614,8 @@ static void read_members(ins_trav *t, uint64_t type, plan *p)
 				break;
 			if (mtype != L->t_object_ex && mtype != L->t_object)
 				continue;
-			if (p->nmembers == cap) {
-				cap = cap ? cap * 2 : 8;
-				slot *ns = realloc(p->members, cap * sizeof(*ns));
-				if (!ns)
-					return;
-				p->members = ns;
-			}
-			p->members[p->nmembers].offset = tv_word(&v, m, L->memberdef_offset);
-			p->members[p->nmembers].name = name;
-			p->nmembers++;
+			if (!push_slot(&p->members, &p->nmembers, &cap, tv_word(&v, m, L->memberdef_offset), name))
+				return;
 		}
 	}
 }
@@ -745,16 +752,9 @@ static plan *make_plan(ins_trav *t, const ins_type *type)
 			int32_t mtype = 0;
 			if (!ins_image_i32(t->o->img, m + (uint64_t)L->memberdef_type, &mtype) || mtype != L->t_object_ex)
 				continue;
-			if (p->nslots == cap) {
-				cap = cap ? cap * 2 : 4;
-				slot *s = realloc(p->slots, cap * sizeof(*s));
-				if (!s)
-					break;
-				p->slots = s;
-			}
-			p->slots[p->nslots].offset = tv_word(&v, m, L->memberdef_offset);
-			p->slots[p->nslots].name = tv_word(&v, m, L->memberdef_name);
-			p->nslots++;
+			if (!push_slot(&p->slots, &p->nslots, &cap, tv_word(&v, m, L->memberdef_offset),
+				       tv_word(&v, m, L->memberdef_name)))
+				break;
 		}
 		base = tv_word(&v, base, L->type_base);
 	}
