@@ -205,7 +205,7 @@ static void on_edge(void *arg, const ins_edge *e)
 			return;
 		}
 		p->edge = g->nedges++;
-		g->out_flags[p->edge] = e->flags & INS_EF_INFERRED;
+		g->out_flags[p->edge] = e->flags & (INS_EF_INFERRED | INS_EF_BORROWED);
 	}
 	if (++b->npend == BATCH)
 		flush(b);
@@ -290,7 +290,7 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	ins_trav_set_scan(t, is_heap_object, g);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ins_trav_prepare(t, g->addr, g->nheap);
+	ins_trav_prepare(t, h->objs, h->type_of, h->types, h->ntypes, h->n);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	g->emu_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	for (size_t i = 0; !b.oom; i++) {

@@ -126,23 +126,63 @@ ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, i
 
 /* ---- the heap as an array ------------------------------------------------- */
 
+typedef struct walk {
+	ins_vec objs, types;
+	uint32_t *type_of;
+	size_t cap;
+	ins_map index;          /* ob_type word -> position in types + 1 */
+	uint64_t last_type;
+	uint32_t last_idx;
+	bool oom;
+} walk;
+
+/* Records obj and its type (read with its GC header), the type as a small index: the
+ * distinct types are few, and a pass over the heap by type need not read the objects. */
 static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 {
-	(void)type;
 	(void)gen;
-	ins_vec_push(arg, obj);
+	walk *w = arg;
+	ins_vec_push(&w->objs, obj);
+	if (w->objs.n > w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 1024;
+		uint32_t *v = realloc(w->type_of, cap * sizeof(*v));
+		if (!v) {
+			w->oom = true;
+			return;
+		}
+		w->type_of = v;
+		w->cap = cap;
+	}
+	if (type != w->last_type || !w->types.n) {
+		uint64_t *slot = w->types.n < UINT32_MAX ? ins_map_slot(&w->index, type + 1, 0) : NULL;
+		if (!slot) {
+			w->oom = true;
+			return;
+		}
+		if (!*slot) {
+			ins_vec_push(&w->types, type);
+			*slot = w->types.n;
+		}
+		w->last_type = type;
+		w->last_idx = (uint32_t)(*slot - 1);
+	}
+	w->type_of[w->objs.n - 1] = w->last_idx;
 }
 
 ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->ngens = in->ngens;
-	ins_vec objs = { 0 };
+	walk w = { 0 };
 	size_t counts[INS_MAX_GENS + 1];
-	ins_error *err = ins_heap_visit(img, in, warn, push, &objs, counts);
-	h->objs = objs.v;
-	h->n = objs.n;
-	if (!err && objs.oom)
+	ins_error *err = ins_heap_visit(img, in, warn, push, &w, counts);
+	h->objs = w.objs.v;
+	h->n = w.objs.n;
+	h->type_of = w.type_of;
+	h->types = w.types.v;
+	h->ntypes = w.types.n;
+	ins_map_free(&w.index);
+	if (!err && (w.objs.oom || w.types.oom || w.oom))
 		err = ins_err_nomem();
 	if (err) {
 		ins_heap_free(h);
@@ -158,5 +198,7 @@ ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, in
 void ins_heap_free(ins_heap *h)
 {
 	free(h->objs);
+	free(h->type_of);
+	free(h->types);
 	memset(h, 0, sizeof(*h));
 }

@@ -13,6 +13,9 @@
 
 typedef struct ins_heap {
 	uint64_t *objs;                     /* object addresses, generation by generation */
+	uint32_t *type_of;                  /* per object: its ob_type, as an index into types */
+	uint64_t *types;                    /* the distinct ob_type words met */
+	size_t ntypes;
 	size_t n;                           /* all of them, frozen ones included */
 	size_t gen_start[INS_MAX_GENS + 2]; /* generation g is [gen_start[g], gen_start[g+1]) */
 	int ngens;                          /* generations of gc.get_objects(); then the permanent one */

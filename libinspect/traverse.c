@@ -232,11 +232,12 @@ static bool keys_visited(const tv *v, uint64_t dict)
 	return kind == 0;
 }
 
-/* 3.13: a dict whose values are embedded in their owner object leaves them to the owner. */
+/* 3.13: a dict whose values are embedded in their owner object leaves them to the owner
+ * (3.14+ visits them: the owner visits the dict instead, GH-130327). */
 static bool values_embedded(const tv *v, uint64_t values)
 {
 	uint8_t embedded = 0;
-	return values && v->L->dvalues_embedded >= 0 &&
+	return values && v->L->dvalues_embedded >= 0 && v->L->managed_dict_first <= 0 &&
 	       ins_image_read(v->o->img, values + (uint64_t)v->L->dvalues_embedded, &embedded, 1) && embedded;
 }
 
@@ -411,8 +412,9 @@ static void visit_managed_dict(const tv *v, uint64_t obj, const ins_type *type, 
 	uint64_t cached = tv_word(v, type->addr, L->heaptype_cached_keys);
 	int64_t nentries = cached ? (int64_t)tv_word(v, cached, L->dk_nentries) : 0;
 	uint64_t dorv = tv_word(v, obj - 24, 0);
-	if (L->dvalues_valid >= 0) {  /* 3.13 */
-		if (L->tpflag_inline_values > 0 && (type->flags & (uint64_t)L->tpflag_inline_values)) {
+	if (L->dvalues_valid >= 0) {  /* 3.13; 3.14+ the dict first, when there is one */
+		if (L->tpflag_inline_values > 0 && (type->flags & (uint64_t)L->tpflag_inline_values) &&
+		    !(L->managed_dict_first > 0 && dorv)) {
 			uint64_t values = obj + (uint64_t)p->basicsize;
 			uint8_t head[4] = { 0 };
 			if (ins_image_read(v->o->img, values, head, sizeof(head)) &&
@@ -932,19 +934,12 @@ const char *ins_trav_how_name(enum ins_trav_how how)
 
 /* ---------------------------------------------------------------- emulation in batches */
 
-/* The objects among objs whose traversal would be emulated, with the functions to run. */
-static bool emulation_jobs(ins_trav *t, const uint64_t *objs, size_t n, bool own, ins_vec *fns, ins_vec *jobs)
+/* The objects among objs whose own type's tp_traverse is to be run (graph --verify). */
+static bool own_jobs(ins_trav *t, const uint64_t *objs, size_t n, ins_vec *fns, ins_vec *jobs)
 {
-	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	const ins_layout *L = &t->o->in->L;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t raw = tv_word(&v, objs[i], v.L->obj_type), fn;
-		const ins_type *type;
-		if (own) {
-			fn = tv_word(&v, raw, v.L->type_traverse);
-		} else {
-			const plan *p = plan_of_obj(t, objs[i], raw, &type);
-			fn = p && p->emu_fn && !static_type(&v, objs[i], type) ? p->emu_fn : 0;
-		}
+		uint64_t fn = ins_image_word(t->o->img, ins_image_word(t->o->img, objs[i], L->obj_type), L->type_traverse);
 		if (fn) {
 			ins_vec_push(fns, fn);
 			ins_vec_push(jobs, objs[i]);
@@ -953,68 +948,104 @@ static bool emulation_jobs(ins_trav *t, const uint64_t *objs, size_t n, bool own
 	return !fns->oom && !jobs->oom;
 }
 
-/* tp_is_gc of the objects among objs whose type has one, into t->pre_gc. */
-static void prepare_is_gc(ins_trav *t, ins_emu *e, const uint64_t *objs, size_t n)
+/* Runs fns[i](jobs[i]) for every job; the results and a copy of their targets go to *res
+ * and *copy (free both). False when out of memory or the emulator cannot go on. */
+static bool run_jobs(ins_emu *e, const ins_vec *fns, const ins_vec *jobs, ins_emu_result **res, uint64_t **copy)
 {
+	const uint64_t *targets = NULL;
+	size_t total = 0;
+	*copy = NULL;
+	if (!(*res = malloc((jobs->n ? jobs->n : 1) * sizeof(**res))) ||
+	    ins_emu_batch(e, fns->v, jobs->v, jobs->n, *res, &targets) != INS_EMU_OK)
+		return false;
+	for (size_t i = 0; i < jobs->n; i++)
+		if ((*res)[i].status == INS_EMU_OK && (*res)[i].start + (*res)[i].n > total)
+			total = (*res)[i].start + (*res)[i].n;
+	if (!(*copy = malloc((total ? total : 1) * sizeof(**copy))))
+		return false;
+	if (total)
+		memcpy(*copy, targets, total * sizeof(**copy));
+	return true;
+}
+
+/* What the objects of a heap type need before the graph is built. */
+enum { NEED_NONE, NEED_EMU = 1, NEED_EMU_CHECK = 2, NEED_IS_GC = 4 };
+
+static unsigned type_needs(ins_trav *t, uint64_t raw)
+{
+	const ins_type *type = raw && raw != t->o->in->T.instance2 ? ins_type_info(t->o, raw) : NULL;
+	const plan *p = type ? plan_of(t, type) : NULL;
+	if (!p)
+		return NEED_NONE;
+	unsigned need = p->is_gc_fn ? NEED_IS_GC : 0;
+	if (p->emu_fn)
+		need |= type->kind == INS_K_TYPE ? NEED_EMU_CHECK : NEED_EMU;  /* static types aside */
+	return need;
+}
+
+void ins_trav_prepare(ins_trav *t, const uint64_t *objs, const uint32_t *type_of, const uint64_t *types,
+		      size_t ntypes, size_t n)
+{
+	ins_emu *e = emulator(t);
+	uint8_t *need = e ? calloc(ntypes ? ntypes : 1, 1) : NULL;
+	if (!need)
+		return;
+	bool any = false;
+	for (size_t k = 0; k < ntypes; k++)
+		any |= (need[k] = (uint8_t)type_needs(t, types[k])) != NEED_NONE;
 	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
-	ins_vec fns = { 0 }, jobs = { 0 };
-	ins_emu_result *res = NULL;
-	const uint64_t *targets;
-	for (size_t i = 0; i < n; i++) {
+	ins_vec gfns = { 0 }, gjobs = { 0 }, fns = { 0 }, jobs = { 0 };
+	for (size_t i = 0; any && i < n; i++) {
+		unsigned nd = type_of[i] < ntypes ? need[type_of[i]] : NEED_NONE;
+		if (nd == NEED_NONE)
+			continue;
 		const ins_type *type;
-		const plan *p = plan_of_obj(t, objs[i], tv_word(&v, objs[i], v.L->obj_type), &type);
-		if (p && p->is_gc_fn) {
-			ins_vec_push(&fns, p->is_gc_fn);
+		const plan *p = plan_of_obj(t, objs[i], types[type_of[i]], &type);
+		if (!p)
+			continue;
+		if (nd & NEED_IS_GC) {
+			ins_vec_push(&gfns, p->is_gc_fn);
+			ins_vec_push(&gjobs, objs[i]);
+		}
+		if ((nd & NEED_EMU) || ((nd & NEED_EMU_CHECK) && !static_type(&v, objs[i], type))) {
+			ins_vec_push(&fns, p->emu_fn);
 			ins_vec_push(&jobs, objs[i]);
 		}
 	}
-	if (jobs.n && !fns.oom && !jobs.oom && (res = malloc(jobs.n * sizeof(*res))) &&
-	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) == INS_EMU_OK)
-		for (size_t i = 0; i < jobs.n; i++) {
-			uint64_t *slot = res[i].status == INS_EMU_OK ? ins_map_slot(&t->pre_gc, jobs.v[i], 0) : NULL;
+	free(need);
+	ins_emu_result *res = NULL;
+	uint64_t *copy = NULL;
+	/* tp_is_gc: which objects gc.get_referents skips */
+	if (gjobs.n && !gfns.oom && !gjobs.oom && run_jobs(e, &gfns, &gjobs, &res, &copy))
+		for (size_t i = 0; i < gjobs.n; i++) {
+			uint64_t *slot = res[i].status == INS_EMU_OK ? ins_map_slot(&t->pre_gc, gjobs.v[i], 0) : NULL;
 			if (slot)
 				*slot = 1 + ((uint32_t)res[i].ret != 0);
 		}
 	free(res);
-	free(fns.v);
-	free(jobs.v);
-}
-
-void ins_trav_prepare(ins_trav *t, const uint64_t *objs, size_t n)
-{
-	ins_emu *e = emulator(t);
-	if (e)
-		prepare_is_gc(t, e, objs, n);
-	ins_vec fns = { 0 }, jobs = { 0 };
-	ins_emu_result *res = NULL;
-	const uint64_t *targets;
-	if (!e || !emulation_jobs(t, objs, n, false, &fns, &jobs) || !jobs.n ||
-	    !(res = malloc(jobs.n * sizeof(*res))) ||
-	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) != INS_EMU_OK)
-		goto out;
-	size_t total = 0;
-	for (size_t i = 0; i < jobs.n; i++)
-		if (res[i].status == INS_EMU_OK && res[i].start + res[i].n > total)
-			total = res[i].start + res[i].n;
-	uint64_t *copy = malloc((total ? total : 1) * sizeof(*copy));
-	if (!copy)
-		goto out;
-	memcpy(copy, targets, total * sizeof(*copy));
-	for (size_t i = 0; i < jobs.n; i++) {
-		uint64_t *slot = ins_map_slot(&t->pre, jobs.v[i], 0);
-		if (!slot)
-			break;  /* out of memory: the rest are emulated one by one */
-		*slot = i + 1;
-		t->emulated += res[i].status == INS_EMU_OK;
-		t->emu_failed += res[i].status != INS_EMU_OK;
-	}
-	free(t->pre_res);
-	free(t->pre_targets);
-	t->pre_res = res;
-	t->pre_targets = copy;
+	free(copy);
 	res = NULL;
-out:
+	copy = NULL;
+	if (jobs.n && !fns.oom && !jobs.oom && run_jobs(e, &fns, &jobs, &res, &copy)) {
+		for (size_t i = 0; i < jobs.n; i++) {
+			uint64_t *slot = ins_map_slot(&t->pre, jobs.v[i], 0);
+			if (!slot)
+				break;  /* out of memory: the rest are emulated one by one */
+			*slot = i + 1;
+			t->emulated += res[i].status == INS_EMU_OK;
+			t->emu_failed += res[i].status != INS_EMU_OK;
+		}
+		free(t->pre_res);
+		free(t->pre_targets);
+		t->pre_res = res;
+		t->pre_targets = copy;
+		res = NULL;
+		copy = NULL;
+	}
 	free(res);
+	free(copy);
+	free(gfns.v);
+	free(gjobs.v);
 	free(fns.v);
 	free(jobs.v);
 }
@@ -1042,24 +1073,12 @@ ins_error *ins_trav_verify(ins_trav *t, const uint64_t *objs, size_t n, ins_veri
 		return ins_err(INS_E_FAIL, "the emulator (Unicorn) could not be started");
 	ins_vec fns = { 0 }, jobs = { 0 }, native = { 0 }, emulated = { 0 };
 	ins_emu_result *res = NULL;
-	const uint64_t *targets = NULL;
 	ins_error *err = NULL;
-	uint64_t *copy = NULL;
-	size_t total = 0;
-	if (!emulation_jobs(t, objs, n, true, &fns, &jobs) || !(res = malloc((jobs.n ? jobs.n : 1) * sizeof(*res))) ||
-	    ins_emu_batch(e, fns.v, jobs.v, jobs.n, res, &targets) != INS_EMU_OK) {
+	uint64_t *copy = NULL;  /* ins_traverse below may run the emulator again */
+	if (!own_jobs(t, objs, n, &fns, &jobs) || !run_jobs(e, &fns, &jobs, &res, &copy)) {
 		err = ins_err_nomem();
 		goto out;
 	}
-	/* ins_traverse below may run the emulator again: keep the batch's targets */
-	for (size_t i = 0; i < jobs.n; i++)
-		if (res[i].status == INS_EMU_OK && res[i].start + res[i].n > total)
-			total = res[i].start + res[i].n;
-	if (!(copy = malloc((total ? total : 1) * sizeof(*copy)))) {
-		err = ins_err_nomem();
-		goto out;
-	}
-	memcpy(copy, targets, total * sizeof(*copy));
 	*failed = n - jobs.n;  /* objects whose type has no tp_traverse */
 	for (size_t i = 0; i < jobs.n; i++) {
 		if (res[i].status != INS_EMU_OK) {

@@ -33,6 +33,9 @@ enum ins_edge_kind {
 enum {
 	INS_EF_HIDDEN = 1,    /* strong, but not visited by tp_traverse */
 	INS_EF_INFERRED = 2,  /* a word that looks like a reference */
+	INS_EF_BORROWED = 4,  /* visited by tp_traverse but owns no count of its target (3.14+: a
+			       * _PyStackRef with Py_TAG_REFCNT), which the collector's
+			       * subtract_refs therefore leaves out */
 };
 
 typedef struct ins_edge {
@@ -72,9 +75,12 @@ void ins_trav_set_emulation(ins_trav *t, bool on);
  * scanned instead), and those that wrote outside their stack (to private copies). */
 void ins_trav_emu_stats(const ins_trav *t, uint64_t *emulated, uint64_t *failed, uint64_t *wrote);
 
-/* Runs the emulated traversals of the objects among objs that need one, in one batch (the
- * emulator costs microseconds per start), so that ins_traverse finds them done. */
-void ins_trav_prepare(ins_trav *t, const uint64_t *objs, size_t n);
+/* Runs the emulated traversals (and tp_is_gc) of the objects among objs that need one, in
+ * batches (starting the emulator costs microseconds), so that ins_traverse finds them done.
+ * type_of[i] is objs[i]'s ob_type as an index into the ntypes distinct types (ins_heap's),
+ * so that only the objects of the types that need it are read. */
+void ins_trav_prepare(ins_trav *t, const uint64_t *objs, const uint32_t *type_of, const uint64_t *types,
+		      size_t ntypes, size_t n);
 
 /* graph --verify: runs the tp_traverse of each object's type in the emulator and compares
  * what it visits with ins_traverse's edges (hidden ones aside), as multisets. fn is called
