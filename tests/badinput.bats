@@ -200,8 +200,8 @@ make_sysroot() {
 	[ "$n" -gt 0 ] || skip "no interpreter with a shared libpython"
 }
 
-@test "a CPython with no layout (Py_Version says 3.14.0): exit 5 (unsupported), one line" {
-	# A libpython 3.11 whose Py_Version reads 0x030e00f0 (3.14.0 final), in a sysroot:
+@test "a CPython with no layout (Py_Version says 3.16.0): exit 5 (unsupported), one line" {
+	# A libpython 3.11 whose Py_Version reads 0x031000f0 (3.16.0 final), in a sysroot:
 	# Py_Version is in .rodata, which the core does not hold, so it is read from that file.
 	local id=3.11.7 core lib vaddr
 	core=$(core_of $id cache_leak)
@@ -210,9 +210,25 @@ make_sysroot() {
 	[ -n "$lib" ] || skip "the $id core maps no libpython"
 	make_sysroot "$core" "$BATS_TEST_TMPDIR/root" 'libpython*'
 	vaddr=0x$(readelf -sW "$lib" | awk '$8 == "Py_Version" { print $2; exit }')
-	"$PYTHON_HOST" "$CORRUPT" set-u32 "$lib" "$BATS_TEST_TMPDIR/root$lib" "$vaddr" 0x030e00f0
+	"$PYTHON_HOST" "$CORRUPT" set-u32 "$lib" "$BATS_TEST_TMPDIR/root$lib" "$vaddr" 0x031000f0
 	run --separate-stderr oi --sysroot "$BATS_TEST_TMPDIR/root" "$core" types
-	one_error $E_UNSUPPORTED "CPython 3.14.0" "not supported"
+	one_error $E_UNSUPPORTED "CPython 3.16.0" "not supported"
+}
+
+@test "a free-threaded CPython (_Py_DebugOffsets.free_threaded set): exit 5 (unsupported), one line" {
+	# Debian ships no free-threaded build: a 3.14/3.15 core whose _Py_DebugOffsets says it is one
+	local id core exe runtime
+	for id in debian-3.14 debian-3.15; do
+		core=$(core_of $id cache_leak)
+		[ -f "$core" ] && break
+	done
+	[ -f "$core" ] || skip "no debian-3.14/3.15 core (tools/sid-root has not built its root)"
+	exe=$(cat "$CORES/$id/exe")
+	runtime=0x$(readelf -sW --dyn-syms "$exe" | awk '$8 == "_PyRuntime" { print $2; exit }')
+	# the cookie "xdebugpy", its version, then free_threaded
+	"$PYTHON_HOST" "$CORRUPT" set-u64 "$core" "$BATS_TEST_TMPDIR/ft.core" $((runtime + 16)) 1 >/dev/null
+	run --separate-stderr oi "$BATS_TEST_TMPDIR/ft.core" types
+	one_error $E_UNSUPPORTED "free-threaded" "not supported"
 }
 
 # ---- corrupted GC lists ---------------------------------------------------------------
