@@ -151,14 +151,16 @@ def time_referents():
 # traversal routine for, so that their own C tp_traverse runs in its emulator.
 # Per unit:
 #   - an asyncio Task (_asyncio.Task) pending on a Future of its own (with the
-#     Task come its coroutine, its Context, its wakeup callback on 3.6-3.11 and
-#     the weakref of asyncio's WeakSet of tasks),
+#     Task come its coroutine, the FutureIter it awaits through, its Context, its
+#     wakeup callback (a C wrapper on 3.6-3.11, a bound method on 3.12+) and the
+#     weakref of asyncio's WeakSet of tasks),
 #   - 16 more _asyncio.Futures: 8 pending, 8 done with the unit's Element as result,
 #   - 6 _json.Scanner (json.scanner.c_make_scanner) and 6 _json.Encoder
 #     (json.encoder.c_make_encoder),
 #   - 2 _csv.reader (each with its fields list) and 4 _csv.writer (each reader and
 #     writer with its own _csv.Dialect, GC-tracked on 3.10+),
-#   - 2 _pickle.Pickler and 2 _pickle.Unpickler,
+#   - 2 _pickle.Pickler and 2 _pickle.Unpickler (each with its Pdata stack,
+#     GC-tracked on 3.12+),
 #   - an _elementtree.Element with 16 SubElements.
 # (3.6's Futures also make a callbacks list each: a lower emulated share there.)
 # N counts every tracked object the units add (the companions above included),
