@@ -4,8 +4,11 @@
 #   make demo       install what is missing, build, core a leaky service, run gdb on it
 #   make test       every suite against every installed CPython (cores are generated)
 #   make test-asan  the suites under ASan + UBSan
+#   make fuzz       a fuzz campaign on damaged fixture cores, under ASan + UBSan
+#                   (FUZZ_SECONDS=300; tests/fuzz, docs/reliability.md)
 #   make bench      the benchmark (2M objects; ratios against in-process gc/objgraph)
 #   make layouts    regenerate libinspect/layouts_gen.c from the reference builds' DWARF
+#                   (pyenv's, and Debian sid's 3.14/3.15 with their -dbg files: tools/sid-root)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC       ?= cc
@@ -29,7 +32,7 @@ HAVE_DEPS := $(BUILD)/.deps-ok
 TEST_PKGS := python3-lxml python3-msgpack python3-yaml python3-multidict python3-greenlet python3-numpy
 HAVE_TEST_DEPS := $(BUILD)/.test-deps-ok
 
-.PHONY: all deps test-deps demo test test-asan bench layouts install clean fixtures
+.PHONY: all deps test-deps demo test test-asan fuzz bench layouts install clean fixtures
 all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a
 
 $(HAVE_DEPS): Makefile
@@ -57,8 +60,11 @@ $(BUILD)/libinspect.so: $(OBJS)
 $(BUILD)/objinspect: $(BUILD)/obj/main.o $(BUILD)/libinspect.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The scenario cores and the interpreters' own truth, for every installed CPython.
+# The scenario cores and the interpreters' own truth, for every installed CPython; Debian sid's
+# python3.14 and python3.15 in a root tools/sid-root builds once (cached outside the clone, in
+# $$OBJGRAPH_SID_ROOT or /var/cache/gdb-objgraph/sid-root), or names them as skipped and why.
 fixtures: all $(HAVE_TEST_DEPS)
+	tools/sid-root
 	corefixtures/gen-cores $(BUILD)/cores
 
 test: all fixtures
@@ -68,6 +74,16 @@ test-asan: all $(HAVE_TEST_DEPS)
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" all
 	corefixtures/gen-cores build-asan/cores
 	ASAN_OPTIONS=detect_leaks=1 tests/run build-asan
+
+# The fuzz campaign: the sanitized build (FUZZ_BUILD) runs every command on damaged copies of
+# the fixture cores of $(BUILD); the plain build reads the landmarks of the undamaged ones.
+# FUZZ_IDS="3.12.1 2.7.18" limits the interpreters. Findings: $(FUZZ_BUILD)/fuzz/findings.txt.
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD ?= build-asan
+fuzz: all fixtures
+	$(MAKE) BUILD=$(FUZZ_BUILD) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" all
+	tests/fuzz/fuzz.py campaign --build $(FUZZ_BUILD) --oracle $(BUILD)/objinspect --cores $(BUILD)/cores \
+		--seconds $(FUZZ_SECONDS)
 
 bench: all
 	bench/run $(BUILD)

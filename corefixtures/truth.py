@@ -10,7 +10,7 @@ and gen-cores takes a core with gcore while the program is blocked in
 ready().  The truth file is what objgraph-style tooling would report if it ran
 inside the process at that moment; libinspect must reproduce it from the core.
 
-Must stay importable by Python 2.7 and 3.6 - 3.13: no f-strings, no type hints.
+Must stay importable by Python 2.7 and 3.6 - 3.15: no f-strings, no type hints.
 Heavy modules (json, platform) are imported only in the forked child so that
 they do not show up in the parent's heap.
 """

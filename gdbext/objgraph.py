@@ -21,7 +21,7 @@ if os.environ.get("OBJGRAPH_LIB_DIR"):
 
 class _Source(ctypes.Structure):
     _fields_ = [("core", ctypes.c_char_p), ("exe", ctypes.c_char_p), ("sysroot", ctypes.c_char_p),
-                ("pid", ctypes.c_int), ("attach", ctypes.c_int)]
+                ("pid", ctypes.c_int), ("attach", ctypes.c_int), ("debug_dir", ctypes.c_char_p)]
 
 
 class _CommandInfo(ctypes.Structure):
@@ -66,6 +66,15 @@ def _sysroot():
     return None if root in ("", "target:", "remote:") or root.startswith("target:") else root
 
 
+def _debug_dir():
+    """GDB's debug-file-directory (':'-separated), where libinspect looks for detached debug
+    info as GDB does (under the sysroot when one is set)."""
+    try:
+        return gdb.parameter("debug-file-directory") or None
+    except gdb.error:
+        return None
+
+
 def _source():
     inf = gdb.selected_inferior()
     core = _core_file()
@@ -77,7 +86,8 @@ def _source():
     src = _Source(core=core.encode() if core else None,
                   exe=exe.encode() if (core and exe) else None,
                   sysroot=(_sysroot() or "").encode() or None,
-                  pid=0 if core else inf.pid, attach=0)
+                  pid=0 if core else inf.pid, attach=0,
+                  debug_dir=(_debug_dir() or "").encode() or None)
     return src, (inf.num, core or inf.pid)
 
 

@@ -95,7 +95,9 @@ static void put_cycle(ins_session *s, const ins_cycle *cy, const uint32_t *wcb, 
 		ins_graph_edge_label(s->trav, &s->objs, g->addr[src], x, 0, &label);
 		if (t)
 			ins_obj_repr(&s->objs, x, t, &repr);
-		bool listed_from = i > 0 && src == cy->members[i - 1];
+		/* the first member after the simple cycle always says where it comes from, even
+		 * from the cycle's last member: else it would read as the cycle going on */
+		bool listed_from = i > 0 && i != cy->path && src == cy->members[i - 1];
 		if (json) {
 			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
 			ins_json_addr(out, x);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checked.h"
 #include "collect.h"
 #include "commands.h"
 #include "graph.h"
@@ -654,7 +655,7 @@ ins_error *ins_cmd_refcheck(const call *c)
 		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + g->hidden_in[i];
 		if (refcnt == referrers)
 			continue;
-		v[n++] = (suspect){ (uint32_t)i, refcnt, referrers, refcnt - referrers };
+		v[n++] = (suspect){ (uint32_t)i, refcnt, referrers, ins_sub_sat(refcnt, referrers) };
 		nneg += refcnt < referrers;
 	}
 	qsort(v, n, sizeof(*v), cmp_suspect);

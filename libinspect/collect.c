@@ -8,6 +8,21 @@
 
 /* ---------------------------------------------------------------- unreachable */
 
+/* update_refs: gc_refs starts as the refcount, an untrusted 64-bit word. Unreadable
+ * counts, and counts no object can have (negative, or more than half the address space),
+ * are corruption: such an object is never collected. Every count is then at most
+ * INT64_MAX / 2, and at least 0 less one per edge, so subtract_refs cannot overflow. */
+static bool gc_refs_init(ins_session *s, uint64_t obj, int64_t *refs, bool *immortal)
+{
+	*immortal = false;
+	if (!ins_obj_refcnt(&s->objs, obj, refs, immortal) || *refs < 0 || *refs > INT64_MAX / 2) {
+		*refs = INT64_MAX / 2;
+		*immortal = false;
+		return false;
+	}
+	return true;
+}
+
 /* update_refs + subtract_refs + move_unreachable over the graph: marks[i] = 1 for the
  * tracked objects a full collection keeps. */
 static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
@@ -18,14 +33,14 @@ static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
 	if (!refs)
 		return ins_err_nomem();
 	for (size_t i = 0; i < nt; i++) {
-		bool immortal = false;
-		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refs[i], &immortal) || immortal)
+		bool immortal;
+		if (gc_refs_init(s, g->addr[i], &refs[i], &immortal) && immortal)
 			refs[i] = INT64_MAX / 2;  /* unreadable or immortal: never collected */
 	}
 	for (size_t i = 0; i < nt; i++)
 		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
-			if (g->out[e] < nt)
-				refs[g->out[e]]--;
+			if (g->out[e] < nt && !(g->out_flags[e] & INS_EF_BORROWED))
+				refs[g->out[e]]--;  /* subtract_refs: a borrowed _PyStackRef is not */
 	size_t tail = 0;
 	for (size_t i = 0; i < nt; i++)
 		if (refs[i] > 0) {
@@ -450,10 +465,8 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 				continue;
 			if (x >= nt || state[x] != S_OUT)
 				continue;  /* listed twice (a corrupt list) */
-			bool immortal = false;
-			if (!ins_obj_refcnt(&s->objs, g->addr[x], &refs[x], &immortal)) {
-				refs[x] = INT64_MAX / 2;  /* unreadable: never collected */
-			} else if (immortal) {
+			bool immortal;
+			if (gc_refs_init(s, g->addr[x], &refs[x], &immortal) && immortal) {
 				out->immortal++;
 				continue;
 			}
@@ -464,7 +477,7 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	/* subtract_refs */
 	for (size_t i = 0; i < tail; i++)
 		for (uint64_t e = g->out_start[young[i]]; e < g->out_start[young[i] + 1]; e++)
-			if (state[g->out[e]] == S_YOUNG)
+			if (state[g->out[e]] == S_YOUNG && !(g->out_flags[e] & INS_EF_BORROWED))
 				refs[g->out[e]]--;
 	/* move_unreachable, in its order */
 	size_t norder = 0, nun = 0;
@@ -497,7 +510,7 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 			out->tuples++;
 		}
 	}
-	for (size_t i = 0; i < norder; i++) {
+	for (size_t i = 0; i < norder && s->in->L.gc_untrack_dicts > 0; i++) {  /* not 3.14+ */
 		uint32_t x = order[i];
 		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
 		if (type && type == s->in->T.dict && dict_untrackable(&m, x)) {

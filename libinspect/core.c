@@ -6,6 +6,7 @@
  * fallback); NT_AUXV's AT_PHDR tells which of them is the main executable.
  */
 #define _GNU_SOURCE
+#include "checked.h"
 #include "elfnote.h"
 #include "image.h"
 
@@ -25,10 +26,14 @@
 
 static ins_error *map_core(ins_image *img, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a FIFO or a device is never opened (it could block, or act); opened without
+	 * blocking all the same, in case it changed in between */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return ins_err(INS_E_INPUT, "%s is not a regular file", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return ins_err(INS_E_INPUT, "cannot open %s: %s", path, strerror(errno));
-	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return ins_err(INS_E_INPUT, "%s is not a regular file", path);
@@ -60,12 +65,12 @@ static ins_error *parse_nt_file(ins_image *img, const uint8_t *d, size_t n, cons
 	const char *names = (const char *)d + 16 + count * 24;
 	const char *end = (const char *)d + n;
 	for (uint64_t i = 0; i < count; i++) {
-		uint64_t e[3];
+		uint64_t e[3], offset;
 		memcpy(e, d + 16 + i * 24, 24);
 		const char *nul = names < end ? memchr(names, 0, (size_t)(end - names)) : NULL;
-		if (!nul)
+		if (!nul || e[2] > INT64_MAX || page > INT64_MAX || !ins_span(0, (int64_t)e[2], (int64_t)page, &offset))
 			return ins_err(INS_E_INPUT, "core file has a malformed NT_FILE note");
-		ins_error *err = ins_image_add_mapping(img, e[0], e[1], e[2] * page, names, sysroot);
+		ins_error *err = ins_image_add_mapping(img, e[0], e[1], offset, names, sysroot);
 		if (err)
 			return err;
 		names = nul + 1;

@@ -21,5 +21,9 @@ typedef struct ins_note {
 bool ins_note_next(const uint8_t *d, size_t n, size_t *off, ins_note *note, bool *malformed);
 /* The NT_GNU_BUILD_ID note of a note segment, if it has one. */
 bool ins_note_build_id(const uint8_t *d, size_t n, ins_note *note);
+/* The build-id of the 64-bit ELF file whose first n bytes are at d (a whole file, or the
+ * copy of its header page a core holds), copied to id (at most 40 bytes): 1 found; 0 it has
+ * none, or d is no ELF header; -1 a note segment lies beyond the n bytes, so we cannot tell. */
+int ins_note_header_build_id(const uint8_t *d, size_t n, uint8_t id[40], size_t *len);
 
 #endif

@@ -1,6 +1,7 @@
 /* elfsym.c -- ELF symbol lookup and build-id checks with libelf (see elfsym.h). */
 #define _GNU_SOURCE
 #include "elfsym.h"
+#include "debuginfo.h"
 #include "elfnote.h"
 
 #include <gelf.h>
@@ -25,6 +26,8 @@ struct ins_elf {
 	const uint8_t *build_id;  /* inside the file's mapping */
 	size_t build_id_len;
 	uint64_t build_id_vaddr;  /* link-time address of the note's descriptor */
+	ins_debug_file dbg;       /* a stripped file's detached debug file, whose .symtab is used */
+	char *table;              /* ins_elf_table's text */
 };
 
 static void find_build_id(ins_elf *e, const ins_file *f)
@@ -70,8 +73,9 @@ static const char *symbol_name(const ins_elf *e, size_t i)
 /* Indexes the symbol table by name once, so lookups do not scan it. */
 static bool index_symbols(ins_elf *e)
 {
+	Elf *se = e->dbg.elf ? e->dbg.elf : e->elf;  /* the file that holds the table */
 	Elf_Data *syms = e->symtab ? elf_getdata(e->symtab, NULL) : NULL;
-	Elf_Data *strs = e->symtab ? elf_getdata(elf_getscn(e->elf, e->strndx), NULL) : NULL;
+	Elf_Data *strs = e->symtab ? elf_getdata(elf_getscn(se, e->strndx), NULL) : NULL;
 	if (!syms || !strs || !syms->d_buf || !strs->d_buf)
 		return true;  /* no symbols: every lookup fails */
 	e->syms = syms->d_buf;
@@ -185,9 +189,13 @@ bool ins_elf_got(ins_image *img, size_t file, ins_got_fn fn, void *arg)
 ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
 {
 	ins_file *f = &img->files[file];
-	if (!ins_image_file_load(img, file))
-		return ins_err(INS_E_INPUT, "cannot read %s (mapped in the %s)", f->path,
-			       img->kind == INS_IMAGE_CORE ? "core" : "process");
+	const char *in = img->kind == INS_IMAGE_CORE ? "core" : "process";
+	if (!ins_image_file_load(img, file) && f->state == -2)
+		return ins_err(INS_E_MISMATCH, "%s is not the file the process had mapped (%s); use --exe or --sysroot",
+			       f->path, f->why ? f->why : "it differs");
+	if (f->state != 1)
+		return ins_err(INS_E_INPUT, "cannot read %s (mapped in the %s)%s%s", f->path, in,
+			       f->why ? ": " : "", f->why ? f->why : "");
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ins_err(INS_E_FAIL, "libelf: %s", elf_errmsg(-1));
 	ins_elf *e = calloc(1, sizeof(*e));
@@ -214,13 +222,18 @@ ins_error *ins_elf_open(ins_image *img, size_t file, ins_elf **out)
 			dyn = scn;
 		}
 	}
+	find_build_id(e, f);
+	/* a stripped file: the .symtab of its detached debug file, when there is one */
+	if (!e->symtab && ins_debug_file_open(img, f, e->elf, e->build_id, e->build_id_len, &e->dbg)) {
+		e->symtab = e->dbg.symtab;
+		e->strndx = e->dbg.strndx;
+	}
 	if (!e->symtab && dyn) {
 		GElf_Shdr sh;
 		gelf_getshdr(dyn, &sh);
 		e->symtab = dyn;
 		e->strndx = sh.sh_link;
 	}
-	find_build_id(e, f);
 	if (!index_symbols(e)) {
 		ins_elf_close(e);
 		return ins_err_nomem();
@@ -235,6 +248,8 @@ void ins_elf_close(ins_elf *e)
 		return;
 	if (e->elf)
 		elf_end(e->elf);
+	ins_debug_file_close(&e->dbg);
+	free(e->table);
 	free(e->index);
 	free(e);
 }
@@ -261,6 +276,10 @@ const char *ins_elf_table(const ins_elf *e)
 	GElf_Shdr sh;
 	if (!e->symtab || !gelf_getshdr(e->symtab, &sh))
 		return "no symbol table";
+	if (e->dbg.elf && !e->table && asprintf(&((ins_elf *)e)->table, ".symtab of its debug file %s", e->dbg.path) < 0)
+		((ins_elf *)e)->table = NULL;
+	if (e->dbg.elf)
+		return e->table ? e->table : ".symtab of its debug file";
 	return sh.sh_type == SHT_SYMTAB ? ".symtab" : ".dynsym";
 }
 
@@ -275,51 +294,6 @@ static void hex(char *out, const uint8_t *d, size_t n)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-/* The image's own copy of the first page of the file mapped at base -- its ELF and
- * program headers and, normally, its notes -- when the image holds it in dumped memory.
- * Only dumped memory counts: the file-backed fallback would read the file on disk, which
- * may be another build, and always agree with it. */
-static const uint8_t *image_header_page(ins_image *img, const ins_mapping *base, Elf64_Ehdr *eh,
-					size_t *page)
-{
-	uint64_t n = base->end - base->start < 4096 ? base->end - base->start : 4096;
-	if (n < sizeof(*eh) || !ins_image_in_segments(img, base->start, (size_t)n))
-		return NULL;
-	const uint8_t *d = ins_image_ptr(img, base->start, (size_t)n);
-	memcpy(eh, d, sizeof(*eh));
-	*page = (size_t)n;
-	return d;
-}
-
-/* The build-id in that page: 1 found; 0 the page has none (or is not an ELF header);
- * -1 a note segment lies beyond the page, so we cannot tell. */
-static int page_build_id(const uint8_t *d, size_t page, const Elf64_Ehdr *eh, uint8_t *id, size_t *len)
-{
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > page ||
-	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > page - eh->e_phoff)
-		return 0;
-	int result = 0;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, d + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_NOTE)
-			continue;
-		/* The page holds file offset 0 onwards: a note segment is at its p_offset. */
-		if (ph.p_offset > page || ph.p_filesz > page - ph.p_offset) {
-			result = -1;
-			continue;
-		}
-		ins_note note;
-		if (ins_note_build_id(d + ph.p_offset, ph.p_filesz, &note) && note.descsz <= 40) {
-			memcpy(id, note.desc, note.descsz);
-			*len = note.descsz;
-			return 1;
-		}
-	}
-	return result;
-}
-
 static ins_error *mismatch(const ins_elf *e, const ins_image *img, const char *have, const char *want)
 {
 	return ins_err(INS_E_MISMATCH,
@@ -327,40 +301,19 @@ static ins_error *mismatch(const ins_elf *e, const ins_image *img, const char *h
 		       e->path, have, img->kind == INS_IMAGE_CORE ? "core" : "process", want);
 }
 
-/* The build-id of the file on disk against the one in the image's copy of the file's
- * header page; without that page, against the bytes where the file says its note is;
- * when neither has a build-id, the program headers (the file's layout) are compared. */
+/* The build-id of the file on disk against the bytes where the file says its note is, when
+ * the image holds them. (Where the image holds the file's header page, ins_image_file_load
+ * has compared it already: a file that differs from it is never opened.) */
 ins_error *ins_elf_check_build_id(const ins_elf *e, ins_image *img)
 {
-	const uint8_t *file_id = e->build_id_len <= 40 ? e->build_id : NULL;
-	size_t file_len = file_id ? e->build_id_len : 0, mem_len = 0, page = 0;
+	size_t len = e->build_id_len;
 	uint8_t mem[40];
-	Elf64_Ehdr eh;
-	const ins_mapping *base = ins_image_file_base(img, e->file);
-	const uint8_t *d = base ? image_header_page(img, base, &eh, &page) : NULL;
-	int found = d ? page_build_id(d, page, &eh, mem, &mem_len) : -1;
-	if (found < 0) {
-		if (!file_id)
-			return NULL;
-		uint64_t at = e->build_id_vaddr + e->bias;
-		if (!ins_image_in_segments(img, at, file_len) || !ins_image_read(img, at, mem, file_len))
-			return NULL;  /* the image does not hold that page: nothing to compare */
-		mem_len = file_len;
-	} else if (found == 0 && !file_id) {
-		const ins_file *f = &img->files[e->file];
-		size_t n = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
-		if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phoff <= page && n <= page - eh.e_phoff &&
-		    (f->size < eh.e_phoff || f->size - eh.e_phoff < n ||
-		     memcmp(d + eh.e_phoff, f->map + eh.e_phoff, n) != 0))
-			return mismatch(e, img, "none", "none, and its program headers differ");
-		return NULL;
-	}
-	if (mem_len == file_len && memcmp(mem, file_id, file_len) == 0)
+	uint64_t at = e->build_id_vaddr + e->bias;
+	if (!e->build_id || len > 40 || !ins_image_in_segments(img, at, len) || !ins_image_read(img, at, mem, len) ||
+	    memcmp(mem, e->build_id, len) == 0)
 		return NULL;
 	char want[81] = "none", have[81] = "none";
-	if (mem_len)
-		hex(want, mem, mem_len);
-	if (file_len)
-		hex(have, file_id, file_len);
+	hex(want, mem, len);
+	hex(have, e->build_id, len);
 	return mismatch(e, img, have, want);
 }

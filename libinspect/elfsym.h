@@ -3,7 +3,8 @@
  * An ins_elf is one mapped ELF file (an executable or a shared library) opened from
  * disk with libelf, with its load bias in the target: runtime address = st_value + bias.
  * Lookups search .symtab (which has gcmodule.c's static `generations`, getversion.c's
- * `version.0`, ...) when the file has one, and .dynsym (all a stripped build has).
+ * `version.0`, ...) when the file has one, else the .symtab of its detached debug file when
+ * one is installed (debuginfo.h), else .dynsym (all a stripped build has).
  */
 #ifndef INS_ELFSYM_H
 #define INS_ELFSYM_H
@@ -21,7 +22,7 @@ void ins_elf_close(ins_elf *elf);
 
 /* Runtime address (and size) of a data or function symbol, local symbols included. */
 bool ins_elf_lookup(const ins_elf *elf, const char *name, uint64_t *addr, uint64_t *size);
-/* ".symtab" or ".dynsym": the best table the file has. */
+/* ".symtab", ".symtab of its debug file PATH" or ".dynsym": the best table found. */
 const char *ins_elf_table(const ins_elf *elf);
 const char *ins_elf_path(const ins_elf *elf);
 /* Compares the file's build-id with the one in the image's memory, when the image holds

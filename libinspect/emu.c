@@ -35,9 +35,14 @@
 #define SLICE 1000000u             /* instructions run before progress is checked */
 #define MAX_INSNS (1ull << 28)     /* per call, whatever the progress */
 #define MAX_WINDOWS_PER_CALL 512   /* windows one call may bring in */
+/* A function whose calls keep failing (a corrupt tp_traverse of a type with many instances)
+ * is not run any more: its failures since its last success weigh 1 each (a fault), or half
+ * of BAN_AT (the instruction budget), and at BAN_AT its calls fail without running. */
+#define BAN_AT 16
 
-/* Our code, at code_base: the visit trap, the marker, the driver loop and its end. */
-enum { OFF_TRAP = 0, OFF_MARK = 0x10, OFF_RETMARK = 0x18, OFF_DRIVER = 0x20 };
+/* Our code, at code_base: the visit trap, a stub that returns 0 (in place of a banned
+ * function), the marker, the driver loop and its end. */
+enum { OFF_TRAP = 0, OFF_SKIP = 0x08, OFF_MARK = 0x10, OFF_RETMARK = 0x18, OFF_DRIVER = 0x20 };
 
 /* An address range: the pages a file's mappings span. */
 typedef struct span {
@@ -61,6 +66,7 @@ struct ins_emu {
 	ins_map natives;          /* address of a C library function -> its emu_libc id */
 	ins_map written;          /* 8-byte word address -> its value: the call's private copy of
 				   * what it wrote outside its stack (cleared after each call) */
+	ins_map fails;            /* function -> weight of its failures since its last success */
 	bool wrote;               /* the current call wrote outside its stack */
 	bool natives_found;       /* natives: looked up (on the first invalid instruction) */
 	uint8_t *buf;             /* WINDOW bytes: the window being filled */
@@ -299,20 +305,17 @@ static bool map_data(ins_emu *e)
 {
 	ins_image *img = e->img;
 	spans s = { 0 };
-	for (size_t i = 0; i < img->nfiles; i++) {
-		bool mapped = false;
-		for (size_t k = 0; k < img->nmaps && !mapped; k++)
-			mapped = img->maps[k].file == i;
-		if (mapped)
+	for (size_t i = 0; i < img->nfiles; i++)
+		if (ins_image_file_base(img, i))  /* where its load bias comes from */
 			ins_elf_exec_ranges(img, i, add_span, &s);
-	}
 	size_t n = s.oom ? 0 : merge_spans(s.v, s.n);
 	e->spans = s.v;
 	e->nspans = n;
 	span *all = s.oom ? NULL : calloc(n + 1, sizeof(*all));
 	if (!all)
 		return false;
-	memcpy(all, s.v, n * sizeof(*all));
+	if (n)
+		memcpy(all, s.v, n * sizeof(*all));
 	all[n] = (span){ e->stack_base, e->code_base + CODE_SIZE };
 	size_t na = merge_spans(all, n + 1);
 	bool ok = (e->mmios = calloc(na + 1, sizeof(*e->mmios))) != NULL;
@@ -543,6 +546,7 @@ ins_emu *ins_emu_new(ins_image *img)
 	e->jobs_base = e->stack_base + STACK_SIZE + PAGE;
 	e->code_base = e->jobs_base + JOBS_SIZE + PAGE;
 	uint8_t code[CODE_SIZE] = { 0x31, 0xc0, 0xc3 };  /* the trap: xor eax, eax; ret */
+	memcpy(code + OFF_SKIP, code, 3);                 /* the stub: the same, not hooked */
 	code[OFF_MARK] = 0xc3;                            /* the markers: ret */
 	code[OFF_RETMARK] = 0xc3;
 	size_t n = driver_code(e, code + OFF_DRIVER);
@@ -581,6 +585,7 @@ void ins_emu_free(ins_emu *e)
 	free(e->spans);
 	ins_map_free(&e->natives);
 	ins_map_free(&e->written);
+	ins_map_free(&e->fails);
 	free(e->visited.v);
 	free(e->buf);
 	free(e);
@@ -642,9 +647,33 @@ static void run_from(ins_emu *e, size_t from)
 	}
 }
 
+static bool banned(const ins_emu *e, uint64_t fn)
+{
+	uint64_t w;
+	return ins_map_get(&e->fails, fn, &w) && w >= BAN_AT;
+}
+
+/* Counts a call of fn that failed with status s: true when fn is banned from now on. */
+static bool count_failure(ins_emu *e, uint64_t fn, enum ins_emu_status s)
+{
+	uint64_t *w = ins_map_slot(&e->fails, fn, 0);
+	if (!w)
+		return false;
+	*w += s == INS_EMU_BUDGET ? BAN_AT / 2 : 1;
+	return *w >= BAN_AT;
+}
+
+static void count_success(ins_emu *e, uint64_t fn)
+{
+	uint64_t w;
+	if (ins_map_get(&e->fails, fn, &w) && w)
+		*ins_map_slot(&e->fails, fn, 0) = 0;
+}
+
 enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_t *objs, size_t n,
 				  ins_emu_result *res, const uint64_t **targets)
 {
+	const uint64_t stub = e && e->uc ? e->code_base + OFF_SKIP : 0;
 	*targets = NULL;
 	if (!e || !e->uc)
 		return INS_EMU_NOENGINE;
@@ -653,10 +682,12 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < MAX_JOBS ? n - done : MAX_JOBS;
 		uint64_t jobs[2 * 64];
+		bool skip[MAX_JOBS];  /* a banned function's calls run the stub */
 		for (size_t i = 0; i < k; i += 64) {
 			size_t m = k - i < 64 ? k - i : 64;
 			for (size_t j = 0; j < m; j++) {
-				jobs[2 * j] = fns[done + i + j];
+				skip[i + j] = banned(e, fns[done + i + j]);
+				jobs[2 * j] = skip[i + j] ? stub : fns[done + i + j];
 				jobs[2 * j + 1] = objs[done + i + j];
 			}
 			if (uc_mem_write(e->uc, e->jobs_base + i * 16, jobs, m * 16) != UC_ERR_OK)
@@ -675,6 +706,8 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 				for (size_t i = from; i < k; i++) {
 					res[done + i].status = INS_EMU_OK;
 					res[done + i].n = (i + 1 < k ? res[done + i + 1].start : e->visited.n) - res[done + i].start;
+					if (!skip[i])
+						count_success(e, fns[done + i]);
 				}
 				break;
 			}
@@ -683,6 +716,8 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 			for (size_t i = from; i < bad; i++) {
 				res[done + i].status = INS_EMU_OK;
 				res[done + i].n = res[done + i + 1].start - res[done + i].start;
+				if (!skip[i])
+					count_success(e, fns[done + i]);
 			}
 			/* an instruction the emulator lacks: a C library function's variant for
 			 * this CPU, most likely; once, look them up and make the call again */
@@ -704,8 +739,21 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 			res[done + bad].n = 0;
 			e->visited.n = e->cur < 0 ? e->visited.n : res[done + bad].start;
 			e->stats.failed++;
+			if (!skip[bad] && count_failure(e, fns[done + bad], e->status))
+				for (size_t i = bad + 1; i < k; i++)  /* its later calls in this batch */
+					if (!skip[i] && fns[done + i] == fns[done + bad]) {
+						skip[i] = true;
+						if (uc_mem_write(e->uc, e->jobs_base + i * 16, &stub, 8) != UC_ERR_OK)
+							return INS_EMU_NOENGINE;
+					}
 			from = bad + 1;
 		}
+		for (size_t i = 0; i < k; i++)  /* the stub ran: a failure, not an empty answer */
+			if (skip[i] && res[done + i].status == INS_EMU_OK) {
+				res[done + i].status = INS_EMU_BUDGET;
+				res[done + i].n = 0;
+				e->stats.failed++;
+			}
 		e->stats.calls += k;
 		done += k;
 	}

@@ -6,6 +6,7 @@
  *             3.10 when nonzero), f_localsplus, f_locals
  *   3.11+     the _PyInterpreterFrame: f_code (3.13 f_executable), the instruction it is at
  *             (3.11/3.12 prev_instr, 3.13 instr_ptr, both pointing into co_code_adaptive),
+ *             (3.14+: f_executable and the slots are tagged _PyStackRefs, ins_stackref)
  *             localsplus, f_locals; its frame object (frame_obj, if any) has f_lineno,
  *             nonzero while traced
  * Fast slots are named by co_varnames/co_cellvars/co_freevars (2.7-3.10) or
@@ -104,7 +105,7 @@ typedef struct where {
 
 uint64_t ins_iframe_code(ins_objects *o, uint64_t iframe)
 {
-	uint64_t code = word(o, iframe, o->in->L.iframe_code);
+	uint64_t code = ins_stackref(&o->in->L, word(o, iframe, o->in->L.iframe_code), NULL);
 	return is_code(o, code) ? code : 0;
 }
 
@@ -121,7 +122,7 @@ bool ins_iframe_incomplete(ins_objects *o, uint64_t iframe)
 	int8_t owner = 0;
 	if (!ins_image_read(o->img, iframe + (uint64_t)L->iframe_owner, &owner, 1))
 		return false;  /* not a shim: a frame that cannot be read */
-	if (L->frame_owned_by_cstack >= 0 && owner == L->frame_owned_by_cstack)
+	if (L->frame_owned_by_cstack >= 0 && owner >= L->frame_owned_by_cstack)
 		return true;
 	uint64_t code = ins_iframe_code(o, iframe);
 	if (!code || owner == L->frame_owned_by_generator)
@@ -258,7 +259,7 @@ static void read_fast(locals *l, const where *w, bool optimized)
 		}
 		if (free_var && !optimized)
 			continue;
-		uint64_t value = word(o, w->slots, i * 8);
+		uint64_t value = ins_stackref(L, word(o, w->slots, i * 8), NULL);
 		if (value && (cell || free_var) && is_cell(o, value))
 			value = word(o, value, L->cell_ref);
 		if (!name || !value)

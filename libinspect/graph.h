@@ -32,7 +32,7 @@ typedef struct ins_graph {
 	size_t nheap;          /* nodes [0, nheap) are on the GC lists (frozen ones too) */
 	uint64_t *out_start;   /* n + 1 */
 	uint32_t *out;         /* targets */
-	uint8_t *out_flags;    /* INS_EF_INFERRED per edge */
+	uint8_t *out_flags;    /* INS_EF_INFERRED, INS_EF_BORROWED per edge */
 	uint64_t *in_start;    /* n + 1 */
 	uint32_t *in;          /* sources */
 	uint32_t *hidden_in;   /* per node: hidden references to it */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hashmap.h"
 #include "inspect.h"
 
 typedef struct ins_segment {
@@ -27,9 +28,16 @@ typedef struct ins_segment {
 typedef struct ins_file {
 	char *name;            /* as the target saw it */
 	char *path;            /* where we read it on this machine */
-	int state;             /* 0: not opened yet, 1: mapped, -1: unreadable */
+	int state;             /* 0: not opened yet, 1: mapped, -1: unreadable (missing, not a
+				* regular file, not ELF), -2: not the file the image recorded */
+	char *why;             /* state < 0, when known: "not a 64-bit ELF file", or how it
+				* differs ("build-id X, the core has Y") */
 	const uint8_t *map;
 	size_t size;
+	uint64_t dev, ino;     /* state 1: the file's identity */
+	bool shared;           /* map belongs to an earlier file of the same identity */
+	size_t base;           /* 1 + index into maps of its mapping at file offset 0, or 0 */
+	uint64_t max_offset;   /* the largest file offset one of its mappings starts at */
 } ins_file;
 
 typedef struct ins_mapping {
@@ -43,12 +51,19 @@ typedef struct ins_image {
 	enum ins_image_kind kind;
 	int pid;
 	char *description;     /* "core /path" or "live process 1234" */
+	char *sysroot;         /* --sysroot, or NULL */
+	char *debug_dir;       /* --debug-dir (':'-separated), or NULL: /usr/lib/debug */
 	ins_segment *segs;     /* sorted by start, disjoint */
 	size_t nsegs;
 	ins_mapping *maps;     /* sorted by start */
 	size_t nmaps;
 	ins_file *files;
 	size_t nfiles;
+	size_t segs_cap, maps_cap, files_cap;  /* the arrays grow geometrically */
+	uint32_t *file_index;  /* open-addressing hash of files' names: 1 + index into files */
+	size_t file_index_cap;
+	uint64_t hash_seed;    /* random: names in a hostile core cannot be made to collide */
+	ins_map inodes;        /* hash of (dev, ino) -> 1 + index of the file that mapped it */
 	long exe_file;         /* index into files of the main executable, or -1 */
 	uint8_t *core_map;     /* the mmapped core (core images) */
 	size_t core_size;
@@ -96,7 +111,12 @@ bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
 bool ins_image_in_segments(ins_image *img, uint64_t addr, size_t len);
 /* Reads a NUL-terminated string of at most max bytes into a new malloc'd string. */
 char *ins_image_cstr(ins_image *img, uint64_t addr, size_t max);
-/* Maps a file of the image on first use; false if it cannot be read. */
+/* Maps a file of the image on first use; false if it cannot be read. Only regular files
+ * are opened (never a FIFO or a device: no open blocks), and only an ELF file that is the
+ * one the image recorded is used: where the image holds its header page, the same
+ * build-id (or, without one, the same ELF and program headers); every mapping's offset
+ * within its size. Anything else (state -2; why says how) is never read: a hostile
+ * core cannot make us read or print other local files. */
 bool ins_image_file_load(ins_image *img, size_t file);
 /* The mapping of file at file offset 0 (its ELF header), or NULL. */
 const ins_mapping *ins_image_file_base(const ins_image *img, size_t file);
@@ -105,7 +125,7 @@ const ins_mapping *ins_image_file_base(const ins_image *img, size_t file);
 ins_error *ins_image_add_segment(ins_image *img, uint64_t start, uint64_t end, const uint8_t *data);
 ins_error *ins_image_add_mapping(ins_image *img, uint64_t start, uint64_t end, uint64_t offset,
 				 const char *name, const char *sysroot);
-void ins_image_finish(ins_image *img);  /* sorts segments and mappings */
+void ins_image_finish(ins_image *img);  /* sorts segments and mappings, finds files' bases */
 
 ins_error *ins_core_open(ins_image *img, const ins_source *src, ins_buf *warn);
 ins_error *ins_live_open(ins_image *img, const ins_source *src, ins_buf *warn);

@@ -55,6 +55,8 @@ typedef struct ins_source {
 	int pid;              /* live process (when core is NULL) */
 	int attach;           /* 1: stop the process with ptrace while copying it;
 	                         0: it is already stopped by its tracer (GDB) */
+	const char *debug_dir; /* where detached debug info is (':'-separated; NULL:
+	                          /usr/lib/debug), under sysroot when there is one */
 } ins_source;
 
 /* State that lives across commands: objgraph-growth's peaks and last ids. */

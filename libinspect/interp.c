@@ -117,15 +117,37 @@ static ins_error *find_version(ins_image *img, ins_interp *in, ins_buf *how)
 		       ins_elf_path(in->elf));
 }
 
+/* Does _PyRuntime start with _Py_DebugOffsets (3.13+, cookie "xdebugpy")? */
+static bool has_debug_offsets(ins_image *img, const ins_interp *in)
+{
+	char cookie[8];
+	return in->L.dbg_version >= 0 && in->runtime && ins_image_read(img, in->runtime, cookie, 8) &&
+	       memcmp(cookie, "xdebugpy", 8) == 0;
+}
+
+/* A free-threaded build (python3.13t, 3.14t: Py_GIL_DISABLED) keeps its objects, its GC and
+ * its frames otherwise: _Py_DebugOffsets says so (free_threaded), else its file name does. */
+static bool free_threaded(ins_image *img, const ins_interp *in)
+{
+	uint64_t v;
+	if (has_debug_offsets(img, in) && in->L.dbg_free_threaded >= 0 &&
+	    ins_image_u64(img, in->runtime + (uint64_t)in->L.dbg_free_threaded, &v))
+		return v != 0;
+	const char *base = strrchr(ins_elf_path(in->elf), '/');
+	base = base ? base + 1 : ins_elf_path(in->elf);
+	int ma, mi, n = 0;
+	return (sscanf(base, "libpython%d.%dt%n", &ma, &mi, &n) == 2 && n) ||
+	       (sscanf(base, "python%d.%dt%n", &ma, &mi, &n) == 2 && n);
+}
+
 /* 3.13+: _Py_DebugOffsets at the start of _PyRuntime take precedence over the table, for
  * the members both describe the same way (its gil_runtime_state_* are offsets of the
- * interpreter's own _gil, not of the struct ceval.gil points to: not used). */
+ * interpreter's own _gil, not of the struct ceval.gil points to: not used). 3.14 (PEP 768)
+ * added the value stack's pointer, sets, floats, ints, bytes, str and generators. */
 static void apply_debug_offsets(ins_image *img, ins_interp *in, ins_buf *how)
 {
 	ins_layout *L = &in->L;
-	char cookie[8];
-	if (L->dbg_version < 0 || !in->runtime || !ins_image_read(img, in->runtime, cookie, 8) ||
-	    memcmp(cookie, "xdebugpy", 8) != 0)
+	if (!has_debug_offsets(img, in))
 		return;
 	struct { int64_t dbg; int64_t *field; } map[] = {
 		{ L->dbg_runtime_interp_head, &L->runtime_interp_head },
@@ -157,6 +179,20 @@ static void apply_debug_offsets(ins_image *img, ins_interp *in, ins_buf *how)
 		{ L->dbg_list_item, &L->list_item },
 		{ L->dbg_dict_keys, &L->dict_keys },
 		{ L->dbg_dict_values, &L->dict_values },
+		{ L->dbg_iframe_stackpointer, &L->iframe_stackpointer },
+		{ L->dbg_set_used, &L->set_used },
+		{ L->dbg_set_table, &L->set_table },
+		{ L->dbg_set_mask, &L->set_mask },
+		{ L->dbg_float_fval, &L->float_fval },
+		{ L->dbg_long_tag, &L->long_tag },
+		{ L->dbg_long_digit, &L->long_digit },
+		{ L->dbg_bytes_sval, &L->bytes_sval },
+		{ L->dbg_unicode_state, &L->unicode_state },
+		{ L->dbg_unicode_length, &L->unicode_length },
+		{ L->dbg_unicode_ascii_size, &L->sizeof_ascii },
+		{ L->dbg_gen_name, &L->gen_name },
+		{ L->dbg_gen_iframe, &L->gen_iframe },
+		{ L->dbg_gen_frame_state, &L->gen_frame_state },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
 		uint64_t v;
@@ -275,11 +311,17 @@ ins_error *ins_interp_find(ins_image *img, ins_buf *warn, ins_interp **out)
 	const ins_layout *L = ins_layout_find(in->major, in->minor, in->micro);
 	if (!L) {
 		err = ins_err(INS_E_UNSUPPORTED,
-			      "found CPython %s in %s, which is not supported (supported: 2.7, 3.6 to 3.13)",
+			      "found CPython %s in %s, which is not supported (supported: 2.7, 3.6 to 3.15)",
 			      in->version, ins_elf_path(in->elf));
 		goto fail;
 	}
 	in->L = *L;
+	if (free_threaded(img, in)) {
+		err = ins_err(INS_E_UNSUPPORTED,
+			      "found CPython %s in %s, a free-threaded build (Py_GIL_DISABLED), which is not supported: only the default build with the GIL is",
+			      in->version, ins_elf_path(in->elf));
+		goto fail;
+	}
 	ins_buf_printf(&how, "; layout of reference build %s", L->ref_build);
 	apply_debug_offsets(img, in, &how);
 	if (in->L.gc_prev_shift > 0) {

@@ -53,6 +53,24 @@ typedef struct ins_interp {
 	char *discovery;         /* how all this was found, for objgraph-info */
 } ins_interp;
 
+/* The object a _PyStackRef word refers to (3.14+: a frame's f_executable, f_funcobj, locals and
+ * value stack), or 0 for NULL and tagged ints; before 3.14 those are PyObject pointers and the
+ * word is returned as it is. *borrowed (may be NULL): the reference owns no count of the object
+ * (Py_TAG_REFCNT set: deferred, borrowed or immortal), so the collector does not subtract it. */
+static inline uint64_t ins_stackref(const ins_layout *L, uint64_t bits, bool *borrowed)
+{
+	if (borrowed)
+		*borrowed = false;
+	if (L->stackref_int_tag <= 0 || L->stackref_tag_refcnt <= 0)
+		return bits;
+	uint64_t itag = (uint64_t)L->stackref_int_tag, rtag = (uint64_t)L->stackref_tag_refcnt;
+	if ((bits & itag) == itag || bits == rtag)
+		return 0;
+	if (borrowed)
+		*borrowed = (bits & rtag) != 0;
+	return bits & ~itag;
+}
+
 ins_error *ins_interp_find(ins_image *img, ins_buf *warn, ins_interp **out);
 void ins_interp_free(ins_interp *in);
 

@@ -87,31 +87,54 @@ static ins_error *attach_all(int pid, tids *t)
 	return ins_err(INS_E_OS, "process %d keeps creating threads; cannot stop it", pid);
 }
 
+/* Copies the readable runs of [start, end) as segments. Unreadable pages (vsyscall, guard
+ * pages) are left out wherever they are: glibc 2.42+ installs a thread stack's guard pages
+ * inside its mapping (MADV_GUARD_INSTALL), and reading those fails. */
 static ins_error *copy_region(ins_image *img, int memfd, uint64_t start, uint64_t end)
 {
-	size_t len = end - start;
-	uint8_t *p = malloc(len);
-	if (!p)
-		return ins_err_nomem();
-	size_t got = 0;
-	while (got < len) {
-		ssize_t r = pread(memfd, p + got, len - got, (off_t)(start + got));
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	const uint64_t page = 4096;
+	uint64_t at = start;
+	while (at < end) {
+		uint8_t probe;
+		if (pread(memfd, &probe, 1, (off_t)at) != 1) {  /* an unreadable page: skip it */
+			at = (at & ~(page - 1)) + page;
+			continue;
+		}
+		size_t len = end - at;
+		uint8_t *p = malloc(len);
+		if (!p)
+			return ins_err_nomem();
+		size_t got = 0;
+		while (got < len) {
+			ssize_t r = pread(memfd, p + got, len - got, (off_t)(at + got));
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got == 0) {
+			free(p);
+			at = (at & ~(page - 1)) + page;
+			continue;
+		}
+		if (got < len) {
+			uint8_t *q = realloc(p, got);
+			p = q ? q : p;
+		}
+		uint8_t **owned = realloc(img->owned, (img->nowned + 1) * sizeof(*owned));
+		if (!owned) {
+			free(p);
+			return ins_err_nomem();
+		}
+		img->owned = owned;
+		img->owned[img->nowned++] = p;
+		ins_error *err = ins_image_add_segment(img, at, at + got, p);
+		if (err)
+			return err;
+		at += got;
+		if (at < end)  /* the read stopped at an unreadable page */
+			at = (at & ~(page - 1)) + page;
 	}
-	if (got == 0) {
-		free(p);
-		return NULL;  /* unreadable (guard pages, vsyscall): leave it out */
-	}
-	uint8_t **owned = realloc(img->owned, (img->nowned + 1) * sizeof(*owned));
-	if (!owned) {
-		free(p);
-		return ins_err_nomem();
-	}
-	img->owned = owned;
-	img->owned[img->nowned++] = p;
-	return ins_image_add_segment(img, start, start + got, p);
+	return NULL;
 }
 
 static ins_error *read_maps(ins_image *img, int pid, const char *sysroot)

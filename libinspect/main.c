@@ -8,8 +8,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: objinspect [--exe EXE] [--sysroot DIR] CORE COMMAND [ARGS]\n"
-		   "       objinspect --pid PID COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: objinspect [--exe EXE] [--sysroot DIR] [--debug-dir DIR] CORE COMMAND [ARGS]\n"
+		   "       objinspect [--debug-dir DIR] --pid PID COMMAND [ARGS]\n\n"
+		   "--debug-dir DIR[:DIR...]: where detached debug info is (default /usr/lib/debug, under\n"
+		   "--sysroot when given), as gdb's debug-file-directory\n\ncommands:\n");
 	for (size_t i = 0; i < ins_command_count(); i++) {
 		const ins_command_info *c = ins_command_get(i);
 		fprintf(f, "  %-8s %s\n           %s\n", c->name, c->usage, c->summary);
@@ -39,7 +41,8 @@ int main(int argc, char **argv)
 			printf("objinspect %s\n", ins_version());
 			return 0;
 		}
-		if (i + 1 >= argc || (strcmp(opt, "--exe") && strcmp(opt, "--sysroot") && strcmp(opt, "--pid"))) {
+		if (i + 1 >= argc || (strcmp(opt, "--exe") && strcmp(opt, "--sysroot") && strcmp(opt, "--pid") &&
+				      strcmp(opt, "--debug-dir"))) {
 			fprintf(stderr, "error: %s '%s' (try --help)\n",
 				i + 1 >= argc ? "missing value for" : "unknown option", opt);
 			return 2;
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
 			src.exe = v;
 		else if (strcmp(opt, "--sysroot") == 0)
 			src.sysroot = v;
+		else if (strcmp(opt, "--debug-dir") == 0)
+			src.debug_dir = v;
 		else if ((src.pid = parse_pid(v)) < 0) {
 			fprintf(stderr, "error: --pid needs a process id, not '%s'\n", v);
 			return 2;

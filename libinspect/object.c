@@ -1,6 +1,7 @@
 /* object.c -- types, names, refcounts, sizes and reprs of objects (see object.h). */
 #define _GNU_SOURCE
 #include "object.h"
+#include "checked.h"
 #include "frames.h"
 
 #include <math.h>
@@ -129,8 +130,8 @@ static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
 	if (!t)
 		return NULL;
 	t->addr = addr;
-	/* naming may recurse into add_type (the type of a name string): the table is
-	 * only touched after it */
+	/* naming decodes strs, which asks only for their kind (ins_obj_kind), never for
+	 * their type's names: it does not come back here, whatever the image holds */
 	if (classic) {
 		t->kind = INS_K_INSTANCE2;
 		name_class2(o, t);
@@ -142,9 +143,14 @@ static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
 		t->kind = kind_of(o, addr);
 		name_type(o, t);
 	}
-	ins_type **v = realloc(o->types, (o->ntypes + 1) * sizeof(*v));
-	if (v)
-		o->types = v;
+	ins_type **v = o->types;
+	if (o->ntypes == o->captypes) {  /* grown geometrically */
+		size_t cap = o->captypes ? 2 * o->captypes : 64;
+		if ((v = realloc(o->types, cap * sizeof(*v)))) {
+			o->types = v;
+			o->captypes = cap;
+		}
+	}
 	uint64_t *slot = v && t->name && t->qualname ? ins_map_slot(&o->index, addr, 0) : NULL;
 	if (!slot) {
 		type_free(t);
@@ -173,6 +179,15 @@ const ins_type *ins_obj_type(ins_objects *o, uint64_t obj)
 	return add_type(o, type, classic);
 }
 
+bool ins_obj_kind(ins_objects *o, uint64_t obj, enum ins_kind *kind)
+{
+	uint64_t type, idx;
+	if (!obj || !ins_image_u64(o->img, obj + (uint64_t)o->in->L.obj_type, &type) || !type)
+		return false;
+	*kind = ins_map_get(&o->index, type, &idx) ? o->types[idx - 1]->kind : kind_of(o, type);
+	return true;
+}
+
 const ins_type *ins_type_info(ins_objects *o, uint64_t type)
 {
 	uint64_t idx;
@@ -193,6 +208,10 @@ uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses)
 		if (index >= 1 && index <= 1000) {
 			uint64_t state = o->in->interp + (uint64_t)L->interp_static_types +
 					 (index - 1) * (uint64_t)L->sizeof_static_type_state;
+			if (L->static_type_type >= 0 && L->interp_static_ext_types >= 0 &&
+			    field(o, state, L->static_type_type) != type)  /* an extension's static type */
+				state = o->in->interp + (uint64_t)L->interp_static_ext_types +
+					(index - 1) * (uint64_t)L->sizeof_static_type_state;
 			if (!dict)
 				dict = field(o, state, L->static_type_dict);
 			sub = field(o, state, L->static_type_subclasses);
@@ -276,21 +295,44 @@ bool ins_obj_refcnt(ins_objects *o, uint64_t obj, int64_t *refcnt, bool *immorta
 {
 	if (!ins_image_i64(o->img, obj + (uint64_t)o->in->L.obj_refcnt, refcnt))
 		return false;
+	if (o->in->L.obj_refcnt_bits == 32)  /* 3.14+: ob_refcnt is a uint32_t, ob_flags above */
+		*refcnt = (int64_t)(uint32_t)*refcnt;
 	/* 3.12+: immortal objects have the low 32 bits of the count negative as an int32 */
 	*immortal = o->in->L.immortal_refcnt > 0 && (int32_t)(uint32_t)*refcnt < 0;
 	return true;
 }
 
-/* _PyDict_KeysSize: header, indices and entries of a keys object. */
+/* USABLE_FRACTION: n * 2 / 3 without overflow; -1 for a negative n. */
+static int64_t two_thirds(int64_t n)
+{
+	return n < 0 ? -1 : n - n / 3 - (n % 3 != 0);
+}
+
+/* *size += n * itemsize for a count and an item size read from the target, unless they
+ * are negative or their product is more than any allocation could be (corruption). */
+static void add_items(uint64_t *size, int64_t n, int64_t itemsize)
+{
+	uint64_t items;
+	if (ins_span(0, n, itemsize, &items) && items < ((uint64_t)1 << 47))
+		*size += items;
+}
+
+/* _PyDict_KeysSize: header, indices and entries of a keys object; 0 when corrupt. */
 static uint64_t keys_size(ins_objects *o, uint64_t keys)
 {
 	const ins_layout *L = &o->in->L;
+	uint64_t res = 0;
 	if (!keys)
 		return 0;
-	if (L->dk_size >= 0) {
+	if (L->dk_size >= 0) {  /* dk_size is a power of two */
 		int64_t size = (int64_t)field(o, keys, L->dk_size);
 		int ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8;
-		return (uint64_t)(L->dk_indices + size * ix + (size * 2 / 3) * L->sizeof_dict_entry);
+		if (size <= 0 || (size & (size - 1)) || size > ((int64_t)1 << 40))
+			return 0;
+		res = (uint64_t)L->dk_indices;
+		add_items(&res, size, ix);
+		add_items(&res, two_thirds(size), L->sizeof_dict_entry);
+		return res;
 	}
 	const uint8_t *hdr = ins_image_fast(o->img, keys, (size_t)L->dk_indices);
 	if (!hdr)
@@ -299,9 +341,9 @@ static uint64_t keys_size(ins_objects *o, uint64_t keys)
 	uint8_t kind = hdr[L->dk_kind];
 	if (log2_size > 40 || log2_index > 40)
 		return 0;
-	int64_t size = (int64_t)1 << log2_size;
-	int64_t entry = kind == 0 ? L->sizeof_dict_entry : L->sizeof_dict_uentry;
-	return (uint64_t)(L->sizeof_dict_keys + ((int64_t)1 << log2_index) + (size * 2 / 3) * entry);
+	res = (uint64_t)L->sizeof_dict_keys + ((uint64_t)1 << log2_index);
+	add_items(&res, two_thirds((int64_t)1 << log2_size), kind == 0 ? L->sizeof_dict_entry : L->sizeof_dict_uentry);
+	return res;
 }
 
 static uint64_t dict_size(ins_objects *o, uint64_t obj, const ins_type *t)
@@ -310,17 +352,22 @@ static uint64_t dict_size(ins_objects *o, uint64_t obj, const ins_type *t)
 	uint64_t res = (uint64_t)t->basicsize;
 	if (L->dict_table >= 0) {  /* 2.7 */
 		uint64_t table = field(o, obj, L->dict_table);
-		if (table != obj + (uint64_t)L->dict_smalltable)
-			res += (field(o, obj, L->dict_mask) + 1) * (uint64_t)L->sizeof_dict_entry;
+		int64_t mask = (int64_t)field(o, obj, L->dict_mask);
+		if (table != obj + (uint64_t)L->dict_smalltable && mask >= 0 && mask < INT64_MAX)
+			add_items(&res, mask + 1, L->sizeof_dict_entry);
 		return res;
 	}
 	uint64_t keys = field(o, obj, L->dict_keys);
 	if (!keys)
 		return res;
 	if (field(o, obj, L->dict_values)) {
-		int64_t usable = L->dk_size >= 0 ? (int64_t)field(o, keys, L->dk_size) * 2 / 3
-			: (int64_t)field(o, keys, L->dk_nentries) + (int64_t)field(o, keys, L->dk_usable);
-		res += (uint64_t)usable * 8;
+		int64_t usable = -1;
+		if (L->dk_size >= 0)
+			usable = two_thirds((int64_t)field(o, keys, L->dk_size));
+		else if (__builtin_add_overflow((int64_t)field(o, keys, L->dk_nentries),
+						(int64_t)field(o, keys, L->dk_usable), &usable))
+			usable = -1;
+		add_items(&res, usable, 8);
 	}
 	if (field(o, keys, L->dk_refcnt) == 1)
 		res += keys_size(o, keys);
@@ -351,14 +398,17 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 	bool gc = L->tpflag_have_gc > 0 && (t->flags & (uint64_t)L->tpflag_have_gc);
 	switch (t->kind) {
 	case INS_K_LIST:
-		size += field(o, obj, L->list_allocated) * 8;
+		add_items(&size, (int64_t)field(o, obj, L->list_allocated), 8);
 		break;
 	case INS_K_DICT:
 		size = dict_size(o, obj, t);
 		break;
 	case INS_K_SET:
-		if (field(o, obj, L->set_table) != obj + (uint64_t)L->set_smalltable)
-			size += (field(o, obj, L->set_mask) + 1) * (uint64_t)L->sizeof_setentry;
+		if (field(o, obj, L->set_table) != obj + (uint64_t)L->set_smalltable) {
+			int64_t mask = (int64_t)field(o, obj, L->set_mask);
+			if (mask >= 0 && mask < INT64_MAX)
+				add_items(&size, mask + 1, L->sizeof_setentry);
+		}
 		break;
 	case INS_K_TYPE: {
 		uint64_t flags = field(o, obj, L->type_flags);
@@ -385,7 +435,7 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 			if (n < 0)
 				n = n == INT64_MIN ? INT64_MAX : -n;
 			if (n < ((int64_t)1 << 32))
-				size += (uint64_t)(n * t->itemsize);
+				add_items(&size, n, t->itemsize);
 		}
 		break;
 	}
@@ -466,7 +516,7 @@ static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *o
 		ndigits = (int64_t)field(o, obj, L->var_size);
 		if (ndigits < 0) {
 			sign = -1;
-			ndigits = -ndigits;
+			ndigits = ndigits == INT64_MIN ? INT64_MAX : -ndigits;
 		}
 	}
 	if (ndigits > 4) {
@@ -609,7 +659,7 @@ void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
 	case INS_K_FRAME: {  /* file:frame.f_lineno */
 		uint64_t code = field(o, obj, L->frame_code);
 		if (!code && L->frame_iframe >= 0)
-			code = field(o, field(o, obj, L->frame_iframe), L->iframe_code);
+			code = ins_stackref(L, field(o, field(o, obj, L->frame_iframe), L->iframe_code), NULL);
 		repr_code(o, code, ins_frame_line(o, obj, false), out);
 		return;
 	}

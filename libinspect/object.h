@@ -32,7 +32,7 @@ typedef struct ins_objects {
 	const ins_interp *in;
 	ins_map index;          /* type address -> position in types + 1 */
 	ins_type **types;       /* each allocated once: pointers stay valid */
-	size_t ntypes;
+	size_t ntypes, captypes;
 	ins_map finalizers;     /* type address -> enum ins_finalizer + 1, once worked out */
 } ins_objects;
 
@@ -41,6 +41,9 @@ void ins_objects_free(ins_objects *o);
 
 /* The type of the object at obj (cached), or NULL if it cannot be read. */
 const ins_type *ins_obj_type(ins_objects *o, uint64_t obj);
+/* The kind of the object's type, without naming the type (names are strs, decoded with
+ * this: type naming never recurses); false if the object cannot be read. */
+bool ins_obj_kind(ins_objects *o, uint64_t obj, enum ins_kind *kind);
 /* The ins_type describing the type object at type (cached), or NULL. */
 const ins_type *ins_type_info(ins_objects *o, uint64_t type);
 /* The type's __dict__: tp_dict, or for 3.12+ static builtin types the dict the interpreter

@@ -80,19 +80,19 @@ static bool str3(ins_objects *o, uint64_t obj, ins_buf *out, size_t max)
 
 bool ins_str_text(ins_objects *o, uint64_t obj, ins_buf *out, size_t max)
 {
-	const ins_type *t = ins_obj_type(o, obj);
+	enum ins_kind kind;
 	const ins_layout *L = &o->in->L;
-	if (!t)
+	if (!ins_obj_kind(o, obj, &kind))  /* not ins_obj_type: type naming calls us */
 		return false;
 	if (o->in->major >= 3)
-		return t->kind == INS_K_STR && str3(o, obj, out, max);
+		return kind == INS_K_STR && str3(o, obj, out, max);
 	int64_t len;
-	if (t->kind == INS_K_BYTES) {  /* 2.7 str */
+	if (kind == INS_K_BYTES) {  /* 2.7 str */
 		if (!ins_image_i64(o->img, obj + (uint64_t)L->var_size, &len))
 			return false;
 		return put_chars(o, obj + (uint64_t)L->bytes_sval, len, 1, out, max);
 	}
-	if (t->kind == INS_K_STR) {    /* 2.7 unicode */
+	if (kind == INS_K_STR) {    /* 2.7 unicode */
 		uint64_t data;
 		if (!ins_image_i64(o->img, obj + (uint64_t)L->unicode_length, &len) ||
 		    !ins_image_u64(o->img, obj + (uint64_t)L->unicode_data, &data))

@@ -48,6 +48,7 @@ static void trav_function(const tv *v, uint64_t obj, const ins_type *type)
 	tv_field(v, obj, L->func_dict, "__dict__");
 	tv_field(v, obj, L->func_closure, "__closure__");
 	tv_field(v, obj, L->func_annotations, "__annotations__");
+	tv_field(v, obj, L->func_annotate, "__annotate__");
 	tv_field(v, obj, L->func_qualname, "__qualname__");
 	tv_field(v, obj, L->func_typeparams, "__type_params__");
 }
@@ -149,37 +150,55 @@ static void trav_mappingproxy(const tv *v, uint64_t obj, const ins_type *type)
 /* ---------------------------------------------------------------- frames */
 
 /* The n words at slots: the first nslots are the fast locals, cells and free variables
- * (labelled by name, else by index), the rest the value stack. */
+ * (labelled by name, else by index), the rest the value stack. 3.14+: _PyStackRefs, tagged
+ * ints skipped (_PyGC_VisitFrameStack), those that own no count flagged borrowed. */
 static void visit_fast(const tv *v, uint64_t slots, int64_t nslots, int64_t n, const ins_slot_names *names)
 {
 	if (n > MAX_FRAME_SLOTS)
 		n = MAX_FRAME_SLOTS;
 	for (int64_t i = 0; i < n; i++) {
-		uint64_t w = tv_word(v, slots, i * 8);
+		bool borrowed;
+		uint64_t w = ins_stackref(v->L, tv_word(v, slots, i * 8), &borrowed);
+		uint8_t flags = borrowed ? INS_EF_BORROWED : 0;
 		uint64_t name = i < nslots ? ins_slot_name(v->o, names, i, NULL) : 0;
 		if (name)
-			tv_edge(v, w, INS_E_STRNAME, NULL, name, 0);
+			tv_edge(v, w, INS_E_STRNAME, NULL, name, flags);
 		else if (i < nslots)
-			tv_edge(v, w, INS_E_INDEX, NULL, (uint64_t)i, 0);
+			tv_edge(v, w, INS_E_INDEX, NULL, (uint64_t)i, flags);
 		else
-			tv_edge(v, w, INS_E_FIELD, "<stack>", 0, 0);
+			tv_edge(v, w, INS_E_FIELD, "<stack>", 0, flags);
 	}
 }
 
+/* A _PyStackRef field (3.14+ f_funcobj, f_executable; a PyObject pointer before): its object. */
+static uint64_t stackref_field(const tv *v, uint64_t base, int64_t off, const char *name)
+{
+	bool borrowed;
+	uint64_t obj = ins_stackref(v->L, tv_word(v, base, off), &borrowed);
+	tv_edge(v, obj, INS_E_FIELD, name, 0, borrowed ? INS_EF_BORROWED : 0);
+	return obj;
+}
+
 /* _PyFrame_Traverse (3.11+): the frame object, f_locals, the function, the code, and
- * localsplus up to stacktop (f_globals and f_builtins are borrowed). frame_label and
- * code_label name the frame object and the code as the owner shows them ("gi_frame"). */
+ * localsplus up to stacktop (3.14+: up to the stackpointer; f_globals and f_builtins are
+ * borrowed). frame_label and code_label name the frame object and the code as the owner
+ * shows them ("gi_frame"). */
 static void visit_iframe(const tv *v, uint64_t f, const char *frame_label, const char *code_label)
 {
 	const ins_layout *L = v->L;
 	tv_field(v, f, L->iframe_frame_obj, frame_label);
 	tv_field(v, f, L->iframe_locals, "f_locals");
-	tv_field(v, f, L->iframe_funcobj, "f_funcobj");
-	uint64_t code = tv_word(v, f, L->iframe_code);
-	tv_edge(v, code, INS_E_FIELD, code_label, 0, 0);
+	stackref_field(v, f, L->iframe_funcobj, "f_funcobj");
+	uint64_t code = stackref_field(v, f, L->iframe_code, code_label);
 	ins_slot_names names;
 	ins_slot_names_of(v->o, code, &names);
-	visit_fast(v, f + (uint64_t)L->iframe_localsplus, names.len[0], read_i32(v, f, L->iframe_stacktop), &names);
+	uint64_t slots = f + (uint64_t)L->iframe_localsplus;
+	int64_t n = read_i32(v, f, L->iframe_stacktop);
+	if (L->iframe_stackpointer >= 0) {
+		uint64_t sp = tv_word(v, f, L->iframe_stackpointer);
+		n = sp >= slots && sp - slots <= (uint64_t)MAX_FRAME_SLOTS * 8 ? (int64_t)((sp - slots) / 8) : 0;
+	}
+	visit_fast(v, slots, names.len[0], n, &names);
 }
 
 /* frame_traverse. 2.7-3.10: the frame holds everything itself, its value stack filled up
@@ -196,6 +215,7 @@ static void trav_frame(const tv *v, uint64_t obj, const ins_type *type)
 	if (L->frame_iframe >= 0) {
 		tv_field(v, obj, L->frame_extra_locals, "f_extra_locals");
 		tv_field(v, obj, L->frame_locals_cache, "f_locals_cache");
+		tv_field(v, obj, L->frame_overwritten_fast_locals, "f_overwritten_fast_locals");
 		uint64_t f = tv_word(v, obj, L->frame_iframe);
 		if (f && L->frame_owned_by_frame_object >= 0 &&
 		    read_i8(v, f, L->iframe_owner) == L->frame_owned_by_frame_object)

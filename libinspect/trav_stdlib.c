@@ -376,7 +376,8 @@ FIELDS1(trav_attrgetter, 10, attrgetter_attr, "attr")
 
 /* methodcaller_traverse: the arguments; the name too from 3.10. 3.13's args are
  * (name, *args); its keyword names tuple is not visited, and is set (owned) only when the
- * vectorcall arguments are (3.13.0 leaves it uninitialised otherwise). */
+ * vectorcall arguments are (3.13.0 leaves it uninitialised otherwise). 3.14+ visits both the
+ * vectorcall arguments (a tuple) and the keyword names. */
 static void trav_methodcaller(const tv *v, uint64_t obj, const ins_type *type)
 {
 	const ins_layout *L = v->L;
@@ -384,7 +385,10 @@ static void trav_methodcaller(const tv *v, uint64_t obj, const ins_type *type)
 	tv_edge(v, tv_word(v, obj, L->methodcaller_name), INS_E_FIELD, "name", 0, since(v, 10) ? 0 : INS_EF_HIDDEN);
 	tv_field(v, obj, L->methodcaller_args, "args");
 	tv_field(v, obj, L->methodcaller_kwds, "kwds");
-	if (tv_word(v, obj, L->methodcaller_vcargs))
+	if (L->methodcaller_vc_visited > 0) {
+		tv_field(v, obj, L->methodcaller_vcargs, "vectorcall_args");
+		tv_field(v, obj, L->methodcaller_kwnames, "vectorcall_kwnames");
+	} else if (tv_word(v, obj, L->methodcaller_vcargs))
 		tv_hidden(v, obj, L->methodcaller_kwnames, "vectorcall_kwnames");
 }
 

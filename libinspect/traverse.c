@@ -382,11 +382,13 @@ const trav_routine ins_trav_core_routines[] = {
 /* ---------------------------------------------------------------- instances of Python classes */
 
 /* The attribute values an object keeps in place of a dict (3.11+), labelled by the
- * names in the class's shared keys. */
+ * names in the class's shared keys. CPython shares keys of at most 30 entries
+ * (SHARED_KEYS_MAX_SIZE) and 3.13 keeps the capacity in a byte: a count above 255 is
+ * corruption, and read for every instance of the class it would cost a multiple of the heap. */
 static void visit_values(const tv *v, uint64_t values, int64_t n, uint64_t cached_keys)
 {
 	const ins_layout *L = v->L;
-	if (n <= 0 || n > 1 << 16)
+	if (n <= 0 || n > 255)
 		return;
 	uint64_t entries = 0;
 	uint8_t log2_index_bytes = 0;
@@ -1096,8 +1098,10 @@ ins_error *ins_trav_verify(ins_trav *t, const uint64_t *objs, size_t n, ins_veri
 			err = ins_err_nomem();
 			goto out;
 		}
-		qsort(native.v, native.n, sizeof(uint64_t), cmp_u64);
-		qsort(emulated.v, emulated.n, sizeof(uint64_t), cmp_u64);
+		if (native.n > 1)  /* an empty vector has no array to sort */
+			qsort(native.v, native.n, sizeof(uint64_t), cmp_u64);
+		if (emulated.n > 1)
+			qsort(emulated.v, emulated.n, sizeof(uint64_t), cmp_u64);
 		if (native.n == emulated.n && (!native.n || !memcmp(native.v, emulated.v, native.n * 8)))
 			++*same;
 		else

@@ -4,7 +4,7 @@
 #       gdb -batch -nx -q -x tools/layoutgen_gdb.py LIBPYTHON
 #
 # queries.json is a JSON list of DWARF spec atoms (the off:/bit:/bits:/size:/count:/
-# varcount:/ifoff: alternatives of layout_fields.def, see its header comment).
+# varcount:/ifoff:/enum: alternatives of layout_fields.def, see its header comment).
 # result.json maps each atom to its integer value, or to null when it does not
 # resolve in this build (type or member missing, not an array, ...).
 # Uses only gdb's embedded Python API; no pip packages.
@@ -117,6 +117,9 @@ def evaluate(atom):
         return member_query(kind, args[0], args[1])
     if kind == "varcount" and len(args) == 1:
         return varcount(args[0])
+    if kind == "enum" and len(args) == 1:
+        v = gdb.parse_and_eval(args[0])
+        return int(v) if v.type.strip_typedefs().code == gdb.TYPE_CODE_ENUM else None
     if kind == "ifoff" and len(args) == 3:
         t = find_type(args[0])
         return int(args[2], 0) if t is not None and walk(t, args[1]) else None

@@ -43,13 +43,15 @@ int main(int argc, char **argv)
 	memset(low, 0x11, sizeof(low));
 	memset(top, 0x7e, sizeof(top));
 
-	/* a 100-byte file, mapped over a whole page at FILE_MAP */
+	/* a 100-byte file, mapped over a whole page at FILE_MAP; it starts like a 64-bit ELF
+	 * file, since an image uses only the files a core could have recorded */
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/image_bounds.XXXXXX", dir);
 	int fd = mkstemp(path);
 	uint8_t fbytes[FILE_LEN];
 	for (size_t i = 0; i < FILE_LEN; i++)
 		fbytes[i] = (uint8_t)(0xa0 + i % 16);
+	memcpy(fbytes, "\177ELF\2", 5);
 	if (fd < 0 || write(fd, fbytes, FILE_LEN) != (ssize_t)FILE_LEN) {
 		printf("FAIL cannot write a temporary file in %s\n", dir);
 		return 1;
