@@ -521,6 +521,33 @@ static size_t driver_code(const ins_emu *e, uint8_t *c)
 	return n;
 }
 
+/* The highest range of need bytes in user space, with a guard page on each side, clear of
+ * every segment and mapping: for a core whose mappings claim the usual candidates (a
+ * corrupt NT_FILE entry may span terabytes). 0 if there is none. */
+static uint64_t find_free(const ins_image *img, uint64_t need)
+{
+	size_t k = 0;
+	span *r = malloc((img->nsegs + img->nmaps + 1) * sizeof(*r));
+	if (!r)
+		return 0;
+	for (size_t i = 0; i < img->nsegs; i++)
+		r[k++] = (span){ img->segs[i].start, img->segs[i].end };
+	for (size_t i = 0; i < img->nmaps; i++)
+		if (img->maps[i].end > img->maps[i].start)
+			r[k++] = (span){ img->maps[i].start, img->maps[i].end };
+	k = merge_spans(r, k);
+	uint64_t lo = 0x10000, best = 0;
+	for (size_t i = 0; i <= k && lo < USER_TOP; i++) {
+		uint64_t hi = i < k && r[i].start < USER_TOP ? r[i].start : USER_TOP;
+		if (hi > lo && hi - lo >= need + 2 * PAGE)
+			best = (hi - need - PAGE) & ~(uint64_t)(PAGE - 1);
+		if (i < k && r[i].end > lo)
+			lo = r[i].end >= USER_TOP ? USER_TOP : (r[i].end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	}
+	free(r);
+	return best;
+}
+
 ins_emu *ins_emu_new(ins_image *img)
 {
 	ins_emu *e = calloc(1, sizeof(*e));
@@ -538,6 +565,8 @@ ins_emu *ins_emu_new(ins_image *img)
 	for (uint64_t cand = 0x3f0000000000ull; cand < 0x7f0000000000ull && !e->stack_base; cand += 0x10000000000ull)
 		if (range_free(img, cand, cand + need))
 			e->stack_base = cand;
+	if (!e->stack_base)
+		e->stack_base = find_free(img, need);
 	if (!e->buf || !e->stack_base || uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc) != UC_ERR_OK) {
 		e->uc = NULL;
 		ins_emu_free(e);
@@ -680,13 +709,22 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 	e->visited.n = 0;
 	e->visited.oom = false;
 	for (size_t done = 0; done < n;) {
-		size_t k = n - done < MAX_JOBS ? n - done : MAX_JOBS;
+		size_t k = n - done < MAX_JOBS ? n - done : MAX_JOBS, nskip = 0;
 		uint64_t jobs[2 * 64];
 		bool skip[MAX_JOBS];  /* a banned function's calls run the stub */
+		for (size_t i = 0; i < k; i++)
+			nskip += skip[i] = banned(e, fns[done + i]);
+		if (nskip == k) {  /* nothing to run: not even the jobs written (that costs) */
+			for (size_t i = 0; i < k; i++)
+				res[done + i] = (ins_emu_result){ .status = INS_EMU_BUDGET, .start = e->visited.n };
+			e->stats.failed += k;
+			e->stats.calls += k;
+			done += k;
+			continue;
+		}
 		for (size_t i = 0; i < k; i += 64) {
 			size_t m = k - i < 64 ? k - i : 64;
 			for (size_t j = 0; j < m; j++) {
-				skip[i + j] = banned(e, fns[done + i + j]);
 				jobs[2 * j] = skip[i + j] ? stub : fns[done + i + j];
 				jobs[2 * j + 1] = objs[done + i + j];
 			}
@@ -699,6 +737,13 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 		e->res = res + done;
 		size_t from = 0;
 		while (from < k) {
+			while (from < k && skip[from]) {  /* a banned function's call: not even started */
+				res[done + from] = (ins_emu_result){ .status = INS_EMU_BUDGET, .start = e->visited.n };
+				e->stats.failed++;
+				from++;
+			}
+			if (from == k)
+				break;
 			run_from(e, from);
 			if (e->status == INS_EMU_OK) {
 				/* every call from `from` on returned: each one's visits end where the

@@ -55,7 +55,7 @@ struct ins_trav {
 	ins_objects *o;
 	ins_map index;          /* type address -> position in plans + 1 */
 	plan **plans;
-	size_t nplans;
+	size_t nplans, capplans;
 	struct { uint64_t type; const plan *p; } cache[CACHE_SIZE];
 	/* by the raw ob_type word: its ins_type and plan (not for 2.7 classic instances,
 	 * whose ins_type is their class) */
@@ -260,7 +260,10 @@ static void trav_dict(const tv *v, uint64_t obj, const ins_type *type)
 static void trav_list(const tv *v, uint64_t obj, const ins_type *type)
 {
 	(void)type;
-	tv_items(v, tv_word(v, obj, v->L->list_item), var_size(v, obj), 0);
+	int64_t n = var_size(v, obj), allocated = (int64_t)tv_word(v, obj, v->L->list_allocated);
+	if (n > allocated && allocated >= 0)  /* 0 <= ob_size <= allocated: ob_size is corrupt */
+		n = allocated;
+	tv_items(v, tv_word(v, obj, v->L->list_item), n, 0);
 }
 
 static void trav_tuple(const tv *v, uint64_t obj, const ins_type *type)
@@ -822,10 +825,15 @@ static const plan *plan_of(ins_trav *t, const ins_type *type)
 		p = t->plans[idx - 1];
 	} else {
 		plan *np = make_plan(t, type);
-		plan **v = np ? realloc(t->plans, (t->nplans + 1) * sizeof(*v)) : NULL;
+		plan **v = np ? t->plans : NULL;
+		if (np && t->nplans == t->capplans) {  /* grown geometrically: one plan per type */
+			size_t cap = t->capplans ? 2 * t->capplans : 64;
+			if ((v = realloc(t->plans, cap * sizeof(*v)))) {
+				t->plans = v;
+				t->capplans = cap;
+			}
+		}
 		uint64_t *s = v ? ins_map_slot(&t->index, type->addr, 0) : NULL;
-		if (v)
-			t->plans = v;
 		if (!s) {
 			if (np)
 				free(np->slots);
@@ -1072,7 +1080,7 @@ ins_error *ins_trav_verify(ins_trav *t, const uint64_t *objs, size_t n, ins_veri
 	ins_emu *e = emulator(t);
 	*same = *failed = 0;
 	if (!e)
-		return ins_err(INS_E_FAIL, "the emulator (Unicorn) could not be started");
+		return ins_err(INS_E_OS, "the emulator (Unicorn) could not be started");
 	ins_vec fns = { 0 }, jobs = { 0 }, native = { 0 }, emulated = { 0 };
 	ins_emu_result *res = NULL;
 	ins_error *err = NULL;

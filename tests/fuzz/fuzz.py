@@ -22,7 +22,7 @@ RLIMIT_AS of that much plus Unicorn's code buffer otherwise). A run is classifie
 and, as failures,
   crash     a signal, or a sanitizer's report (ASan, UBSan, LeakSanitizer)
   hang      the time limit
-  memory    the memory limit, or exit 10 (out of memory)
+  memory    the memory limit, exit 10 (out of memory), or more output than 64 times the core
   json      --json output that is not exactly one line of valid JSON
   unclean   any other exit status, or stderr/stdout not as above
   disclosure  the output shows the contents of a local file a hostile core named
@@ -68,8 +68,9 @@ def sanitized(binary):
         return b"__asan_init" in f.read()
 
 
-def execute(binary, argv, timeout, mem_mb, asan, cwd=None):
-    """(rc or None on timeout, stdout, stderr, seconds, max RSS in MB)."""
+def execute(binary, argv, timeout, mem_mb, asan, cwd=None, out_cap=64 << 20):
+    """(rc or None on timeout, stdout, stderr, seconds, max RSS in MB, bytes of stdout). Only
+    the first out_cap bytes of stdout are kept."""
     env = dict(os.environ)
     if asan:
         env["ASAN_OPTIONS"] = ("detect_leaks=1:exitcode=86:allocator_may_return_null=1:"
@@ -90,19 +91,20 @@ def execute(binary, argv, timeout, mem_mb, asan, cwd=None):
                          cwd=cwd)
     bufs = {}
 
-    def drain(name, f, cap=32 << 20):
+    def drain(name, f, cap):
         data, n = [], 0
         while True:
             chunk = f.read(65536)
             if not chunk:
                 break
             if n < cap:
-                data.append(chunk)
-                n += len(chunk)
+                data.append(chunk[:cap - n])
+            n += len(chunk)
         bufs[name] = b"".join(data)
+        bufs[name + "_n"] = n
 
-    readers = [threading.Thread(target=drain, args=("out", p.stdout)),
-               threading.Thread(target=drain, args=("err", p.stderr))]
+    readers = [threading.Thread(target=drain, args=("out", p.stdout, out_cap)),
+               threading.Thread(target=drain, args=("err", p.stderr, 4 << 20))]
     for r in readers:
         r.start()
     rc, ru, timed_out = None, None, False
@@ -125,16 +127,19 @@ def execute(binary, argv, timeout, mem_mb, asan, cwd=None):
         r.join()
     p.stdout.close()
     p.stderr.close()
-    return (None if timed_out else rc), bufs.get("out", b""), bufs.get("err", b""), time.time() - t0, ru.ru_maxrss / 1024.0
+    return ((None if timed_out else rc), bufs.get("out", b""), bufs.get("err", b""), time.time() - t0,
+            ru.ru_maxrss / 1024.0, bufs.get("out_n", 0))
 
 
-def classify(rc, out, err, json_mode, mem_mb, rss_mb):
-    """(class, why)."""
+def classify(rc, out, err, json_mode, mem_mb, rss_mb, out_n=0, out_cap=None):
+    """(class, why). Output beyond out_cap bytes (a multiple of the core's size) is runaway."""
     text = err.decode("utf-8", "replace")
     if b"SECRET" in out or b"SECRET" in err:
         return "disclosure", "the contents of a local file were printed"
     if rc is None:
         return "hang", "time limit"
+    if out_cap is not None and out_n > out_cap:
+        return "memory", "%d MB of output" % (out_n >> 20)
     if re.search(r"rss limit|malloc limit|allocator is out of memory|allocation-size-too-big|"
                  r"requested allocation size|out of memory", text, re.I) or rc == 10 or rss_mb > mem_mb:
         return "memory", _summary(text) or "exit %d, %d MB" % (rc, rss_mb)
@@ -148,12 +153,11 @@ def classify(rc, out, err, json_mode, mem_mb, rss_mb):
     if rc == 0:
         if errors:
             return "unclean", "exit 0 with " + errors[0][:200]
-        if json_mode:
-            o = out.decode("utf-8", "replace")
-            if o.count("\n") != 1 or not o.endswith("\n"):
-                return "json", "%d lines of output" % o.count("\n")
+        if json_mode:  # one line of JSON, in UTF-8 (RFC 8259)
+            if out.count(b"\n") != 1 or not out.endswith(b"\n"):
+                return "json", "%d lines of output" % out.count(b"\n")
             try:
-                json.loads(o)
+                json.loads(out.decode("utf-8"))
             except ValueError as e:
                 return "json", str(e)[:200]
         return ("warning" if lines else "answer"), ""
@@ -186,8 +190,10 @@ class Case(object):
 
     def run(self, binary, recipe, timeout, mem_mb, asan):
         argv = recipe.argv(self.core, self.lm)
-        rc, out, err, secs, rss = execute(binary, self.extra + [self.path] + argv, timeout, mem_mb, asan, self.cwd)
-        cls, why = classify(rc, out, err, "--json" in argv, mem_mb, rss)
+        cap = max(64 << 20, 64 * len(self.core.b))  # output in proportion to the core
+        rc, out, err, secs, rss, out_n = execute(binary, self.extra + [self.path] + argv, timeout, mem_mb, asan,
+                                                 self.cwd, cap)
+        cls, why = classify(rc, out, err, "--json" in argv, mem_mb, rss, out_n, cap)
         return Result(cls, rc, out, err, secs, rss, why)
 
 
