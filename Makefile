@@ -16,24 +16,37 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 SAN      ?=
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(CFLAGS) $(SAN)
+VERSION  := 0.2.0
+SOMAJOR  := 0
+LAYERS   := base image cpython traverse analysis api
+INCLUDES := -Iinclude $(LAYERS:%=-Ilibinspect/%) -Icli
+ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -DINS_VERSION='"$(VERSION)"' \
+	$(INCLUDES) $(CFLAGS) $(SAN)
 LDLIBS   += -lelf -lunicorn -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-SRCS := $(filter-out libinspect/main.c,$(wildcard libinspect/*.c))
-OBJS := $(SRCS:libinspect/%.c=$(BUILD)/obj/%.o)
-HDRS := $(wildcard libinspect/*.h) libinspect/layout_fields.def
+# libinspect: the library, one folder per layer (docs/design.md, CONTRIBUTING.md); cli: the
+# command layer objinspect and the GDB extension share (libinspect-cli), over the library.
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard libinspect/$(l)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+HDRS := $(wildcard include/libinspect/*.h libinspect/*/*.h cli/*.h) libinspect/cpython/layout_fields.def
+LIB_SO := $(BUILD)/libinspect.so.$(SOMAJOR)
+CLI_SO := $(BUILD)/libinspect-cli.so.$(SOMAJOR)
 
-# Debian packages the build and the tests need (graphviz: dot renders show-* as .png/.svg).
-DEB_PKGS := libelf-dev libunicorn-dev gdb bats graphviz
+# What building needs (Debian packages): libelf and Unicorn's headers. What the tests, the
+# demo and the pictures need besides is installed by `make test`/`make demo` (test-deps).
+DEB_PKGS := libelf-dev libunicorn-dev
 HAVE_DEPS := $(BUILD)/.deps-ok
-# Debian packages only the fixtures and tests need: the C extensions whose objects the cext
-# scenario keeps, imported by Debian's python3.11 (corefixtures/scenarios/cext.py).
-TEST_PKGS := python3-lxml python3-msgpack python3-yaml python3-multidict python3-greenlet python3-numpy
+# graphviz: dot renders show-* as .png/.svg; the C extensions are those whose objects the
+# cext scenario keeps, imported by Debian's python3.11 (corefixtures/scenarios/cext.py).
+TEST_PKGS := gdb gdbserver bats graphviz python3-lxml python3-msgpack python3-yaml python3-multidict \
+	python3-greenlet python3-numpy
 HAVE_TEST_DEPS := $(BUILD)/.test-deps-ok
 
-.PHONY: all deps test-deps demo test test-asan fuzz bench layouts install clean fixtures
-all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a
+.PHONY: all deps test-deps demo test test-asan fuzz bench layouts install clean fixtures check-layers
+all: $(BUILD)/objinspect $(BUILD)/libinspect.so $(BUILD)/libinspect.a $(BUILD)/libinspect-cli.so
 
 $(HAVE_DEPS): Makefile
 	@sh tools/install-deps $(DEB_PKGS)
@@ -47,18 +60,33 @@ $(HAVE_TEST_DEPS): Makefile
 
 test-deps: $(HAVE_TEST_DEPS)
 
-$(BUILD)/obj/%.o: libinspect/%.c $(HDRS) | $(HAVE_DEPS)
+$(BUILD)/obj/%.o: %.c $(HDRS) | $(HAVE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/libinspect.a: $(OBJS)
+$(BUILD)/libinspect.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libinspect.so: $(OBJS)
-	$(CC) -shared $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libinspect.so.$(SOMAJOR) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/objinspect: $(BUILD)/obj/main.o $(BUILD)/libinspect.a
+$(BUILD)/libinspect.so: $(LIB_SO)
+	ln -sf $(notdir $<) $@
+
+# The GDB extension loads the command layer with the library in one .so (a program opened
+# through it is the one its commands run on).
+$(CLI_SO): $(CLI_OBJS) $(LIB_OBJS)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libinspect-cli.so.$(SOMAJOR) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libinspect-cli.so: $(CLI_SO)
+	ln -sf $(notdir $<) $@
+
+$(BUILD)/objinspect: $(BUILD)/obj/cli/main.o $(CLI_OBJS) $(BUILD)/libinspect.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# No layer calls into a layer above it, every exported symbol has the ins_ prefix.
+check-layers: all
+	tools/check-layers $(BUILD)
 
 # The scenario cores and the interpreters' own truth, for every installed CPython; Debian sid's
 # python3.14 and python3.15 in a root tools/sid-root builds once (cached outside the clone, in
@@ -67,7 +95,7 @@ fixtures: all $(HAVE_TEST_DEPS)
 	tools/sid-root
 	corefixtures/gen-cores $(BUILD)/cores
 
-test: all fixtures
+test: all fixtures check-layers
 	tests/run $(BUILD)
 
 test-asan: all $(HAVE_TEST_DEPS)
@@ -85,23 +113,27 @@ fuzz: all fixtures
 	tests/fuzz/fuzz.py campaign --build $(FUZZ_BUILD) --oracle $(BUILD)/objinspect --cores $(BUILD)/cores \
 		--seconds $(FUZZ_SECONDS)
 
-bench: all
+bench: all $(HAVE_TEST_DEPS)
 	bench/run $(BUILD)
 
-demo: all
+demo: all $(HAVE_TEST_DEPS)
 	tools/demo $(BUILD)
 
 layouts:
 	tools/gen-layouts
 
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/libinspect \
 		$(DESTDIR)$(PREFIX)/share/gdb-objgraph
 	install -m 755 $(BUILD)/objinspect $(DESTDIR)$(PREFIX)/bin/objinspect
-	install -m 644 $(BUILD)/libinspect.so $(BUILD)/libinspect.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 libinspect/inspect.h $(DESTDIR)$(PREFIX)/include/inspect.h
+	install -m 755 $(LIB_SO) $(CLI_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libinspect.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libinspect.so
+	ln -sf libinspect-cli.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libinspect-cli.so
+	install -m 644 $(BUILD)/libinspect.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/libinspect/*.h $(DESTDIR)$(PREFIX)/include/libinspect/
 	install -m 644 gdbext/objgraph.py $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
 	sed -i 's|^_LIB_DIRS = .*|_LIB_DIRS = ["$(PREFIX)/lib"]|' $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
 
 clean:
-	rm -rf build build-asan
+	rm -rf $(BUILD) build-asan

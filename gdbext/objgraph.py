@@ -31,12 +31,12 @@ class _CommandInfo(ctypes.Structure):
 
 def _load():
     for d in _LIB_DIRS:
-        path = os.path.join(d, "libinspect.so")
+        path = os.path.join(d, "libinspect-cli.so")
         if os.path.exists(path):
             lib = ctypes.CDLL(os.path.abspath(path))
             break
     else:
-        raise gdb.GdbError("gdb-objgraph: libinspect.so not found in %s; run `make` first" % ", ".join(_LIB_DIRS))
+        raise gdb.GdbError("gdb-objgraph: libinspect-cli.so not found in %s; run `make` first" % ", ".join(_LIB_DIRS))
     lib.ins_ctx_new.restype = ctypes.c_void_p
     lib.ins_ctx_free.argtypes = [ctypes.c_void_p]
     lib.ins_run.restype = ctypes.c_int

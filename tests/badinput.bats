@@ -10,7 +10,7 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-# enum ins_code (libinspect/inspect.h)
+# enum ins_code (include/libinspect/errors.h)
 E_USAGE=2 E_INPUT=3 E_NOT_PYTHON=4 E_UNSUPPORTED=5 E_NOT_FOUND=6 E_CORRUPT=7 E_MISMATCH=8 E_OS=9
 CORRUPT="$ROOT/tests/lib/corrupt.py"
 

@@ -9,8 +9,8 @@ setup_file() {
 	make -s -C "$ROOT" BUILD="$BUILD" install DESTDIR="$STAGE" PREFIX=/opt/objgraph >/dev/null
 }
 
-@test "install: objinspect, libinspect, inspect.h and the extension are in place" {
-	for f in bin/objinspect lib/libinspect.so lib/libinspect.a include/inspect.h share/gdb-objgraph/objgraph.py; do
+@test "install: objinspect, libinspect (versioned), its headers under libinspect/ and the extension are in place" {
+	for f in bin/objinspect lib/libinspect.so lib/libinspect.so.0 lib/libinspect-cli.so lib/libinspect.a include/libinspect/libinspect.h include/libinspect/cli.h share/gdb-objgraph/objgraph.py; do
 		[ -f "$STAGE/opt/objgraph/$f" ] || { echo "missing $f"; false; }
 	done
 	grep -q '^_LIB_DIRS = \["/opt/objgraph/lib"\]' "$STAGE/opt/objgraph/share/gdb-objgraph/objgraph.py"
@@ -26,7 +26,7 @@ setup_file() {
 
 @test "install: the installed GDB extension loads the installed library" {
 	local id core lib=$STAGE/opt/objgraph/lib
-	if nm -D "$lib/libinspect.so" | grep -q __asan_init; then
+	if nm -D "$lib/libinspect-cli.so" | grep -q __asan_init; then
 		skip "the library is built with ASan, which GDB cannot load without preloading its runtime"
 	fi
 	id=$("$ROOT/corefixtures/interpreters" | head -1 | cut -d' ' -f1)

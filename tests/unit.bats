@@ -16,7 +16,7 @@ cc_unit() {
 	# shellcheck disable=SC2086 # CFLAGS and the sanitizer flags are word lists
 	run ${CC:-cc} -std=c11 -Wall -Wextra -Werror ${CFLAGS:--O2 -g} \
 		${san:+-fsanitize=${san#,} -fno-sanitize-recover=all -fno-omit-frame-pointer} \
-		-I"$ROOT/libinspect" "$ROOT/tests/unit/$1.c" "$lib" -lelf -lm -o "$BATS_TEST_TMPDIR/$1"
+		-I"$ROOT/include" $(printf -- '-I%s ' "$ROOT"/libinspect/*/) "$ROOT/tests/unit/$1.c" "$lib" -lelf -lunicorn -lm -o "$BATS_TEST_TMPDIR/$1"
 	if [ "$status" -ne 0 ]; then echo "compiling $1.c failed: $output"; return 1; fi
 }
 

@@ -1,0 +1,384 @@
+/* commands.c -- the command table shared by objinspect and the GDB extension: help
+ * texts, argument parsing, and the dispatch that opens the session a command works on
+ * and collects its text (objgraph's tables) or one line of JSON. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+
+typedef struct command {
+	ins_command_info info;
+	int min_pos, max_pos;  /* positional arguments */
+	long default_limit;
+	bool heap;             /* needs s->heap */
+	command_fn run;
+} command;
+
+ins_error *ins_cmd_open(const ins_source *src, ins_buf *warn, bool heap, ins_session **out)
+{
+	ins_error *err = ins_session_open(src, warn, out);
+	if (!err && heap && (err = ins_session_heap(*out))) {
+		ins_session_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-')
+		return ins_err(INS_ERR_USAGE, "'%s' is not an address", text);
+	if (!ins_obj_valid(&s->objs, x) || !ins_obj_type(&s->objs, x))
+		return ins_err(INS_ERR_NOT_FOUND, "0x%llx is not a Python object", x);
+	*addr = x;
+	return NULL;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+#define JSON_HELP "With --json, prints one line of JSON instead."
+
+static const command commands[] = {
+	{ { "types", "objgraph-types", "[--limit N] [--filter S] [--qualified] [--all] [--json]",
+	    "Most common types among the objects the GC tracks (objgraph.show_most_common_types).",
+	    "Counts every object gc.get_objects() would return, by type.__name__ (by module.qualname\n"
+	    "with --qualified), most common first, with their sizes as sys.getsizeof reports them.\n"
+	    "--limit N shows N rows (default 10, 0 for all); --filter S keeps names containing S.\n"
+	    "Objects frozen by gc.freeze() are not counted (gc.get_objects() skips them) and are\n"
+	    "reported in the summary line. --all also counts the untracked objects (str, int, ...)\n"
+	    "that references reach, from the reference graph. " JSON_HELP,
+	    "--limit --filter --qualified --all --json" }, 0, 0, 10, false, ins_cmd_types },
+	{ { "count", "objgraph-count", "TYPE [--json]",
+	    "How many tracked objects have this type (objgraph.count).",
+	    "TYPE is a type.__name__, or a dotted module.qualname matched against the qualified\n"
+	    "name, as in objgraph. An unknown type is an error; a known type with no instances is 0.\n" JSON_HELP,
+	    "--json" }, 1, 1, -1, false, ins_cmd_count },
+	{ { "by-type", "objgraph-by-type", "TYPE [--limit N] [--json]",
+	    "The tracked objects of a type, by address (objgraph.by_type).",
+	    "Lists the address and a short repr of every tracked object of TYPE (see objgraph-count\n"
+	    "for how TYPE matches). --limit N lists the first N (default all). " JSON_HELP,
+	    "--limit --json" }, 1, 1, 0, false, ins_cmd_by_type },
+	{ { "at", "objgraph-at", "ADDRESS [--json]",
+	    "What the object at an address is: type, refcount, size, tracking, repr (objgraph.at).",
+	    "refcnt is the raw ob_refcnt (sys.getrefcount(obj) - 1); 3.12+ immortal objects are\n"
+	    "flagged. size is sys.getsizeof(obj). " JSON_HELP,
+	    "--json" }, 1, 1, -1, true, ins_cmd_at },
+	{ { "growth", "objgraph-growth", "[--limit N] [--new-ids] [--qualified] [--baseline CORE] [--raw] [--json]",
+	    "Types whose counts grew (objgraph.show_growth).",
+	    "In GDB, the first call records each type's count; later calls show the increase over the\n"
+	    "highest count seen so far, so `continue`, Ctrl-C, objgraph-growth works on a live process.\n"
+	    "objinspect compares with --baseline CORE (an earlier core of the same process).\n"
+	    "Like objgraph, which runs gc.collect() first, the counts are of what a full collection\n"
+	    "would leave tracked: without the garbage it would free and the tuples and dicts it would\n"
+	    "untrack (nothing is run or changed; the baseline is counted the same way). --raw counts\n"
+	    "the objects the GC tracks now instead (no collection).\n"
+	    "--new-ids lists the addresses of the objects that are new since the previous call\n"
+	    "(objgraph.get_new_ids). --limit N (default 10, 0 for all). " JSON_HELP,
+	    "--limit --new-ids --qualified --baseline --raw --json" }, 0, 0, 10, true, ins_cmd_growth },
+	{ { "refs", "objgraph-refs", "ADDRESS [--max-depth N] [--json]",
+	    "What an object refers to, with labelled edges (gc.get_referents).",
+	    "Lists the objects ADDRESS refers to as its type's tp_traverse reports them, each with\n"
+	    "the edge's label: attribute or global name, dict key, [index], slot or field name.\n"
+	    "--max-depth N follows referents N levels deep (default 1). Objects of other C types\n"
+	    "(extensions, lib-dynload modules) run their own tp_traverse in an emulator, their\n"
+	    "edges labelled by member name or +0xOFFSET; when that fails, their memory is scanned\n"
+	    "and the edges are marked inferred. " JSON_HELP,
+	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_refs },
+	{ { "backrefs", "objgraph-backrefs", "ADDRESS [--max-depth N] [--json]",
+	    "What refers to an object, with labelled edges (gc.get_referrers).",
+	    "Lists the objects holding a reference to ADDRESS, found in a reverse index of the whole\n"
+	    "heap, each with the label of its reference. --max-depth N (default 1). " JSON_HELP,
+	    "--max-depth --json" }, 1, 1, -1, true, ins_cmd_backrefs },
+	{ { "chain", "objgraph-chain", "ADDRESS [--to root] [--max-depth N] [--extra-ignore ADDRESS] [--json]",
+	    "The shortest reference chain from a module to an object (objgraph.find_backref_chain).",
+	    "Searches breadth-first over referrers, as objgraph does with is_proper_module, for a\n"
+	    "module that sys.modules holds; prints it, each object down to ADDRESS, and the label\n"
+	    "of every reference on the way (global name, attribute, key, [index]).\n"
+	    "--to root also ends at a thread's frame whose local holds the object on the way: the\n"
+	    "chain then starts with that frame and the local's name. --max-depth N (default 20);\n"
+	    "--extra-ignore ADDRESS skips an object (repeatable). " JSON_HELP,
+	    "--to --max-depth --extra-ignore --json" }, 1, 1, -1, true, ins_cmd_chain },
+	{ { "leaking", "objgraph-leaking", "[--limit N] [--raw] [--json]",
+	    "Tracked objects that no tracked object refers to (objgraph.get_leaking_objects).",
+	    "These are held only by C code, the interpreter's roots or leaked references. Like objgraph,\n"
+	    "which runs gc.collect() first, the answer is for what a full collection would leave\n"
+	    "tracked: the garbage it would free is gone (and no longer refers to anything), and so are\n"
+	    "the tuples and dicts it would untrack (nothing is run or changed). --raw answers for the\n"
+	    "objects the GC tracks now instead (no collection). Lists the count by type and the\n"
+	    "objects; --limit N rows (default 10, 0 for all). " JSON_HELP,
+	    "--limit --raw --json" }, 0, 0, 10, true, ins_cmd_leaking },
+	{ { "refcheck", "objgraph-refcheck", "[--limit N] [--json]",
+	    "Objects whose refcount counts references nothing in the heap accounts for.",
+	    "For every tracked object: ob_refcnt minus the references to it found in the heap (3.12+\n"
+	    "immortal objects are skipped). A positive residual with no Python referrer is a C-level\n"
+	    "root or a leaked Py_INCREF; a negative one means corruption or a missed reference kind\n"
+	    "and is always listed. Most unexplained first; --limit N (default 10, 0 for all). " JSON_HELP,
+	    "--limit --json" }, 0, 0, 10, true, ins_cmd_refcheck },
+	{ { "show-refs", "objgraph-show-refs",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--filter TYPE] "
+	    "[--extra-ignore ADDRESS] [--refcounts] [--json]",
+	    "Draws what objects refer to, as a graphviz picture (objgraph.show_refs).",
+	    "Walks referents breadth-first from each ADDRESS (drawn in red) and writes objgraph's picture:\n"
+	    "a box per object with its type and short repr, shaded by depth, modules green, a __del__\n"
+	    "mark on objects whose class defines __del__, labelled edges. --output FILE.dot writes the\n"
+	    "DOT text; FILE.png and FILE.svg are rendered by graphviz's dot. --max-depth N (default 3);\n"
+	    "--too-many N draws at most N references per object and one \"N more references\" box for\n"
+	    "the rest (default 10); --filter TYPE follows only objects of that type; --extra-ignore\n"
+	    "ADDRESS leaves an object out (repeatable); --refcounts adds each refcount to the label.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --filter --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_refs },
+	{ { "show-backrefs", "objgraph-show-backrefs",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--filter TYPE] "
+	    "[--extra-ignore ADDRESS] [--refcounts] [--json]",
+	    "Draws what refers to objects, as a graphviz picture (objgraph.show_backrefs).",
+	    "As objgraph-show-refs, over referrers (the tracked objects, as gc.get_referrers finds\n"
+	    "them), and like objgraph it does not go past a module that sys.modules holds.\n"
+	    "Each object has at most --too-many referrers drawn and one \"N more backreferences\" box.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --filter --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_backrefs },
+	{ { "show-chain", "objgraph-show-chain",
+	    "ADDRESS... --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--extra-ignore ADDRESS] "
+	    "[--refcounts] [--json]",
+	    "Draws the reference chain from a module to objects (objgraph.show_chain).",
+	    "Finds the chain objgraph-chain prints for each ADDRESS (find_backref_chain to a module in\n"
+	    "sys.modules; --max-depth N bounds the search, default 20; --extra-ignore ADDRESS skips an\n"
+	    "object) and draws the referrers of the objects through the chains' objects only, as\n"
+	    "objgraph.show_chain does: the module in green down to each ADDRESS in red, edges labelled.\n"
+	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
+	  ins_cmd_show_chain },
+	{ { "graph", "objgraph-graph", "[--edges] [--verify] [--limit N] [--json]",
+	    "Builds the heap's reference graph and says how big it is and how long it took.",
+	    "Objects (tracked, frozen, untracked ones reached by references), references, the hidden\n"
+	    "references counted only for refcounts, objects whose C type's own tp_traverse was run in\n"
+	    "the emulator, objects scanned for references because that failed, build time and memory\n"
+	    "per object and per reference.\n"
+	    "--edges also lists every tracked object's referents (gc.get_referents, in traversal order)\n"
+	    "and how they were found (exact, emulated, inferred, none).\n"
+	    "--verify runs every tracked object's own tp_traverse in the emulator, builtins included,\n"
+	    "and lists the objects whose referents differ from libinspect's native routines (--limit N\n"
+	    "of them, default 10, 0 for all). " JSON_HELP,
+	    "--edges --verify --limit --json" }, 0, 0, 10, true, ins_cmd_graph },
+	{ { "cycles", "objgraph-cycles", "[--limit N] [--min-size N] [--json]",
+	    "What a full gc.collect() would free now, grouped into the cycles that hold it.",
+	    "Runs CPython's collection algorithm on the heap without running a collection: the\n"
+	    "objects only garbage cycles keep alive. Lists the cycles (largest first) with their\n"
+	    "members in cycle order and the reference from each to the next, the objects each cycle\n"
+	    "holds besides, finalizers (__del__, tp_finalize), objects already finalized, weakrefs\n"
+	    "with callbacks pointing in, and the frames among the garbage with their locals.\n"
+	    "--limit N cycles (default 10, 0 for all); --min-size N only cycles of N or more. " JSON_HELP,
+	    "--limit --min-size --json" }, 0, 0, 10, true, ins_cmd_cycles },
+	{ { "garbage", "objgraph-garbage", "[--limit N] [--json]",
+	    "The contents of gc.garbage.",
+	    "Objects a collection found unreachable but did not free: 2.7's cycles with __del__,\n"
+	    "everything under gc.DEBUG_SAVEALL, what a program put there itself.\n"
+	    "--limit N (default all). " JSON_HELP,
+	    "--limit --json" }, 0, 0, 0, true, ins_cmd_garbage },
+	{ { "stacks", "objgraph-stacks", "[--locals] [--json]",
+	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",
+	    "For each thread of the main interpreter (newest first), its id (threading.get_ident())\n"
+	    "and its frames, most recent call first as faulthandler and py-bt print them, each as\n"
+	    "traceback shows it: File \"file\", line N (frame.f_lineno), in function (co_name).\n"
+	    "--locals adds each frame's locals (frame.f_locals: fast locals, cell contents, free\n"
+	    "variables that are set; the namespace of module-level and class-body frames) in\n"
+	    "objgraph's short repr. The GIL holder is read from the GIL's state (3.7+) or the\n"
+	    "current thread state (2.7, 3.6). With --json, prints {\"threads\": [{\"thread_id\", \"gil\"\n"
+	    "(true, false, or null when it cannot be told), \"tstate\", \"frames\": [{\"function\",\n"
+	    "\"file\", \"line\", \"address\" (the frame object, or from 3.11 the _PyInterpreterFrame),\n"
+	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}]}, frames\n"
+	    "innermost first.",
+	    "--locals --json" }, 0, 0, -1, false, ins_cmd_stacks },
+	{ { "gc", "objgraph-gc", "[--json]",
+	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
+	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
+	    "--json" }, 0, 0, -1, true, ins_cmd_gc },
+	{ { "info", "objgraph-info", "[--json]",
+	    "Which Python this is and how libinspect found it.",
+	    "The CPython version, the executable, whether the memory is a core or a live process,\n"
+	    "and how the interpreter and its layout were found. " JSON_HELP,
+	    "--json" }, 0, 0, -1, true, ins_cmd_info },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+size_t ins_command_count(void)
+{
+	return NCOMMANDS;
+}
+
+const ins_command_info *ins_command_get(size_t i)
+{
+	return i < NCOMMANDS ? &commands[i].info : NULL;
+}
+
+
+static const command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].info.name, name) == 0 || strcmp(commands[i].info.gdb_name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Is opt one of the space-separated names in list? */
+static bool allowed(const char *list, const char *opt, size_t len)
+{
+	for (const char *p = list; (p = strstr(p, opt)); p += len)
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0') &&
+		    strncmp(p, opt, len) == 0)
+			return true;
+	return false;
+}
+
+/* A number option: --limit, --max-depth, --too-many. */
+static ins_error *parse_count(const char *cmd, const char *opt, const char *value, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < 0)
+		return ins_err(INS_ERR_USAGE, "%s: %s needs a number >= 0, not '%s'", cmd, opt, value);
+	*out = v;
+	return NULL;
+}
+
+static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
+{
+	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --min-size --output --extra-ignore --to ";
+	const char *cmd = c->info.gdb_name;
+	memset(a, 0, sizeof(*a));
+	a->limit = c->default_limit;
+	a->max_depth = a->too_many = a->min_size = -1;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+			if (a->npos >= c->max_pos || a->npos >= MAX_POS)
+				return ins_err(INS_ERR_USAGE, "%s: unexpected argument '%s' (usage: %s %s)", cmd, arg,
+					       cmd, c->info.usage);
+			a->pos[a->npos++] = arg;
+			continue;
+		}
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (!allowed(c->info.options, arg, len))
+			return ins_err(INS_ERR_USAGE, "%s: unknown option '%.*s' (usage: %s %s)", cmd, (int)len, arg,
+				       cmd, c->info.usage);
+		char opt[32];
+		snprintf(opt, sizeof(opt), " %.*s ", (int)len, arg);
+		const char *value = eq ? eq + 1 : NULL;
+		bool takes = strstr(with_value, opt) != NULL;
+		if (takes && !value) {
+			if (i + 1 >= argc)
+				return ins_err(INS_ERR_USAGE, "%s: option '%s' needs a value", cmd, arg);
+			value = argv[++i];
+		} else if (!takes && value) {
+			return ins_err(INS_ERR_USAGE, "%s: option '%.*s' takes no value", cmd, (int)len, arg);
+		}
+		ins_error *err = NULL;
+#define IS(name) (strcmp(opt, " " name " ") == 0)
+		if (IS("--limit"))
+			err = parse_count(cmd, "--limit", value, &a->limit);
+		else if (IS("--max-depth"))
+			err = parse_count(cmd, "--max-depth", value, &a->max_depth);
+		else if (IS("--too-many"))
+			err = parse_count(cmd, "--too-many", value, &a->too_many);
+		else if (IS("--min-size"))
+			err = parse_count(cmd, "--min-size", value, &a->min_size);
+		else if (IS("--filter"))
+			a->filter = value;
+		else if (IS("--baseline"))
+			a->baseline = value;
+		else if (IS("--output"))
+			a->output = value;
+		else if (IS("--to"))
+			a->to = value;
+		else if (IS("--extra-ignore") && a->nignore < MAX_POS)
+			a->ignore[a->nignore++] = value;
+		else if (IS("--extra-ignore"))
+			err = ins_err(INS_ERR_USAGE, "%s: at most %d --extra-ignore", cmd, MAX_POS);
+		else if (IS("--qualified"))
+			a->qualified = true;
+		else if (IS("--json"))
+			a->json = true;
+		else if (IS("--new-ids"))
+			a->new_ids = true;
+		else if (IS("--all"))
+			a->all = true;
+		else if (IS("--refcounts"))
+			a->refcounts = true;
+		else if (IS("--locals"))
+			a->locals = true;
+		else if (IS("--edges"))
+			a->edges = true;
+		else if (IS("--verify"))
+			a->verify = true;
+		else if (IS("--raw"))
+			a->raw = true;
+#undef IS
+		if (err)
+			return err;
+	}
+	if (a->npos < c->min_pos)
+		return ins_err(INS_ERR_USAGE, "%s: missing argument (usage: %s %s)", cmd, cmd, c->info.usage);
+	return NULL;
+}
+
+ins_ctx *ins_ctx_new(void)
+{
+	return calloc(1, sizeof(ins_ctx));
+}
+
+void ins_ctx_free(ins_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < ctx->npeaks; i++)
+		free(ctx->peaks[i].name);
+	free(ctx->peaks);
+	free(ctx->ids);
+	free(ctx);
+}
+
+
+int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **out, char **err_out)
+{
+	ins_buf out_buf = { 0 }, err_buf = { 0 };
+	ins_error *err = NULL;
+	const command *cmd = argc > 0 ? find_command(argv[0]) : NULL;
+	args a;
+	if (!cmd)
+		err = ins_err(INS_ERR_USAGE, "unknown command '%s'", argc > 0 ? argv[0] : "");
+	else if (!ctx)
+		err = ins_err(INS_ERR_USAGE, "no context");
+	else
+		err = parse_args(cmd, argc, argv, &a);
+	ins_session *s = NULL;
+	if (!err)
+		err = ins_cmd_open(src, &err_buf, cmd->heap, &s);
+	if (!err)
+		err = cmd->run(&(call){ ctx, s, src, &a, &out_buf, &err_buf });
+	ins_session_close(s);
+	int code = INS_OK;
+	if (err) {
+		ins_buf_free(&out_buf);
+		ins_buf_printf(&err_buf, "error: %s\n", err->message);
+		code = err->code ? err->code : INS_ERR_FAIL;
+		ins_error_free(err);
+	} else if (out_buf.oom) {
+		ins_buf_free(&out_buf);
+		ins_buf_puts(&err_buf, "error: out of memory\n");
+		code = INS_ERR_NOMEM;
+	}
+	*out = ins_buf_take(&out_buf);
+	*err_out = ins_buf_take(&err_buf);
+	return code;
+}

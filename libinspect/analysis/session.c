@@ -1,0 +1,253 @@
+/* session.c -- opening an image down to its heap, and per-type statistics. */
+#include "session.h"
+
+#include "graph.h"
+#include "threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out)
+{
+	ins_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ins_err_nomem();
+	ins_error *err = ins_image_open(src, warn, &s->img);
+	if (!err)
+		err = ins_interp_find(s->img, warn, &s->in);
+	if (err) {
+		ins_session_close(s);
+		return err;
+	}
+	ins_objects_init(&s->objs, s->img, s->in);
+	s->warn = warn;
+	*out = s;
+	return NULL;
+}
+
+ins_error *ins_session_heap(ins_session *s)
+{
+	if (s->walked)
+		return NULL;
+	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, &s->heap);
+	s->walked = !err;
+	return err;
+}
+
+/* The fs base emulated C functions see for their thread-local variables: that of the
+ * thread holding the GIL, else of the first thread (a Python thread id is its
+ * pthread_self(), which on x86-64 glibc is the thread's TCB, the fs base). Warnings about
+ * the thread list are left to the commands that show threads. */
+static uint64_t emulation_tls(ins_session *s)
+{
+	ins_buf quiet = { 0 }, *warn = s->warn;
+	ins_threads th;
+	uint64_t fs = 0;
+	s->warn = &quiet;
+	ins_error *err = ins_threads_read(&s->objs, s->warn, false, &th);
+	s->warn = warn;
+	ins_buf_free(&quiet);
+	if (err) {
+		ins_error_free(err);
+		return 0;
+	}
+	for (size_t i = 0; i < th.n; i++)
+		if (!fs || th.v[i].gil)
+			fs = th.v[i].thread_id;
+	ins_threads_free(&th);
+	return fs;
+}
+
+ins_error *ins_session_graph(ins_session *s)
+{
+	if (s->graph)
+		return NULL;
+	ins_graph *g = calloc(1, sizeof(*g));
+	s->trav = s->trav ? s->trav : ins_trav_new(&s->objs);
+	if (!g || !s->trav) {
+		free(g);
+		return ins_err_nomem();
+	}
+	/* OBJINSPECT_EMULATION=0: native routines and scans only (for comparisons) */
+	const char *emu = getenv("OBJINSPECT_EMULATION");
+	ins_trav_set_emulation(s->trav, !emu || strcmp(emu, "0") != 0);
+	ins_trav_set_tls(s->trav, emulation_tls(s));
+	ins_error *err = ins_graph_build(s, s->trav, g);
+	if (err) {
+		ins_graph_free(g);
+		free(g);
+		return err;
+	}
+	s->graph = g;
+	return NULL;
+}
+
+void ins_session_close(ins_session *s)
+{
+	if (!s)
+		return;
+	ins_trav_free(s->trav);
+	if (s->graph)
+		ins_graph_free(s->graph);
+	free(s->graph);
+	if (s->in)
+		ins_objects_free(&s->objs);
+	ins_heap_free(&s->heap);
+	ins_interp_free(s->in);
+	ins_image_close(s->img);
+	free(s);
+}
+
+typedef struct stats_run {
+	ins_session *s;
+	bool want_bytes, oom;
+	ins_map index;          /* type (or 2.7 class) address -> row + 1 */
+	ins_typecount *rows;
+	uint64_t *fixed;        /* a row's size per object, or 0: read each object's */
+	size_t nrows, cap, unreadable;
+	struct { uint64_t key; size_t row; } recent[64];  /* direct-mapped cache of index */
+} stats_run;
+
+static size_t new_row(stats_run *r, const ins_type *t, uint64_t obj)
+{
+	if (r->nrows == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		ins_typecount *rows = realloc(r->rows, cap * sizeof(*rows));
+		if (rows)
+			r->rows = rows;
+		uint64_t *fixed = realloc(r->fixed, cap * sizeof(*fixed));
+		if (fixed)
+			r->fixed = fixed;
+		if (!rows || !fixed)
+			return 0;
+		r->cap = cap;
+	}
+	size_t i = r->nrows++;
+	r->rows[i] = (ins_typecount){ t, 0, 0 };
+	r->fixed[i] = r->want_bytes && ins_type_size_fixed(t) ? ins_obj_size(&r->s->objs, obj, t) : 0;
+	return i + 1;
+}
+
+static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	stats_run *r = arg;
+	ins_objects *o = &r->s->objs;
+	if (gen >= r->s->in->ngens || r->oom)
+		return;  /* frozen: not in gc.get_objects() */
+	const ins_type *t = NULL;
+	uint64_t key = type;
+	if (type == r->s->in->T.instance2 && type) {  /* 2.7 classic instance: by class */
+		t = ins_obj_type(o, obj);
+		key = t ? t->addr : 0;
+	}
+	size_t row, hint = (size_t)(key >> 4) & 63;
+	if (key && r->recent[hint].key == key) {
+		row = r->recent[hint].row;
+	} else {
+		uint64_t *slot = key ? ins_map_slot(&r->index, key, 0) : NULL;
+		if (!slot) {
+			if (key)
+				r->oom = true;
+			r->unreadable++;
+			return;
+		}
+		if (!*slot) {
+			t = t ? t : ins_type_info(o, type);
+			if (!t) {
+				r->unreadable++;
+				return;
+			}
+			size_t at = new_row(r, t, obj);
+			if (!at) {
+				r->oom = true;
+				return;
+			}
+			*slot = at;
+		}
+		row = *slot - 1;
+		r->recent[hint].key = key;
+		r->recent[hint].row = row;
+	}
+	ins_typecount *c = &r->rows[row];
+	c->count++;
+	if (r->want_bytes)
+		c->bytes += r->fixed[row] ? r->fixed[row] : ins_obj_size(o, obj, c->type);
+}
+
+/* --all: the tracked objects (frozen ones apart, like gc.get_objects()) and the untracked
+ * objects their references reach, transitively -- what gc.get_referents() would reach from
+ * gc.get_objects(). Hidden references (a code object's constants) reach nothing. */
+static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MAX_GENS + 1], size_t *nuntracked)
+{
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	if (!seen || !queue) {
+		free(seen);
+		free(queue);
+		return ins_err_nomem();
+	}
+	size_t tail = 0;
+	for (size_t i = 0; i < g->ntracked; i++) {
+		seen[i] = 1;
+		queue[tail++] = (uint32_t)i;
+	}
+	for (size_t head = 0; head < tail; head++)
+		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++)
+			if (!seen[g->out[e]]) {
+				seen[g->out[e]] = 1;
+				queue[tail++] = g->out[e];
+			}
+	memset(counts, 0, (INS_MAX_GENS + 1) * sizeof(*counts));
+	counts[0] = g->ntracked;
+	counts[s->in->ngens] = g->nheap - g->ntracked;
+	*nuntracked = 0;
+	for (size_t i = 0; i < tail; i++) {
+		uint32_t x = queue[i];
+		uint64_t type = 0;
+		if (x >= g->ntracked && x < g->nheap)
+			continue;  /* frozen, reached from a tracked object */
+		*nuntracked += x >= g->nheap;
+		ins_image_u64(s->img, g->addr[x] + (uint64_t)s->in->L.obj_type, &type);
+		count_object(r, g->addr[x], type, 0);
+	}
+	free(seen);
+	free(queue);
+	return NULL;
+}
+
+ins_error *ins_typestats(ins_session *s, bool want_bytes, bool all, ins_stats *out)
+{
+	stats_run r = { .s = s, .want_bytes = want_bytes };
+	size_t counts[INS_MAX_GENS + 1], nuntracked = 0;
+	ins_error *err = all ? visit_nodes(s, &r, counts, &nuntracked)
+			     : ins_heap_visit(s->img, s->in, s->warn, count_object, &r, counts);
+	free(r.fixed);
+	ins_map_free(&r.index);
+	if (!err && r.oom)
+		err = ins_err_nomem();
+	if (err) {
+		free(r.rows);
+		return err;
+	}
+	if (r.unreadable)
+		ins_buf_printf(s->warn, "warning: %zu tracked objects have an unreadable type and are not counted\n",
+			       r.unreadable);
+	memset(out, 0, sizeof(*out));
+	out->rows = r.rows;
+	out->nrows = r.nrows;
+	for (int g = 0; g < s->in->ngens; g++)
+		out->ntracked += counts[g];
+	out->nfrozen = counts[s->in->ngens];
+	out->nuntracked = nuntracked;
+	return NULL;
+}
+
+void ins_stats_free(ins_stats *st)
+{
+	free(st->rows);
+	st->rows = NULL;
+}
