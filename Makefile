@@ -133,7 +133,11 @@ install: all
 	install -m 644 $(BUILD)/libinspect.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/libinspect/*.h $(DESTDIR)$(PREFIX)/include/libinspect/
 	install -m 644 gdbext/objgraph.py $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
-	sed -i 's|^_LIB_DIRS = .*|_LIB_DIRS = ["$(PREFIX)/lib"]|' $(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
+	sed -i -e 's|^_LIB_DIRS = .*|_LIB_DIRS = ["$(PREFIX)/lib"]|' -e 's|^_PY_DIRS = .*|_PY_DIRS = ["$(PYTHONDIR)"]|' \
+		$(DESTDIR)$(PREFIX)/share/gdb-objgraph/objgraph.py
+	install -d $(DESTDIR)$(PYTHONDIR)/objinspect
+	install -m 644 python/objinspect/*.py $(DESTDIR)$(PYTHONDIR)/objinspect/
+	sed -i 's|^_LIB_DIRS = .*|_LIB_DIRS = ["$(PREFIX)/lib"]|' $(DESTDIR)$(PYTHONDIR)/objinspect/_capi.py
 
 clean:
 	rm -rf $(BUILD) build-asan

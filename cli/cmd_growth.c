@@ -1,11 +1,12 @@
-/* cmd_growth.c -- objgraph's show_growth and get_new_ids (see commands.h). */
+/* cmd_growth.c -- objgraph's show_growth and get_new_ids: the peaks kept across calls in
+ * the context, over the counts of leaking.c's objects by typestats.c's grouping. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect.h"
 #include "commands.h"
+#include "leaking.h"
 
 static int cmp_u64(const void *x, const void *y)
 {
@@ -39,8 +40,7 @@ static int cmp_growth(const void *x, const void *y)
 }
 
 /* The objects objgraph counts: gc.get_objects() right after the gc.collect() that growth()
- * and get_new_ids() run first (ins_collect_survivors), or with raw the tracked objects as
- * they are. */
+ * and get_new_ids() run first, or with raw the tracked objects as they are. */
 typedef struct objset {
 	uint64_t *addr;
 	size_t n;
@@ -48,84 +48,17 @@ typedef struct objset {
 
 static ins_error *objects_of(ins_session *s, bool raw, objset *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (raw) {
-		out->addr = malloc((s->heap.ntracked + 1) * sizeof(*out->addr));
-		if (!out->addr)
-			return ins_err_nomem();
-		memcpy(out->addr, s->heap.objs, s->heap.ntracked * sizeof(*out->addr));
-		out->n = s->heap.ntracked;
-		return NULL;
-	}
-	ins_survivors sv;
-	ins_error *err = ins_collect_survivors(s, &sv);
-	if (err)
-		return err;
-	out->addr = malloc((sv.n + 1) * sizeof(*out->addr));
-	if (!out->addr) {
-		ins_survivors_free(&sv);
-		return ins_err_nomem();
-	}
-	for (size_t i = 0; i < sv.n; i++)
-		out->addr[i] = s->graph->addr[sv.nodes[i]];
-	out->n = sv.n;
-	ins_survivors_free(&sv);
-	return NULL;
-}
-
-static int cmp_name(const void *x, const void *y)
-{
-	return strcmp(((const group *)x)->name, ((const group *)y)->name);
-}
-
-/* objgraph.typestats over the objects: rows by name (qualified or not), most common first. */
-static ins_error *groups_of(ins_session *s, const objset *os, bool qualified, group **out, size_t *nout)
-{
-	ins_map index = { 0 };
-	group *g = calloc(os->n ? os->n : 1, sizeof(*g));
-	size_t n = 0;
-	if (!g)
-		return ins_err_nomem();
-	for (size_t i = 0; i < os->n; i++) {
-		const ins_type *t = ins_obj_type(&s->objs, os->addr[i]);
-		if (!t)
-			continue;  /* an unreadable type: typestats counts it under no name */
-		uint64_t *slot = ins_map_slot(&index, t->addr, 0);
-		if (!slot) {
-			ins_map_free(&index);
-			free(g);
-			return ins_err_nomem();
-		}
-		if (!*slot) {
-			g[n].name = ins_cmd_row_name(t, qualified);
-			*slot = ++n;
-		}
-		g[*slot - 1].count++;
-	}
-	ins_map_free(&index);
-	/* types that share a name are one row */
-	qsort(g, n, sizeof(*g), cmp_name);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (m && strcmp(g[m - 1].name, g[i].name) == 0)
-			g[m - 1].count += g[i].count;
-		else
-			g[m++] = g[i];
-	}
-	qsort(g, m, sizeof(*g), ins_cmd_cmp_group);
-	*out = g;
-	*nout = m;
-	return NULL;
+	return ins_survivor_objects(s, raw, &out->addr, &out->n);
 }
 
 /* objgraph.show_growth: the increase of each type's count over its peak so far; then
  * the peaks and ids are updated. */
 static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified, const objset *os,
-			      growth_row **rows, size_t *nrows, group **groups, size_t *ngroups)
+			      growth_row **rows, size_t *nrows, ins_group **groups, size_t *ngroups)
 {
-	group *g = NULL;
+	ins_group *g = NULL;
 	size_t n = 0;
-	ins_error *err = groups_of(s, os, qualified, &g, &n);
+	ins_error *err = ins_typestats_count_objects(s, os->addr, os->n, qualified, &g, &n);
 	if (err)
 		return err;
 	growth_row *r = calloc(n ? n : 1, sizeof(*r));
@@ -134,7 +67,7 @@ static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified, cons
 		free(r);
 		if (p)
 			ctx->peaks = p;
-		ins_cmd_groups_free(g, n);
+		ins_groups_free(g, n);
 		return ins_err_nomem();
 	}
 	ctx->peaks = p;
@@ -143,8 +76,12 @@ static ins_error *growth_step(ins_ctx *ctx, ins_session *s, bool qualified, cons
 		ins_peak *pk = peak_find(ctx, old, g[i].name);
 		if (!pk) {
 			char *name = strdup(g[i].name);
-			if (!name)
-				continue;
+			if (!name) {  /* the peaks so far stay sorted and usable */
+				qsort(ctx->peaks, ctx->npeaks, sizeof(*ctx->peaks), cmp_peak);
+				free(r);
+				ins_groups_free(g, n);
+				return ins_err_nomem();
+			}
 			pk = &ctx->peaks[ctx->npeaks++];
 			*pk = (ins_peak){ name, 0 };
 		}
@@ -180,7 +117,7 @@ static void new_ids(ins_ctx *ctx, ins_session *s, const objset *os, const char *
 	for (size_t i = 0; i < os->n; i++) {
 		uint64_t obj = os->addr[i];
 		const ins_type *t = ins_obj_type(&s->objs, obj);
-		if (!t || strcmp(ins_cmd_row_name(t, qualified), name) != 0 ||
+		if (!t || strcmp(ins_type_row_name(t, qualified), name) != 0 ||
 		    (ctx->nids && bsearch(&obj, ctx->ids, ctx->nids, sizeof(obj), cmp_u64)))
 			continue;
 		if (json) {
@@ -194,9 +131,8 @@ static void new_ids(ins_ctx *ctx, ins_session *s, const objset *os, const char *
 	}
 }
 
-ins_error *ins_cmd_growth(const call *c)
+static ins_error *growth(ins_ctx *ctx, const call *c)
 {
-	ins_ctx *ctx = c->ctx;
 	ins_session *s = c->s;
 	const ins_source *src = c->src;
 	const args *a = c->a;
@@ -204,10 +140,10 @@ ins_error *ins_cmd_growth(const call *c)
 	ins_buf *warn = c->warn;
 	ins_error *err;
 	growth_row *rows;
-	group *g;
+	ins_group *g;
 	size_t nrows, ng;
 	objset os;
-	if (a->baseline) {  /* CLI: the baseline core records the peaks first */
+	if (a->baseline) {  /* the baseline core records the peaks first */
 		ins_source base = *src;
 		ins_session *b;
 		base.core = a->baseline;
@@ -219,7 +155,7 @@ ins_error *ins_cmd_growth(const call *c)
 			err = growth_step(ctx, b, a->qualified, &os, &rows, &nrows, &g, &ng);
 			if (!err) {
 				free(rows);
-				ins_cmd_groups_free(g, ng);
+				ins_groups_free(g, ng);
 				remember_ids(ctx, &os);
 			}
 			free(os.addr);
@@ -265,6 +201,21 @@ ins_error *ins_cmd_growth(const call *c)
 	}
 	remember_ids(ctx, &os);
 	free(rows);
-	ins_cmd_groups_free(g, ng);
+	ins_groups_free(g, ng);
 	return NULL;
+}
+
+/* With --baseline, the comparison is the baseline's counts against these alone: its own peaks
+ * and ids, not the session's (a GDB session's earlier objgraph-growth calls), which it leaves
+ * as they were. */
+ins_error *ins_cmd_growth(const call *c)
+{
+	if (!c->a->baseline)
+		return growth(c->ctx, c);
+	ins_ctx *own = ins_ctx_new();
+	if (!own)
+		return ins_err_nomem();
+	ins_error *err = growth(own, c);
+	ins_ctx_free(own);
+	return err;
 }

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "commands.h"
 #include "graph.h"
 
@@ -28,7 +29,6 @@ extern char **environ;
 
 #define SHOW_MAX_DEPTH 3    /* objgraph.show_refs and show_backrefs */
 #define SHOW_TOO_MANY 10
-#define CHAIN_MAX_DEPTH 20  /* objgraph.find_backref_chain */
 #define REPR_MAX 40         /* objgraph._short_repr: repr(obj)[:40] */
 #define DOT_MISSING "graphviz's dot is not installed (apt-get install graphviz)"
 
@@ -675,8 +675,8 @@ static ins_error *show_common(const call *c, show_kind kind)
 	sh.max_depth = a->max_depth >= 0 ? a->max_depth : SHOW_MAX_DEPTH;
 	sh.too_many = a->too_many >= 0 ? a->too_many : SHOW_TOO_MANY;
 	if (kind != SHOW_REFS) {
-		if ((err = ins_cmd_proper_modules(s, &modules))) {
-			if (kind == SHOW_CHAIN)
+		if ((err = ins_chain_proper_modules(s, &modules))) {
+			if (kind == SHOW_CHAIN || err->code == INS_ERR_NOMEM)
 				goto done;
 			/* a picture without the cut at modules is still a picture */
 			ins_buf_printf(c->warn, "warning: %s; modules are expanded too\n", err->message);
@@ -689,7 +689,7 @@ static ins_error *show_common(const call *c, show_kind kind)
 	if (kind == SHOW_CHAIN) {
 		/* objgraph.show_chain(find_backref_chain(obj, is_proper_module)...): the backrefs of
 		 * each object, as deep as its longest chain, through the chains' objects only */
-		long search = a->max_depth >= 0 ? a->max_depth : CHAIN_MAX_DEPTH;
+		long search = a->max_depth >= 0 ? a->max_depth : INS_CHAIN_MAX_DEPTH;
 		size_t longest = 1;
 		if (!(only = calloc(g->n ? g->n : 1, 1))) {
 			err = ins_err_nomem();
@@ -699,7 +699,7 @@ static ins_error *show_common(const call *c, show_kind kind)
 			uint32_t *chain;
 			size_t n;
 			bool found;
-			if ((err = ins_cmd_backref_chain(s, start[i], search, &modules, NULL, &ignore, &chain, &n, &found)))
+			if ((err = ins_chain_find(s, start[i], search, &modules, NULL, &ignore, &chain, &n, &found)))
 				goto done;
 			for (size_t k = 0; k < n; k++)
 				only[chain[k]] = 1;

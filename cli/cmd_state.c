@@ -1,4 +1,5 @@
-/* cmd_state.c -- one object (at), the collector (gc) and the interpreter (info). */
+/* cmd_state.c -- one object (at), the collector (gc: gcstate.c) and the interpreter (info),
+ * rendered. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -6,15 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
-
-static int generation_of(const ins_heap *h, uint64_t obj)
-{
-	for (int g = 0; g <= h->ngens; g++)
-		for (size_t i = h->gen_start[g]; i < h->gen_start[g + 1]; i++)
-			if (h->objs[i] == obj)
-				return g;
-	return -1;
-}
+#include "gcstate.h"
 
 ins_error *ins_cmd_at(const call *c)
 {
@@ -30,10 +23,11 @@ ins_error *ins_cmd_at(const call *c)
 	bool immortal;
 	if (!t || !ins_obj_refcnt(&s->objs, addr, &refcnt, &immortal))
 		return ins_err(INS_ERR_NOT_FOUND, "0x%llx is not a Python object", (unsigned long long)addr);
-	int gen = generation_of(&s->heap, addr);
+	int gen = ins_session_generation(s, addr);
 	uint64_t size = ins_obj_size(&s->objs, addr, t);
 	ins_buf repr = { 0 };
 	ins_obj_repr(&s->objs, addr, t, &repr);
+	out->oom |= repr.oom;
 	if (a->json) {
 		ins_buf_puts(out, "{\"address\":");
 		ins_json_addr(out, addr);
@@ -77,46 +71,29 @@ static void put_list(ins_buf *out, const int64_t *v, int n, bool json)
 
 ins_error *ins_cmd_gc(const call *c)
 {
-	ins_session *s = c->s;
 	ins_buf *out = c->out;
 	bool json = c->a->json;
-	const ins_interp *in = s->in;
-	const ins_layout *L = &in->L;
-	int32_t enabled = -1, v[2];
-	int64_t threshold[INS_MAX_GENS], count[INS_MAX_GENS], sizes[INS_MAX_GENS];
-	int ng = s->heap.ngens;
-	if (in->enabled_addr && !ins_image_i32(s->img, in->enabled_addr, &enabled))
-		enabled = -1;
-	for (int g = 0; g < ng; g++) {
-		uint64_t gen = in->gens + (uint64_t)g * (uint64_t)L->sizeof_gen;
-		bool ok = ins_image_i32(s->img, gen + (uint64_t)L->gen_threshold, &v[0]) &&
-			  ins_image_i32(s->img, gen + (uint64_t)L->gen_count, &v[1]);
-		threshold[g] = ok ? v[0] : -1;
-		count[g] = ok ? v[1] : -1;
-		sizes[g] = (int64_t)(s->heap.gen_start[g + 1] - s->heap.gen_start[g]);
-	}
-	int64_t garbage = -1;
-	uint64_t list;
-	if (in->garbage_addr && ins_image_u64(s->img, in->garbage_addr, &list)) {
-		if (!list)
-			garbage = 0;
-		else if (!ins_image_i64(s->img, list + (uint64_t)L->var_size, &garbage))
-			garbage = -1;
-	}
-	const char *en = enabled < 0 ? (json ? "null" : "unknown") : enabled ? (json ? "true" : "True")
-									   : (json ? "false" : "False");
+	ins_gcstate st;
+	int64_t sizes[INS_MAX_GENS];
+	ins_error *err = ins_gc_read(c->s, &st);
+	if (err)
+		return err;
+	for (int g = 0; g < st.ngens; g++)
+		sizes[g] = (int64_t)st.sizes[g];
+	const char *en = st.enabled < 0 ? (json ? "null" : "unknown") : st.enabled ? (json ? "true" : "True")
+										   : (json ? "false" : "False");
 	ins_buf_printf(out, json ? "{\"enabled\":%s,\"threshold\":" : "enabled:      %s\nthreshold:    ", en);
-	put_list(out, threshold, ng, json);
+	put_list(out, st.threshold, st.ngens, json);
 	ins_buf_puts(out, json ? ",\"count\":" : "\ncount:        ");
-	put_list(out, count, ng, json);
+	put_list(out, st.count, st.ngens, json);
 	ins_buf_puts(out, json ? ",\"generations\":" : "\ngenerations:  ");
-	put_list(out, sizes, ng, json);
+	put_list(out, sizes, st.ngens, json);
 	ins_buf_printf(out, json ? ",\"frozen\":%zu,\"garbage\":" : " objects\nfrozen:       %zu\ngarbage:      ",
-		       s->heap.nfrozen);
-	if (garbage < 0)
+		       st.frozen);
+	if (st.garbage < 0)
 		ins_buf_puts(out, json ? "null}\n" : "unknown\n");
 	else
-		ins_buf_printf(out, json ? "%lld}\n" : "%lld (len(gc.garbage))\n", (long long)garbage);
+		ins_buf_printf(out, json ? "%lld}\n" : "%lld (len(gc.garbage))\n", (long long)st.garbage);
 	return NULL;
 }
 
@@ -126,7 +103,8 @@ ins_error *ins_cmd_info(const call *c)
 	const args *a = c->a;
 	ins_buf *out = c->out;
 	const char *exe = s->img->exe_file >= 0 ? s->img->files[s->img->exe_file].name : NULL;
-	const char *source = s->img->kind == INS_IMAGE_CORE ? "core" : "live";
+	/* a reader is a process (its pid) or a memory image (a core read through a debugger) */
+	const char *source = s->img->kind == INS_IMAGE_CORE || (s->img->kind == INS_IMAGE_READER && !s->img->pid) ? "core" : "live";
 	if (a->json) {
 		ins_buf_puts(out, "{\"python\":");
 		ins_json_str(out, s->in->version);

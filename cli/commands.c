@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "program_impl.h"
 
 
 typedef struct command {
@@ -349,36 +350,73 @@ void ins_ctx_free(ins_ctx *ctx)
 }
 
 
+/* The command's answer, or its error line after the warnings: into *out and *err_out. */
+static int finish(ins_error *err, ins_buf *out_buf, ins_buf *err_buf, char **out, char **err_out)
+{
+	int code = INS_OK;
+	if (err) {
+		ins_buf_free(out_buf);
+		ins_buf_printf(err_buf, "error: %s\n", err->message);
+		code = err->code ? err->code : INS_ERR_FAIL;
+		ins_error_free(err);
+	} else if (out_buf->oom) {
+		ins_buf_free(out_buf);
+		ins_buf_puts(err_buf, "error: out of memory\n");
+		code = INS_ERR_NOMEM;
+	}
+	*out = ins_buf_take(out_buf);
+	*err_out = ins_buf_take(err_buf);
+	return code;
+}
+
+static ins_error *parse_command(ins_ctx *ctx, int argc, char **argv, const command **cmd, args *a)
+{
+	*cmd = argc > 0 ? find_command(argv[0]) : NULL;
+	if (!*cmd)
+		return ins_err(INS_ERR_USAGE, "unknown command '%s'", argc > 0 ? argv[0] : "");
+	if (!ctx)
+		return ins_err(INS_ERR_USAGE, "no context");
+	return parse_args(*cmd, argc, argv, a);
+}
+
 int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **out, char **err_out)
 {
 	ins_buf out_buf = { 0 }, err_buf = { 0 };
-	ins_error *err = NULL;
-	const command *cmd = argc > 0 ? find_command(argv[0]) : NULL;
+	const command *cmd;
 	args a;
-	if (!cmd)
-		err = ins_err(INS_ERR_USAGE, "unknown command '%s'", argc > 0 ? argv[0] : "");
-	else if (!ctx)
-		err = ins_err(INS_ERR_USAGE, "no context");
-	else
-		err = parse_args(cmd, argc, argv, &a);
+	ins_error *err = parse_command(ctx, argc, argv, &cmd, &a);
 	ins_session *s = NULL;
 	if (!err)
 		err = ins_cmd_open(src, &err_buf, cmd->heap, &s);
 	if (!err)
 		err = cmd->run(&(call){ ctx, s, src, &a, &out_buf, &err_buf });
 	ins_session_close(s);
-	int code = INS_OK;
-	if (err) {
-		ins_buf_free(&out_buf);
-		ins_buf_printf(&err_buf, "error: %s\n", err->message);
-		code = err->code ? err->code : INS_ERR_FAIL;
-		ins_error_free(err);
-	} else if (out_buf.oom) {
-		ins_buf_free(&out_buf);
-		ins_buf_puts(&err_buf, "error: out of memory\n");
-		code = INS_ERR_NOMEM;
-	}
-	*out = ins_buf_take(&out_buf);
-	*err_out = ins_buf_take(&err_buf);
-	return code;
+	return finish(err, &out_buf, &err_buf, out, err_out);
+}
+
+int ins_cli_run(ins_ctx *ctx, ins_program *p, int argc, char **argv, char **out, char **err_out)
+{
+	ins_buf out_buf = { 0 }, err_buf = { 0 };
+	const command *cmd;
+	args a;
+	ins_error *err = parse_command(ctx, argc, argv, &cmd, &a);
+	if (!err && !p)
+		err = ins_err(INS_ERR_USAGE, "no program");
+	if (err)
+		return finish(err, &out_buf, &err_buf, out, err_out);
+	/* what the program gathered so far (opening it, an earlier command's walk) comes first,
+	 * once; this command's warnings go with its answer */
+	ins_buf_puts(&err_buf, ins_program_warnings(p));
+	ins_program_clear_warnings(p);
+	ins_session *s = ins_program_session(p);
+	ins_buf *keep = s->warn;
+	s->warn = &err_buf;
+	/* a baseline core (growth) is opened as the program was: same sysroot, debug info */
+	ins_source src = { .sysroot = s->img->sysroot, .debug_dir = s->img->debug_dir };
+	if (cmd->heap)
+		err = ins_session_heap(s);
+	if (!err)
+		err = cmd->run(&(call){ ctx, s, &src, &a, &out_buf, &err_buf });
+	s->warn = keep;
+	return finish(err, &out_buf, &err_buf, out, err_out);
 }

@@ -1,27 +1,42 @@
-"""gdb-objgraph: objgraph-style commands for GDB, a thin layer over libinspect.
+"""gdb-objgraph: objgraph-style commands for GDB, a thin layer over the objinspect package.
 
-`source gdbext/objgraph.py` (after `make`) registers objgraph-types, objgraph-count,
-objgraph-by-type, objgraph-at, objgraph-growth, objgraph-gc and objgraph-info -- the
-command table of libinspect, which the objinspect CLI shares. Every analysis happens in
-the C library: this file only tells it where the memory is (the core file GDB has open,
-or the process GDB holds stopped) and prints what it returns. Nothing runs in the target.
+`source gdbext/objgraph.py` (after `make`) registers the commands of libinspect's command
+table (objgraph-types, objgraph-chain, ... `help objgraph-types`), which the objinspect CLI
+shares. Every analysis happens in the C library; this file tells it where the memory is and
+prints what the command layer renders:
+
+  - a process GDB holds stopped, natively or under gdbserver (`target remote`): its memory is
+    read through GDB (`Inferior.read_memory`), its mappings are GDB's (`info proc mappings`),
+    the files are those GDB resolves (sysroot);
+  - a core GDB opened: the core file itself, mapped (fast), with GDB's sysroot, executable and
+    debug-file-directory; `set objgraph-memory gdb` reads it through GDB instead.
+
+One heap per stop: the program (heap walk, reference graph) is opened by the first command
+after the inferior stops and kept for every later command until it resumes, exits or its
+memory is written; the second `objgraph-refs` costs a lookup, not a rebuild. Nothing runs in
+the target and nothing is written to it.
 """
 import ctypes
 import json
 import os
 import re
+import sys
 
 import gdb
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _LIB_DIRS = [os.path.join(_HERE, "..", "build")]  # `make install` writes its lib directory here
+_PY_DIRS = [os.path.join(_HERE, "..", "python")]  # and where it installs the objinspect package
 if os.environ.get("OBJGRAPH_LIB_DIR"):
     _LIB_DIRS.insert(0, os.environ["OBJGRAPH_LIB_DIR"])
+if os.environ.get("OBJGRAPH_PY_DIR"):
+    _PY_DIRS.insert(0, os.environ["OBJGRAPH_PY_DIR"])
+_LIB_NAME = "libinspect-cli.so"  # libinspect with the command layer: one program for both
 
-
-class _Source(ctypes.Structure):
-    _fields_ = [("core", ctypes.c_char_p), ("exe", ctypes.c_char_p), ("sysroot", ctypes.c_char_p),
-                ("pid", ctypes.c_int), ("attach", ctypes.c_int), ("debug_dir", ctypes.c_char_p)]
+for _d in reversed(_PY_DIRS):
+    if os.path.isdir(os.path.join(_d, "objinspect")) and _d not in sys.path:
+        sys.path.insert(0, _d)
+import objinspect  # noqa: E402  (the package, found where make install put it)
 
 
 class _CommandInfo(ctypes.Structure):
@@ -31,27 +46,85 @@ class _CommandInfo(ctypes.Structure):
 
 def _load():
     for d in _LIB_DIRS:
-        path = os.path.join(d, "libinspect-cli.so")
+        path = os.path.join(d, _LIB_NAME)
         if os.path.exists(path):
-            lib = ctypes.CDLL(os.path.abspath(path))
             break
     else:
-        raise gdb.GdbError("gdb-objgraph: libinspect-cli.so not found in %s; run `make` first" % ", ".join(_LIB_DIRS))
-    lib.ins_ctx_new.restype = ctypes.c_void_p
-    lib.ins_ctx_free.argtypes = [ctypes.c_void_p]
-    lib.ins_run.restype = ctypes.c_int
-    lib.ins_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Source), ctypes.c_int,
-                            ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_void_p),
-                            ctypes.POINTER(ctypes.c_void_p)]
-    lib.ins_free.argtypes = [ctypes.c_void_p]
-    lib.ins_command_count.restype = ctypes.c_size_t
-    lib.ins_command_get.restype = ctypes.POINTER(_CommandInfo)
-    lib.ins_command_get.argtypes = [ctypes.c_size_t]
-    return lib
+        raise gdb.GdbError("gdb-objgraph: %s not found in %s; run `make` first" % (_LIB_NAME, ", ".join(_LIB_DIRS)))
+    lib = objinspect.load_library(os.path.abspath(path))
+    dll = lib.dll
+    vp, cp = ctypes.c_void_p, ctypes.c_char_p
+    dll.ins_ctx_new.restype = vp
+    dll.ins_ctx_free.argtypes = [vp]
+    dll.ins_cli_run.restype = ctypes.c_int
+    dll.ins_cli_run.argtypes = [vp, vp, ctypes.c_int, ctypes.POINTER(cp), ctypes.POINTER(vp), ctypes.POINTER(vp)]
+    dll.ins_free.argtypes = [vp]
+    dll.ins_command_count.restype = ctypes.c_size_t
+    dll.ins_command_get.restype = ctypes.POINTER(_CommandInfo)
+    dll.ins_command_get.argtypes = [ctypes.c_size_t]
+    return dll
 
 
 _lib = _load()
-_contexts = {}  # (inferior number, pid or core) -> ins_ctx: objgraph-growth's peaks
+
+
+class _MemoryParameter(gdb.Parameter):
+    """Where gdb-objgraph reads a core GDB opened: `auto` maps the core file itself (fast);
+    `gdb` reads its memory through GDB, as it does for a process. Processes, local or remote,
+    are always read through GDB."""
+    set_doc = "Set where gdb-objgraph reads a core from (auto: the core file; gdb: through GDB)."
+    show_doc = "Show where gdb-objgraph reads a core from."
+
+    def __init__(self):
+        super(_MemoryParameter, self).__init__("objgraph-memory", gdb.COMMAND_DATA, gdb.PARAM_ENUM, ["auto", "gdb"])
+        self.value = "auto"
+
+    def get_set_string(self):
+        return ""
+
+    def get_show_string(self, svalue):
+        return "gdb-objgraph reads a core from: %s" % svalue
+
+
+_memory = _MemoryParameter()
+
+
+class _Target(object):
+    """What gdb-objgraph keeps for one inferior: the heap of the current stop (None until a
+    command needs it, dropped when the inferior resumes) and the context that lives across
+    stops (objgraph-growth's peaks)."""
+
+    def __init__(self, key):
+        self.key = key
+        self.heap = None
+        self.ctx = _lib.ins_ctx_new()
+
+    def drop(self):
+        if self.heap is not None:
+            self.heap.close()
+            self.heap = None
+
+    def close(self):
+        self.drop()
+        if self.ctx:
+            _lib.ins_ctx_free(self.ctx)
+            self.ctx = None
+
+
+_targets = {}  # inferior number -> _Target
+
+
+def _forget(*_):
+    """The inferior runs again, exits, or its memory or files change: the heap is stale."""
+    for t in _targets.values():
+        t.drop()
+
+
+for _name in ("cont", "exited", "memory_changed", "register_changed", "new_objfile", "clear_objfiles",
+              "inferior_call_post"):
+    _ev = getattr(gdb.events, _name, None)
+    if _ev is not None:
+        _ev.connect(_forget)
 
 
 def _core_file():
@@ -63,7 +136,7 @@ def _core_file():
 
 def _sysroot():
     root = gdb.parameter("sysroot") or ""
-    return None if root in ("", "target:", "remote:") or root.startswith("target:") else root
+    return None if root in ("", "/", "target:", "remote:") or root.startswith("target:") else root
 
 
 def _debug_dir():
@@ -75,20 +148,79 @@ def _debug_dir():
         return None
 
 
-def _source():
+_MAPPING = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s*([r-][w-][x-][ps])?\s*(.*?)\s*$")
+_SECTION = re.compile(r"^\s*\[\d+\]\s+(0x[0-9a-f]+)->(0x[0-9a-f]+)\s+at\s+0x[0-9a-f]+:\s+load\S*\s+(.*)$")
+
+
+def _regions(core):
+    """The inferior's address space as GDB sees it: `info proc mappings` (a process, local or
+    remote: with permissions; a core: its files' mappings), and for a core the memory it holds,
+    its load sections."""
+    regions = []
+    for line in gdb.execute("info proc mappings", to_string=True).splitlines():
+        m = _MAPPING.match(line)
+        if not m:
+            continue
+        start, end, offset = int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16)
+        perms, path = m.group(4), m.group(5) or None
+        if perms is None:  # a core's file mapping: read from the file (as code is) unless the
+            perms = "r-xp"  # core holds the bytes (its load sections, below)
+        if path and path.endswith(" (deleted)"):
+            path = path[:-len(" (deleted)")]
+        regions.append((start, end, offset, perms, path))
+    if core:
+        text = gdb.execute("maint info sections", to_string=True)
+        text = text[text.find("Core file"):]
+        for line in text.splitlines():
+            m = _SECTION.match(line)
+            if m and "HAS_CONTENTS" in m.group(3):
+                perms = "r--p" if "READONLY" in m.group(3) else "rw-p"
+                regions.append((int(m.group(1), 16), int(m.group(2), 16), 0, perms, None))
+    return regions
+
+
+def _open(inf, core):
+    exe = gdb.current_progspace().filename
+    sysroot, debug_dir = _sysroot(), _debug_dir()
+    if core and _memory.value == "auto":
+        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir)
+
+    def read(addr, n):
+        return inf.read_memory(addr, n).tobytes()
+
+    conn = getattr(inf, "connection", None)
+    if core:
+        what = "core %s (through GDB)" % core
+    elif conn is not None and conn.type != "native":
+        what = "process %d on %s target %s" % (inf.pid, conn.type, getattr(conn, "details", None) or "")
+    else:
+        what = "live process %d (through GDB)" % inf.pid
+    return objinspect.open_reader(read, _regions(core), pid=0 if core else inf.pid, description=what.strip(), exe=exe,
+                                  sysroot=sysroot, debug_dir=debug_dir)
+
+
+def _heap():
+    """The _Target of the selected inferior with its heap of the current stop, opened now if
+    this is the first command since it stopped."""
     inf = gdb.selected_inferior()
     core = _core_file()
     if core is None and not inf.pid:
         raise gdb.GdbError("gdb-objgraph: no process and no core file; use `gdb -p PID` or `gdb python CORE`")
     if core is None and any(t.is_running() for t in inf.threads()):
         raise gdb.GdbError("gdb-objgraph: the process is running; interrupt it (Ctrl-C) first")
-    exe = gdb.current_progspace().filename
-    src = _Source(core=core.encode() if core else None,
-                  exe=exe.encode() if (core and exe) else None,
-                  sysroot=(_sysroot() or "").encode() or None,
-                  pid=0 if core else inf.pid, attach=0,
-                  debug_dir=(_debug_dir() or "").encode() or None)
-    return src, (inf.num, core or inf.pid)
+    conn = getattr(inf, "connection", None)
+    key = (core, inf.pid, getattr(conn, "num", None), _memory.value)
+    t = _targets.get(inf.num)
+    if t is None or t.key != key:
+        if t is not None:
+            t.close()
+        t = _targets[inf.num] = _Target(key)
+    if t.heap is None:
+        try:
+            t.heap = _open(inf, core)
+        except objinspect.Error as e:
+            raise gdb.GdbError(e.message)
+    return t
 
 
 def _take(ptr):
@@ -100,14 +232,11 @@ def _take(ptr):
 
 
 def _run(argv):
-    """Runs one command of the table on the current inferior: (status, output, errors)."""
-    src, key = _source()
-    if key not in _contexts:
-        _contexts[key] = _lib.ins_ctx_new()
+    """Runs one command of the table on the current stop's heap: (status, output, errors)."""
+    t = _heap()
     c_argv = (ctypes.c_char_p * len(argv))(*[a.encode() for a in argv])
     out, err = ctypes.c_void_p(), ctypes.c_void_p()
-    code = _lib.ins_run(_contexts[key], ctypes.byref(src), len(argv), c_argv,
-                        ctypes.byref(out), ctypes.byref(err))
+    code = _lib.ins_cli_run(t.ctx, t.heap._h(), len(argv), c_argv, ctypes.byref(out), ctypes.byref(err))
     return code, _take(out), _take(err)
 
 

@@ -10,9 +10,16 @@ PYTHON_HOST=/usr/bin/python3   # runs the test helpers, not a target
 oi() { timeout 60 "$OBJINSPECT" "$@"; }
 
 # gdb in batch mode with the extension loaded; extra arguments are gdb's. The extension loads
-# the libinspect.so of the build under test ($BUILD), not whatever build/ holds.
+# the libinspect-cli.so of the build under test ($BUILD), not whatever build/ holds; a library
+# built with ASan (make test-asan) runs under its runtime, preloaded into gdb (ASan must come
+# first), with gdb's own leaks and allocator quirks not reported.
 gdb_batch() {
-	OBJGRAPH_LIB_DIR="${OBJGRAPH_LIB_DIR:-$BUILD}" timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' \
+	local lib="${OBJGRAPH_LIB_DIR:-$BUILD}" pre=""
+	if nm -D "$lib/libinspect-cli.so" 2>/dev/null | grep -q ' U __asan_init'; then
+		pre=$(${CC:-cc} -print-file-name=libasan.so)
+	fi
+	env ${pre:+LD_PRELOAD="$pre" ASAN_OPTIONS="detect_leaks=0:alloc_dealloc_mismatch=0:detect_odr_violation=0:abort_on_error=0"} \
+		OBJGRAPH_LIB_DIR="$lib" timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' \
 		-ex "source $ROOT/gdbext/objgraph.py" "$@"
 }
 

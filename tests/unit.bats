@@ -42,3 +42,27 @@ run_unit() {
 @test "unit: JSON escaping (quotes, backslash, control characters, invalid and valid UTF-8)" {
 	run_unit json_escape
 }
+
+# The public API (libinspect.h) answers what objinspect answers, on the fixture cores of every
+# interpreter (corefixtures/interpreters, INTERPRETERS= limits them): tests/unit/api.c prints
+# the API's answers as JSON lines and checks its error paths, tests/lib/apicheck.py runs
+# objinspect --json on the same core and compares.
+@test "unit: the public API answers as objinspect does (types, count, at, refs, backrefs, chain, cycles, gc, stacks...)" {
+	cc_unit api || return 1
+	local id sc core n=0
+	while read -r id _; do
+		for sc in cache_leak garbage27 threads; do
+			core=$CORES/$id/$sc.core
+			[ -f "$core" ] || continue
+			n=$((n + 1))
+			run timeout 300 "$BATS_TEST_TMPDIR/api" "$BATS_TEST_TMPDIR" "$core"
+			printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/api-$id-$sc.out"
+			[ "$status" -eq 0 ] || { printf '%s\n' "$output" | grep -v '^{'; echo "api $id/$sc exited $status"; return 1; }
+			! printf '%s\n' "$output" | grep -qE 'runtime error:|Sanitizer' || { echo "api $id/$sc: sanitizer report"; return 1; }
+			run "$PYTHON_HOST" "$ROOT/tests/lib/apicheck.py" "$BATS_TEST_TMPDIR/api-$id-$sc.out" "$core" "$OBJINSPECT"
+			[ "$status" -eq 0 ] || { printf '%s\n' "$output" | grep -v '^ok'; echo "API and objinspect differ on $id/$sc"; return 1; }
+		done
+	done < <("$ROOT/corefixtures/interpreters")
+	[ "$n" -gt 0 ] || skip "no fixture cores in $CORES (make fixtures)"
+	echo "$n cores compared"
+}

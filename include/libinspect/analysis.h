@@ -141,9 +141,11 @@ INS_API void ins_stacks_free(ins_stacks *s);
 
 typedef struct ins_gc_state {
 	bool enabled;
-	int ngens;              /* generations of gc.get_count() (3 before 3.14, 2 from 3.14) */
-	long threshold[3];
-	long count[3];
+	bool enabled_known;     /* false: whether it is enabled cannot be told (enabled: false) */
+	bool garbage_known;     /* false: where gc.garbage is cannot be told (garbage: 0) */
+	int ngens;              /* len(gc.get_count()): 3 (3.14 and 3.15 too) */
+	long threshold[3];      /* -1 where unreadable */
+	long count[3];          /* -1 where unreadable */
 	size_t generation_size[3];  /* objects on each generation's list */
 	size_t frozen;          /* gc.get_freeze_count() */
 	size_t garbage;         /* len(gc.garbage) */

@@ -29,6 +29,10 @@ INS_API void ins_ctx_free(ins_ctx *ctx);
  * possibly empty; free with ins_free). Returns the exit status (enum ins_code). */
 INS_API int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv,
 	    char **out, char **err);
+/* Runs one command on a program the host opened and keeps (the GDB extension: one program
+ * per stop, so the heap walk and the graph are built once for every command until the
+ * inferior resumes). The program's warnings so far come first in *err, once. */
+INS_API int ins_cli_run(ins_ctx *ctx, ins_program *p, int argc, char **argv, char **out, char **err);
 
 /* The command table, for front ends (help texts, completion). */
 typedef struct ins_command_info {

@@ -52,9 +52,10 @@ typedef struct ins_region {
  * cannot be read. */
 typedef int (*ins_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 
-/* A target the host reads. The writable and anonymous regions are copied once, through
- * read, when the program is opened; read-only file mappings (code, .rodata) are read from
- * the files themselves (under sysroot), checked to be the ones mapped. */
+/* A target the host reads. Every readable region but code is copied once, through read,
+ * when the program is opened (read-only data too: RELRO pages were relocated by the dynamic
+ * loader before they were made read-only); executable file mappings are read from the files
+ * themselves (under sysroot), checked to be the ones mapped. */
 typedef struct ins_reader {
 	ins_read_fn read;
 	void *arg;

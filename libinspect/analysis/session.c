@@ -82,10 +82,45 @@ ins_error *ins_session_graph(ins_session *s)
 	return NULL;
 }
 
+int ins_session_generation(ins_session *s, uint64_t obj)
+{
+	const ins_heap *h = &s->heap;
+	uint64_t gen;
+	if (s->gens_indexed)
+		return ins_map_get(&s->gens, obj, &gen) ? (int)gen - 1 : -1;
+	for (int g = 0; g <= h->ngens; g++)
+		for (size_t i = h->gen_start[g]; i < h->gen_start[g + 1]; i++)
+			if (h->objs[i] == obj)
+				return g;
+	return -1;
+}
+
+ins_error *ins_session_index_gens(ins_session *s)
+{
+	if (s->gens_indexed)
+		return NULL;
+	ins_error *err = ins_session_heap(s);
+	if (err)
+		return err;
+	const ins_heap *h = &s->heap;
+	for (int g = 0; g <= h->ngens; g++)
+		for (size_t i = h->gen_start[g]; i < h->gen_start[g + 1]; i++) {
+			uint64_t *slot = ins_map_slot(&s->gens, h->objs[i], (uint64_t)g + 1);
+			if (!slot) {
+				ins_map_free(&s->gens);
+				memset(&s->gens, 0, sizeof(s->gens));
+				return ins_err_nomem();
+			}
+		}
+	s->gens_indexed = true;
+	return NULL;
+}
+
 void ins_session_close(ins_session *s)
 {
 	if (!s)
 		return;
+	ins_map_free(&s->gens);
 	ins_trav_free(s->trav);
 	if (s->graph)
 		ins_graph_free(s->graph);

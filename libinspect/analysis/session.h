@@ -16,6 +16,8 @@ typedef struct ins_session {
 	ins_objects objs;
 	struct ins_trav *trav;   /* built on demand: ins_session_graph */
 	struct ins_graph *graph;
+	ins_map gens;           /* object -> generation + 1: ins_session_index_gens */
+	bool gens_indexed;
 } ins_session;
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out);
@@ -24,6 +26,11 @@ void ins_session_close(ins_session *s);
 ins_error *ins_session_heap(ins_session *s);
 /* Builds the reference graph (graph.h) the first time it is needed. */
 ins_error *ins_session_graph(ins_session *s);
+/* The generation whose list holds obj (in->ngens: the permanent one of gc.freeze()), or -1
+ * when no GC list does (s->heap walked). A search of the heap, unless ins_session_index_gens
+ * made an index of it first (for many questions). */
+int ins_session_generation(ins_session *s, uint64_t obj);
+ins_error *ins_session_index_gens(ins_session *s);
 
 /* Per-type statistics over the tracked objects (gc.get_objects(); frozen ones apart). */
 typedef struct ins_typecount {

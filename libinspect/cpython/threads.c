@@ -104,7 +104,8 @@ static uint64_t innermost(const thr *s, uint64_t tstate, bool *iframe)
 	return word(s, word(s, tstate, L->tstate_cframe), L->cframe_current_frame);
 }
 
-static void read_stack(const thr *s, ins_pythread *t, bool want_locals)
+/* Reads the thread's frames; false when memory ran out (a damaged stack is cut with a warning). */
+static bool read_stack(const thr *s, ins_pythread *t, bool want_locals)
 {
 	const ins_layout *L = &s->in->L;
 	bool iframe;
@@ -134,9 +135,12 @@ static void read_stack(const thr *s, ins_pythread *t, bool want_locals)
 		f = next;
 	}
 	ins_map_free(&seen);
+	if (cut && strcmp(cut, "out of memory") == 0)
+		return false;
 	if (cut)
 		ins_buf_printf(s->warn, "warning: the stack of thread %llu is cut after %zu frames at 0x%llx: %s\n",
 			       (unsigned long long)t->thread_id, t->nframes, (unsigned long long)f, cut);
+	return true;
 }
 
 ins_error *ins_threads_read(ins_objects *o, ins_buf *warn, bool want_locals, ins_threads *out)
@@ -175,9 +179,16 @@ ins_error *ins_threads_read(ins_objects *o, ins_buf *warn, bool want_locals, ins
 		ins_pythread *t = &out->v[out->n++];
 		*t = (ins_pythread){ .tstate = tstate, .thread_id = id, .gil = known && holder == tstate,
 				     .gil_known = known };
-		read_stack(s, t, want_locals);
+		if (!read_stack(s, t, want_locals)) {
+			cut = "out of memory";
+			break;
+		}
 	}
 	ins_map_free(&seen);
+	if (cut && strcmp(cut, "out of memory") == 0) {  /* never a silently short answer */
+		ins_threads_free(out);
+		return ins_err_nomem();
+	}
 	if (cut)
 		ins_buf_printf(s->warn, "warning: the thread list is cut after %zu threads at 0x%llx: %s\n", out->n,
 			       (unsigned long long)tstate, cut);

@@ -5,7 +5,9 @@
  * /proc/PID/mem, and every thread is detached again: the process resumes exactly where
  * it was, and nothing is ever written to it. With attach=0 the process is already
  * stopped by its tracer (GDB), and we only read.
- * Read-only file mappings are not copied: the file-backed fallback reads them from disk.
+ * Only code (executable file mappings) is not copied: the file-backed fallback reads it from
+ * disk. Read-only data is copied: RELRO pages (.data.rel.ro, .got) were relocated by the
+ * dynamic loader before they were made read-only, so the file does not hold their values.
  */
 #define _GNU_SOURCE
 #include "image.h"
@@ -142,7 +144,7 @@ static ins_error *read_maps(ins_image *img, int pid, const char *sysroot)
 			if (!err && img->exe_file < 0 && strcmp(name, exe) == 0)
 				img->exe_file = (long)img->nfiles - 1;
 		}
-		if (!err && perms[0] == 'r' && (perms[1] == 'w' || !file) &&
+		if (!err && perms[0] == 'r' && (perms[1] == 'w' || perms[2] != 'x' || !file) &&
 		    strcmp(name, "[vvar]") != 0 && strcmp(name, "[vsyscall]") != 0)
 			err = ins_image_copy(img, read_mem, &memfd, start, end);
 	}

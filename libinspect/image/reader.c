@@ -2,8 +2,9 @@
  *
  * A debugger (GDB, through the Python package) hands libinspect its own view of the inferior:
  * a read function and the address space's regions as /proc/PID/maps shows them. Like a live
- * process (live.c), the writable and anonymous regions are copied once, through the callback,
- * and read-only file mappings are read from the files themselves (the file-backed fallback,
+ * process (live.c), every readable region but code is copied once, through the callback (read-
+ * only data too: RELRO pages were relocated before they were made read-only), and code is
+ * read from the files themselves (the file-backed fallback,
  * each file checked to be the one mapped). Whatever the debugger can read works the same: a
  * process it holds stopped, a core it opened with its own sysroot, a gdbserver target.
  */
@@ -76,11 +77,14 @@ ins_error *ins_reader_open(ins_image *img, const ins_source *src, ins_buf *warn)
 			if (!err && first < 0 && g->offset == 0)
 				first = (long)img->nfiles - 1;
 		}
-		if (!err && (g->perms & INS_MAP_READ) && ((g->perms & INS_MAP_WRITE) || !file) && g->path &&
+		/* everything readable but code: RELRO pages (.data.rel.ro, .got) were relocated
+		 * before they were made read-only, and the file does not hold their values */
+		bool copy = (g->perms & INS_MAP_READ) && (!(g->perms & INS_MAP_EXEC) || !file);
+		if (!err && copy && g->path &&
 		    (strcmp(g->path, "[vvar]") == 0 || strcmp(g->path, "[vsyscall]") == 0 ||
 		     strcmp(g->path, "[vvar_vclock]") == 0))
 			continue;
-		if (!err && (g->perms & INS_MAP_READ) && ((g->perms & INS_MAP_WRITE) || !file))
+		if (!err && copy)
 			err = ins_image_copy(img, read_host, (void *)r, g->start, g->end);
 	}
 	/* the executable: the file named exe, else the first file mapped at offset 0 (the lowest:

@@ -1,0 +1,138 @@
+/* cycles.c -- the facts objgraph-cycles shows about the collection besides its cycles:
+ * bytes, gc.garbage's share, finalizers, weakref callbacks (see cycles.h). */
+#include "cycles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t word(ins_session *s, uint64_t addr, int64_t off)
+{
+	return ins_image_word(s->img, addr, off);
+}
+
+bool ins_cycles_finalized(ins_session *s, uint64_t obj)
+{
+	const ins_layout *L = &s->in->L;
+	uint64_t head = obj - (uint64_t)L->sizeof_gc_head;
+	if (L->gc_prev_finalized > 0)
+		return word(s, head, L->gc_prev) & (uint64_t)L->gc_prev_finalized;
+	if (L->gc_refs_finalized > 0)
+		return word(s, head, L->gc_refs) & (uint64_t)L->gc_refs_finalized;
+	return false;
+}
+
+static bool is_weakref(ins_session *s, const ins_type *t)
+{
+	uint64_t type = t->addr, ref = s->in->T.weakref;
+	for (int depth = 0; ref && type && depth < 64; depth++, type = word(s, type, s->in->L.type_base))
+		if (type == ref)
+			return true;
+	return false;
+}
+
+/* Per unreachable object: the weakrefs with a callback that refer to it. */
+static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *count)
+{
+	const ins_graph *g = s->graph;
+	for (size_t i = 0; i < g->n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
+		uint32_t target;
+		if (!t || !is_weakref(s, t) || !word(s, g->addr[i], s->in->L.weakref_callback) ||
+		    !ins_graph_node(g, word(s, g->addr[i], s->in->L.weakref_object), &target) || !dead[target])
+			continue;
+		count[target]++;
+	}
+}
+
+/* move_legacy_finalizers + move_legacy_finalizer_reachable: how many of the unreachable
+ * objects a collection moves to gc.garbage instead of freeing them. */
+static ins_error *uncollectable(ins_session *s, const ins_collect *col, const uint8_t *dead, size_t *out)
+{
+	const ins_graph *g = s->graph;
+	uint8_t *kept = calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	size_t tail = 0;
+	if (!kept || !queue) {
+		free(kept);
+		free(queue);
+		return ins_err_nomem();
+	}
+	for (size_t i = 0; i < col->n; i++) {
+		uint32_t x = col->unreachable[i];
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[x]);
+		enum ins_finalizer f = t ? ins_type_finalizer(&s->objs, t) : INS_FIN_NONE;
+		if (f == INS_FIN_TP_DEL || (s->in->major == 2 && f == INS_FIN_DEL)) {
+			kept[x] = 1;
+			queue[tail++] = x;
+		}
+	}
+	for (size_t head = 0; head < tail; head++)
+		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++) {
+			uint32_t y = g->out[e];
+			if (dead[y] && !kept[y]) {
+				kept[y] = 1;
+				queue[tail++] = y;
+			}
+		}
+	free(kept);
+	free(queue);
+	*out = tail;
+	return NULL;
+}
+
+ins_error *ins_cycles_facts_of(ins_session *s, const ins_collect *col, ins_cycles_facts *out)
+{
+	const ins_graph *g = s->graph;
+	memset(out, 0, sizeof(*out));
+	out->dead = calloc(g->n ? g->n : 1, 1);
+	out->weakref_callbacks = calloc(g->n ? g->n : 1, sizeof(*out->weakref_callbacks));
+	if (!out->dead || !out->weakref_callbacks) {
+		ins_cycles_facts_free(out);
+		return ins_err_nomem();
+	}
+	for (size_t i = 0; i < col->n; i++) {
+		uint64_t x = g->addr[col->unreachable[i]];
+		const ins_type *t = ins_obj_type(&s->objs, x);
+		out->dead[col->unreachable[i]] = 1;
+		out->bytes += t ? ins_obj_size(&s->objs, x, t) : 0;
+	}
+	weakref_callbacks(s, out->dead, out->weakref_callbacks);
+	ins_error *err = uncollectable(s, col, out->dead, &out->uncollectable);
+	if (err)
+		ins_cycles_facts_free(out);
+	return err;
+}
+
+void ins_cycles_facts_free(ins_cycles_facts *f)
+{
+	free(f->dead);
+	free(f->weakref_callbacks);
+	memset(f, 0, sizeof(*f));
+}
+
+void ins_cycles_summary(ins_session *s, const ins_cycle *cy, const ins_cycles_facts *f, bool *finalizers,
+			uint32_t *callbacks)
+{
+	const ins_graph *g = s->graph;
+	*finalizers = false;
+	*callbacks = 0;
+	for (size_t i = 0; i < cy->n; i++) {
+		const ins_type *t = ins_obj_type(&s->objs, g->addr[cy->members[i]]);
+		*finalizers |= t && ins_type_finalizer(&s->objs, t) != INS_FIN_NONE;
+		*callbacks += f->weakref_callbacks[cy->members[i]];
+	}
+}
+
+uint32_t ins_cycles_source(const ins_session *s, const ins_cycle *cy, size_t i, const uint8_t *in_cycle)
+{
+	const ins_graph *g = s->graph;
+	if (i > 0 && i < cy->path)
+		return cy->members[i - 1];
+	if (i == 0)
+		return cy->members[cy->path - 1];
+	uint32_t x = cy->members[i];
+	for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++)
+		if (in_cycle[g->in[e]])
+			return g->in[e];
+	return cy->members[0];
+}

@@ -1,0 +1,575 @@
+"""Heap (a program of libinspect) and Object, and the records their questions answer."""
+import collections
+import ctypes
+
+from . import _capi as C
+from ._errors import Code, Error, UsageError
+
+# ---- records -------------------------------------------------------------------------------
+
+TypeStat = collections.namedtuple("TypeStat", "name count bytes")
+TypeStat.__doc__ = "One row of Heap.types(): a type's name, how many objects, the sum of their sys.getsizeof."
+
+Cycle = collections.namedtuple("Cycle", "members path held bytes held_bytes")
+Cycle.__doc__ = """A cycle a full collection would free (a strongly connected component of the
+unreachable objects): members (a shortest cycle through the oldest member first, then the
+others), path (that shortest cycle: members[:len(path)]; each refers to the next, the last to
+the first), held (how many unreachable objects outside any cycle it alone leads to), bytes and
+held_bytes (their sizes)."""
+
+Collection = collections.namedtuple("Collection", "unreachable cycles")
+Collection.__doc__ = "Heap.collect(): what a full gc.collect() would find unreachable, and its cycles (largest first)."
+
+RefcheckRow = collections.namedtuple("RefcheckRow", "object refcnt referrers residual")
+RefcheckRow.__doc__ = """One row of Heap.refcheck(): the object, its ob_refcnt, the references to it
+the heap holds, and residual = refcnt - referrers (held by C code, the stack, or leaked)."""
+
+Thread = collections.namedtuple("Thread", "thread_id tstate gil frames")
+Thread.__doc__ = """A thread of Heap.stacks(): threading.get_ident(), the address of its
+PyThreadState, gil (True holds the GIL, False does not, None cannot be told), frames
+(innermost first)."""
+
+
+class Frame(collections.namedtuple("Frame", "function file line address frame_object locals")):
+    """A frame of Heap.stacks(): co_name, co_filename, f_lineno (None if none), the address of
+    the frame (the frame object, or from 3.11 the _PyInterpreterFrame), frame_object (an Object,
+    or None when no frame object exists), locals ({name: Object} with locals=True, else {}).
+    Like an Object, it has a .type ("frame") and a .repr() ("file:line"), so that a chain that
+    starts at a frame without a frame object prints as the others do."""
+    __slots__ = ()
+    type = "frame"
+
+    def repr(self):
+        return "%s:%s" % (self.file, self.line if self.line is not None else "None")
+
+
+GCState = collections.namedtuple("GCState", "enabled threshold count generation_sizes frozen garbage")
+GCState.__doc__ = """Heap.gc(): gc.isenabled(), gc.get_threshold(), gc.get_count(), the number of
+objects on each generation's list, gc.get_freeze_count(), len(gc.garbage). What cannot be told
+from the image is None: enabled, garbage, an unreadable threshold or count."""
+
+
+class Ref(tuple):
+    """A labelled reference, unpacked as (label, object): object is the Object at the other
+    end; label names the edge (attribute or global name, dict key, [index], slot or member
+    name, +0xOFFSET). flags: inferred (found by scanning memory where tp_traverse could not be
+    run), borrowed (visited by tp_traverse, owns no reference)."""
+
+    def __new__(cls, label, obj, flags=0):
+        self = tuple.__new__(cls, (label, obj))
+        self.flags = flags
+        return self
+
+    @property
+    def label(self):
+        return self[0]
+
+    @property
+    def object(self):
+        return self[1]
+
+    @property
+    def inferred(self):
+        return bool(self.flags & C.INS_REF_INFERRED)
+
+    @property
+    def borrowed(self):
+        return bool(self.flags & C.INS_REF_BORROWED)
+
+    def __repr__(self):
+        return "Ref(%r, %r%s)" % (self[0], self[1], ", flags=%d" % self.flags if self.flags else "")
+
+    def __reduce__(self):
+        return (Ref, (self[0], self[1], self.flags))
+
+
+class TypeStats(list):
+    """Heap.types(): a list of TypeStat, most common first, then by name; .objects is
+    len(gc.get_objects()), .frozen gc.get_freeze_count(), .untracked (with all=True) how many
+    untracked objects references reach, else None."""
+
+    def __init__(self, rows, objects, frozen, untracked):
+        list.__init__(self, rows)
+        self.objects = objects
+        self.frozen = frozen
+        self.untracked = untracked
+
+
+class Chain(list):
+    """Heap.chain(): a list of Ref (label, Object) from where the chain starts down to the
+    object. .found is False when there is no chain within max_depth: the list then holds the
+    object alone, as objgraph.find_backref_chain returns [obj]. A chain from a thread's frame
+    (to_root) has .frame, that Frame, and .thread_id, its thread; its first item is the frame
+    object, or the Frame itself when there is no frame object (3.11+)."""
+
+    def __init__(self, links, found, frame=None, thread_id=None):
+        list.__init__(self, links)
+        self.found = found
+        self.frame = frame
+        self.thread_id = thread_id
+
+
+# ---- Object ----------------------------------------------------------------------------------
+
+class Object(object):
+    """One object of a heap, named by its address. Its facts (type, qualname, refcnt, size,
+    ...) are read from the heap the first time one is asked for, then kept. Objects are equal
+    when they are at the same address of the same heap."""
+    __slots__ = ("heap", "address", "_f")
+
+    def __init__(self, heap, address, _facts=None):
+        self.heap = heap
+        self.address = address
+        self._f = _facts
+
+    def _facts(self):
+        f = self._f
+        if f is None:
+            f = self._f = self.heap._object_facts(self.address)
+        return f
+
+    type_address = property(lambda self: self._facts()[0], doc="id(type(obj)) (for a 2.7 classic instance, its class)")
+    type = property(lambda self: self._facts()[1], doc="type(obj).__name__")
+    qualname = property(lambda self: self._facts()[2], doc="module.qualname of its type, objgraph's long name")
+    refcnt = property(lambda self: self._facts()[3], doc="ob_refcnt: sys.getrefcount(obj) - 1")
+    immortal = property(lambda self: self._facts()[4], doc="a 3.12+ immortal object")
+    size = property(lambda self: self._facts()[5], doc="sys.getsizeof(obj)")
+    tracked = property(lambda self: self._facts()[6], doc="gc.is_tracked(obj) (frozen objects too)")
+    frozen = property(lambda self: self._facts()[7], doc="in the permanent generation of gc.freeze()")
+    generation = property(lambda self: self._facts()[8], doc="0..2 when tracked and not frozen, else -1")
+
+    @property
+    def type_object(self):
+        """type(obj), as an Object."""
+        return Object(self.heap, self.type_address)
+
+    def repr(self):
+        """objgraph's short repr of the object (names, N items, file:line, values)."""
+        return self.heap._object_repr(self.address)
+
+    def referents(self):
+        """gc.get_referents(obj), in traversal order: a list of Ref (label, Object)."""
+        return self.heap._refs(self.address, "ins_object_referents")
+
+    def referrers(self):
+        """gc.get_referrers(obj): the objects holding a reference to it, in heap order: a list
+        of Ref (label, Object), label naming the referrer's reference."""
+        return self.heap._refs(self.address, "ins_object_referrers")
+
+    def chain(self, **kw):
+        """Heap.chain(self, **kw)."""
+        return self.heap.chain(self, **kw)
+
+    def __eq__(self, other):
+        if not isinstance(other, Object):
+            return NotImplemented
+        return self.address == other.address and self.heap is other.heap
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __hash__(self):
+        return hash((id(self.heap), self.address))
+
+    def __int__(self):
+        return self.address
+
+    def __repr__(self):
+        try:
+            t = self.type
+        except Error:
+            t = "?"
+        return "<Object 0x%x %s>" % (self.address, t)
+
+
+def _address(obj):
+    if isinstance(obj, Object):
+        return obj.address
+    if isinstance(obj, bool) or not isinstance(obj, int):
+        raise TypeError("an objinspect.Object or an address (int) is needed, not %s" % type(obj).__name__)
+    if not 0 <= obj < 1 << 64:
+        raise UsageError(Code.USAGE, "address 0x%x out of range" % obj if obj >= 0 else "negative address %d" % obj)
+    return obj
+
+
+# ---- Heap ------------------------------------------------------------------------------------
+
+def _options(exe, sysroot, debug_dir):
+    if exe is None and sysroot is None and debug_dir is None:
+        return None
+    return C.ins_open_options(C.encode_path(exe), C.encode_path(sysroot), C.encode_path(debug_dir))
+
+
+def _perms(p):
+    if isinstance(p, int):
+        return p
+    p = str(p)
+    return ((C.INS_MAP_READ if "r" in p[:1] else 0) | (C.INS_MAP_WRITE if "w" in p[1:2] else 0) |
+            (C.INS_MAP_EXEC if "x" in p[2:3] else 0))
+
+
+class Heap(object):
+    """One stopped CPython process read from the outside (a libinspect program): opened with
+    objinspect.open_core(), attach() or open_reader(). Answers any number of questions about
+    the same stop; the heap walk, the reference graph and the collection are computed the
+    first time a question needs them and kept. close() (or the end of a with block) frees it.
+    Not thread-safe: one thread at a time."""
+
+    def __init__(self, lib, handle, keep=None):
+        self._lib = lib
+        self._p = handle
+        self._keep = keep   # what a reader's callback needs alive as long as the program
+        self._free = lib.ins_program_free
+
+    # -- life --
+
+    def close(self):
+        """Frees the program; any further question raises UsageError."""
+        p, self._p = self._p, None
+        if p:
+            self._free(p)
+        self._keep = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def closed(self):
+        return not self._p
+
+    def _h(self):
+        p = self._p
+        if not p:
+            raise UsageError(Code.USAGE, "the heap is closed")
+        return p
+
+    @property
+    def library(self):
+        """The objinspect library object (path, version) this heap was opened with."""
+        return self._lib
+
+    # -- what it is --
+
+    @property
+    def python(self):
+        """The interpreter's version, "3.12.1"."""
+        return C.decode(self._lib.ins_program_python(self._h()))
+
+    @property
+    def description(self):
+        """What the heap was read from: "core /path", "live process 1234", a reader's description."""
+        return C.decode(self._lib.ins_program_description(self._h()))
+
+    @property
+    def warnings(self):
+        """The warnings so far, one str each ("warning: ..."): about the target (a damaged list, an
+        unreadable file); the answers are still given."""
+        w = C.decode(self._lib.ins_program_warnings(self._h())) or ""
+        return [line for line in w.split("\n") if line]
+
+    def clear_warnings(self):
+        """Forgets the warnings so far."""
+        self._lib.ins_program_clear_warnings(self._h())
+
+    def __repr__(self):
+        if not self._p:
+            return "<objinspect.Heap (closed)>"
+        return "<objinspect.Heap %s, Python %s>" % (self.description, self.python)
+
+    # -- objects --
+
+    def _object_facts(self, addr):
+        o = C.ins_object()
+        self._lib.check(self._lib.ins_object_get(self._h(), addr, ctypes.byref(o)))
+        return (o.type_address, C.decode(o.type), C.decode(o.qualname), o.refcnt, o.immortal, o.size,
+                o.tracked, o.frozen, o.generation)
+
+    def _object_repr(self, addr):
+        s = ctypes.c_void_p()
+        self._lib.check(self._lib.ins_object_repr(self._h(), addr, ctypes.byref(s)))
+        return self._lib.take_string(s)
+
+    def _refs(self, addr, fn):
+        r = C.ins_refs()
+        self._lib.check(getattr(self._lib, fn)(self._h(), addr, ctypes.byref(r)))
+        return self._take_refs(r)
+
+    def _take_refs(self, r):
+        try:
+            return [Ref(C.decode(x.label) or "", Object(self, x.address), x.flags) for x in (r.v[:r.n] if r.n else [])]
+        finally:
+            self._lib.ins_refs_free(ctypes.byref(r))
+
+    def _objects(self, addrs):
+        return [Object(self, a) for a in addrs]
+
+    def object(self, address):
+        """The Object at an address; NotFoundError if there is no object there."""
+        a = _address(address)
+        return Object(self, a, self._object_facts(a))
+
+    def objects(self, type=None):
+        """gc.get_objects() (the tracked objects, generation by generation, frozen ones
+        excluded), or with type objgraph.by_type(type): those whose type.__name__ is type, or
+        whose module.qualname is type when it has a dot. NotFoundError for a type no object has
+        and the interpreter does not know. A list of Object."""
+        if type is None:
+            ptr, n = ctypes.POINTER(ctypes.c_uint64)(), ctypes.c_size_t()
+            self._lib.check(self._lib.ins_program_objects(self._h(), ctypes.byref(ptr), ctypes.byref(n)))
+            return self._objects(ptr[:n.value] if n.value else [])   # the array is the program's
+        if not isinstance(type, str):
+            raise TypeError("type must be a str (a type's __name__ or module.qualname)")
+        ptr, n = ctypes.POINTER(ctypes.c_uint64)(), ctypes.c_size_t()
+        self._lib.check(self._lib.ins_program_objects_by_type(self._h(), type.encode("utf-8"), ctypes.byref(ptr),
+                                                              ctypes.byref(n)))
+        return self._objects(self._lib.take_addresses(ptr, n))
+
+    def count(self, type):
+        """objgraph.count(type): len(objects(type))."""
+        return len(self.objects(type))
+
+    def types(self, limit=None, qualified=False, all=False):
+        """objgraph.most_common_types(limit): TypeStats, a list of TypeStat(name, count, bytes),
+        most common first, then by name; a limit of None or 0 gives every type. qualified:
+        group by module.qualname instead of __name__; all: also the untracked objects references
+        reach (str, int, ...)."""
+        st = C.ins_type_stats()
+        flags = (C.INS_TYPES_QUALIFIED if qualified else 0) | (C.INS_TYPES_ALL if all else 0)
+        self._lib.check(self._lib.ins_program_types(self._h(), flags, ctypes.byref(st)))
+        try:
+            n = st.n if not limit else min(st.n, limit)
+            rows = [TypeStat(C.decode(r.name), r.count, r.bytes) for r in (st.v[:n] if n else [])]
+            return TypeStats(rows, st.ntracked, st.nfrozen, st.nuntracked if all else None)
+        finally:
+            self._lib.ins_type_stats_free(ctypes.byref(st))
+
+    # -- chains --
+
+    def chain(self, obj, max_depth=20, to_root=False, extra_ignore=()):
+        """objgraph.find_backref_chain(obj, is_proper_module): the shortest chain of references
+        from a module sys.modules holds (or, with to_root, also a thread's frame whose local
+        holds an object) down to obj, as a Chain: a list of Ref (label, Object), the first the
+        module (label "") or frame (label: the local's name), the last obj, each label naming
+        the reference from the one before. extra_ignore: objects (or addresses) not to go
+        through. Without a chain within max_depth, chain.found is False and the list holds
+        obj alone (objgraph returns [obj])."""
+        a = _address(obj)
+        if max_depth is None:
+            max_depth = 0
+        if max_depth < 0:
+            raise UsageError(Code.USAGE, "max_depth must be positive")
+        ign = [_address(x) for x in extra_ignore]
+        arr = (ctypes.c_uint64 * len(ign))(*ign) if ign else None
+        opt = C.ins_chain_options(max_depth, bool(to_root),
+                                  ctypes.cast(arr, ctypes.POINTER(ctypes.c_uint64)) if arr is not None else None,
+                                  len(ign))
+        r, found = C.ins_refs(), ctypes.c_bool()
+        self._lib.check(self._lib.ins_program_chain(self._h(), a, ctypes.byref(opt), ctypes.byref(r),
+                                                    ctypes.byref(found)))
+        links = self._take_refs(r)
+        if to_root and found.value and links and links[0].label:
+            # a frame's local (a module starts with ""): which frame, which thread
+            root = links[0].object.address
+            for t in self.stacks():
+                for f in t.frames:
+                    if f.address == root or (f.frame_object is not None and f.frame_object.address == root):
+                        if f.frame_object is None:
+                            links[0] = Ref(links[0].label, f, links[0].flags)
+                        return Chain(links, True, f, t.thread_id)
+        return Chain(links, bool(found.value))
+
+    # -- the collection --
+
+    def collect(self):
+        """What a full gc.collect() would do now, without running one (gc.collect() under
+        DEBUG_SAVEALL): Collection(unreachable, cycles): the unreachable objects in heap order,
+        and the Cycles that hold them, largest first."""
+        c = C.ins_collection()
+        self._lib.check(self._lib.ins_program_collect(self._h(), ctypes.byref(c)))
+        try:
+            unreachable = self._objects(c.unreachable[:c.n] if c.n else [])
+            cycles = []
+            for ci in (c.cycles[:c.ncycles] if c.ncycles else []):
+                members = self._objects(ci.members[:ci.n] if ci.n else [])
+                cycles.append(Cycle(members, members[:ci.path], ci.held, ci.bytes, ci.held_bytes))
+            return Collection(unreachable, cycles)
+        finally:
+            self._lib.ins_collection_free(ctypes.byref(c))
+
+    def cycles(self):
+        """collect().cycles: the cycles a full collection would free, largest first."""
+        return self.collect().cycles
+
+    def unreachable(self):
+        """collect().unreachable: what a full collection would find unreachable, in heap order."""
+        return self.collect().unreachable
+
+    def _address_list(self, fn, *args):
+        ptr, n = ctypes.POINTER(ctypes.c_uint64)(), ctypes.c_size_t()
+        self._lib.check(fn(self._h(), *(args + (ctypes.byref(ptr), ctypes.byref(n)))))
+        return self._objects(self._lib.take_addresses(ptr, n))
+
+    def garbage(self):
+        """gc.garbage's items, a list of Object."""
+        return self._address_list(self._lib.ins_program_garbage)
+
+    def leaking(self, raw=False):
+        """objgraph.get_leaking_objects(): the tracked objects no tracked object refers to,
+        after what the gc.collect() objgraph runs first would do (raw: the objects tracked now)."""
+        return self._address_list(self._lib.ins_program_leaking, bool(raw))
+
+    # -- refcounts --
+
+    def refcheck(self):
+        """Every tracked object whose refcount the heap does not account for (residual != 0,
+        immortal objects skipped), most unexplained first: a list of RefcheckRow(object, refcnt,
+        referrers, residual)."""
+        ptr, n = ctypes.POINTER(C.ins_refcheck_row)(), ctypes.c_size_t()
+        self._lib.check(self._lib.ins_program_refcheck(self._h(), ctypes.byref(ptr), ctypes.byref(n)))
+        try:
+            return [RefcheckRow(Object(self, r.address), r.refcnt, r.referrers, r.residual)
+                    for r in (ptr[:n.value] if n.value else [])]
+        finally:
+            if ptr:
+                self._lib.ins_free(ptr)
+
+    # -- threads --
+
+    def stacks(self, locals=False):
+        """sys._current_frames() and more: every thread of the interpreter (newest first), a
+        list of Thread(thread_id, tstate, gil, frames), frames innermost first, each a
+        Frame(function, file, line, address, frame_object, locals); with locals, each frame's
+        f_locals as {name: Object}."""
+        s = C.ins_stacks()
+        self._lib.check(self._lib.ins_program_stacks(self._h(), bool(locals), ctypes.byref(s)))
+        try:
+            threads = []
+            for t in (s.v[:s.n] if s.n else []):
+                frames = []
+                for f in (t.frames[:t.nframes] if t.nframes else []):
+                    loc = {}
+                    for v in (f.locals[:f.nlocals] if f.nlocals else []):
+                        loc[C.decode(v.name)] = Object(self, v.value) if v.value else None
+                    frames.append(Frame(C.decode(f.function), C.decode(f.file), f.line if f.line >= 0 else None,
+                                        f.address, Object(self, f.frame_object) if f.frame_object else None, loc))
+                threads.append(Thread(t.thread_id, t.tstate, {1: True, 0: False}.get(t.gil), frames))
+            return threads
+        finally:
+            self._lib.ins_stacks_free(ctypes.byref(s))
+
+    # -- the collector --
+
+    def gc(self):
+        """The collector's state: GCState(enabled, threshold, count, generation_sizes, frozen,
+        garbage); the tuples have one item per generation (gc.get_count()'s: 3). What cannot be
+        told from the image is None."""
+        g = C.ins_gc_state()
+        self._lib.check(self._lib.ins_program_gc(self._h(), ctypes.byref(g)))
+        n = max(0, min(g.ngens, 3))
+
+        def known(v):
+            return tuple(x if x >= 0 else None for x in v[:n])
+        return GCState(bool(g.enabled) if g.enabled_known else None, known(g.threshold), known(g.count),
+                       tuple(g.generation_size[:n]), g.frozen, g.garbage if g.garbage_known else None)
+
+
+# ---- opening -----------------------------------------------------------------------------------
+
+def _open(fn, *args):
+    lib = C.library()
+    p = ctypes.c_void_p()
+    lib.check(getattr(lib, fn)(*(args + (ctypes.byref(p),))))
+    return lib, p
+
+
+def open_core(path, exe=None, sysroot=None, debug_dir=None):
+    """Opens an ELF core file of a CPython process. exe: the executable to use instead of the
+    one the core names; sysroot: a prefix for every file the core names; debug_dir: where
+    detached debug info is (':'-separated; default /usr/lib/debug, under sysroot if given)."""
+    opt = _options(exe, sysroot, debug_dir)
+    lib, p = _open("ins_program_open_core", C.encode_path(path), ctypes.byref(opt) if opt is not None else None)
+    return Heap(lib, p)
+
+
+def attach(pid, stop=True, exe=None, sysroot=None, debug_dir=None):
+    """Opens a live process: with stop, every thread is stopped with ptrace while its memory is
+    copied, then the process resumes where it was; stop=False when the caller (a debugger)
+    already holds it stopped. The heap is that moment's copy."""
+    opt = _options(exe, sysroot, debug_dir)
+    lib, p = _open("ins_program_open_pid", int(pid), bool(stop), ctypes.byref(opt) if opt is not None else None)
+    return Heap(lib, p)
+
+
+def proc_maps(pid):
+    """The regions of a live process for open_reader(), from /proc/PID/maps: a list of (start,
+    end, offset, perms, path), path None for anonymous mappings."""
+    out = []
+    with open("/proc/%d/maps" % int(pid)) as f:
+        for line in f:
+            x = line.split(None, 5)
+            start, end = (int(v, 16) for v in x[0].split("-"))
+            path = x[5].rstrip("\n") if len(x) > 5 else ""
+            out.append((start, end, int(x[2], 16), x[1], path or None))
+    return out
+
+
+def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, debug_dir=None):
+    """Opens a target the caller reads (a debugger's inferior, a remote target). read(addr, n)
+    returns n bytes (bytes or any buffer) at addr, or raises (or returns None or fewer bytes)
+    when any of them cannot be read. regions: the target's mappings as /proc/PID/maps shows them,
+    (start, end, offset, perms, path) each: [start, end), the file offset of start, perms "rwxp"
+    (or INS_MAP_* bits), the file mapped or None/"" ("[heap]" and the like count as anonymous).
+    The writable and anonymous regions are copied through read when the heap is opened;
+    read-only file mappings are read from the files themselves (under sysroot), checked to be
+    the ones mapped."""
+    if not callable(read):
+        raise TypeError("read must be callable: read(addr, n) -> bytes")
+    regs = list(regions)
+    arr = (C.ins_region * max(1, len(regs)))()
+    for i, r in enumerate(regs):
+        start, end, offset, perms, path = r
+        arr[i] = C.ins_region(int(start), int(end), int(offset), _perms(perms), C.encode_path(path or None))
+    raised = []
+
+    def cb(arg, addr, buf, n):
+        try:
+            data = read(addr, n)
+            if data is None:
+                return 1
+            data = bytes(data)
+            if len(data) != n:
+                return 1
+            ctypes.memmove(buf, data, n)
+            return 0
+        except Exception:
+            return 1
+        except BaseException as e:   # KeyboardInterrupt and the like: re-raised after the open
+            raised.append(e)
+            return 1
+
+    fn = C.ins_read_fn(cb)
+    desc = description.encode("utf-8") if description is not None else None
+    r = C.ins_reader(fn, None, arr, len(regs), int(pid), desc)
+    opt = _options(exe, sysroot, debug_dir)
+    try:
+        lib, p = _open("ins_program_open_reader", ctypes.byref(r), ctypes.byref(opt) if opt is not None else None)
+    except Error:
+        if raised:
+            raise raised[0]
+        raise
+    heap = Heap(lib, p, keep=(fn, arr, r, desc, read))
+    if raised:
+        heap.close()
+        raise raised[0]
+    return heap
