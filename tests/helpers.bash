@@ -10,16 +10,16 @@ PYTHON_HOST=/usr/bin/python3   # runs the test helpers, not a target
 oi() { timeout 60 "$OBJINSPECT" "$@"; }
 
 # gdb in batch mode with the extension loaded; extra arguments are gdb's. The extension loads
-# the libinspect-cli.so of the build under test ($BUILD), not whatever build/ holds; a library
-# built with ASan (make test-asan) runs under its runtime, preloaded into gdb (ASan must come
-# first), with gdb's own leaks and allocator quirks not reported.
+# the libinspect-cli.so of the build under test ($BUILD), not whatever build/ holds. GDB
+# deadlocks at startup when ASan's runtime is preloaded into it, which an ASan library needs:
+# for an ASan build (make test-asan) it loads the UBSan build beside it ($BUILD/gdb-ubsan).
 gdb_batch() {
-	local lib="${OBJGRAPH_LIB_DIR:-$BUILD}" pre=""
+	local lib="${OBJGRAPH_LIB_DIR:-$BUILD}"
 	if nm -D "$lib/libinspect-cli.so" 2>/dev/null | grep -q ' U __asan_init'; then
-		pre=$(${CC:-cc} -print-file-name=libasan.so)
+		[ -f "$lib/gdb-ubsan/libinspect-cli.so" ] || { echo "error: $lib is an ASan build and $lib/gdb-ubsan has no UBSan build for GDB (make test-asan builds it)"; return 1; }
+		lib="$lib/gdb-ubsan"
 	fi
-	env ${pre:+LD_PRELOAD="$pre" ASAN_OPTIONS="detect_leaks=0:alloc_dealloc_mismatch=0:detect_odr_violation=0:abort_on_error=0"} \
-		OBJGRAPH_LIB_DIR="$lib" timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' \
+	OBJGRAPH_LIB_DIR="$lib" timeout 120 gdb -batch -nx -iex 'set debuginfod enabled off' \
 		-ex "source $ROOT/gdbext/objgraph.py" "$@"
 }
 
