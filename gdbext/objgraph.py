@@ -223,6 +223,12 @@ def _heap():
     return t
 
 
+def objgraph_heap():
+    """The objinspect.Heap of the selected inferior's current stop (the one the commands use),
+    for scripts in GDB's Python: `python h = objgraph_heap(); print(h.types(limit=5))`."""
+    return _heap().heap
+
+
 def _take(ptr):
     if not ptr.value:
         return ""

@@ -370,3 +370,14 @@ gdb_error_is() {
 	[ "$status" -ne 0 ]
 	printf '%s\n' "$output" | grep -q 'no process and no core file'
 }
+
+@test "gdb: objgraph_heap() in GDB's Python is the commands' heap: same answers, one walk for both" {
+	run gdb_batch -ex 'objgraph-count CacheEntry' \
+		-ex 'python h = objgraph_heap(); print("@@ %d %d" % (len(h.objects("CacheEntry")), h is objgraph_heap()))' \
+		"$EXE" "$CORE"
+	assert_ok
+	local want
+	want=$(oi "$CORE" count CacheEntry)
+	printf '%s\n' "$output" | grep -qx "$want"
+	printf '%s\n' "$output" | grep -qx "@@ $want 1"
+}
