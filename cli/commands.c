@@ -3,6 +3,7 @@
  * and collects its text (objgraph's tables) or one line of JSON. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,10 +234,13 @@ static const command *find_command(const char *name)
 /* Is opt one of the space-separated names in list? */
 static bool allowed(const char *list, const char *opt, size_t len)
 {
-	for (const char *p = list; (p = strstr(p, opt)); p += len)
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0') &&
-		    strncmp(p, opt, len) == 0)
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == len && strncmp(p, opt, len) == 0)
 			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
 	return false;
 }
 
@@ -252,9 +256,78 @@ static ins_error *parse_count(const char *cmd, const char *opt, const char *valu
 	return NULL;
 }
 
+/* Every option, declared once: its name, what its value is, and the field of args it sets. A
+ * command accepts the options its table row lists (info.options). */
+enum opt_kind {
+	OPT_FLAG,   /* no value: the bool field becomes true */
+	OPT_COUNT,  /* a number >= 0, into a long field */
+	OPT_TEXT,   /* a string, into a const char * field */
+	OPT_LIST,   /* repeatable string: appended to a const char *[MAX_POS] field, counted in nat */
+};
+
+typedef struct option {
+	const char *name;
+	enum opt_kind kind;
+	size_t at, nat;  /* offsetof(args, field); for OPT_LIST the count's offset too */
+} option;
+
+#define OPT(name, kind, field) { name, kind, offsetof(args, field), 0 }
+static const option options[] = {
+	OPT("--limit", OPT_COUNT, limit),
+	OPT("--max-depth", OPT_COUNT, max_depth),
+	OPT("--too-many", OPT_COUNT, too_many),
+	OPT("--min-size", OPT_COUNT, min_size),
+	OPT("--filter", OPT_TEXT, filter),
+	OPT("--baseline", OPT_TEXT, baseline),
+	OPT("--output", OPT_TEXT, output),
+	OPT("--to", OPT_TEXT, to),
+	{ "--extra-ignore", OPT_LIST, offsetof(args, ignore), offsetof(args, nignore) },
+	OPT("--qualified", OPT_FLAG, qualified),
+	OPT("--json", OPT_FLAG, json),
+	OPT("--new-ids", OPT_FLAG, new_ids),
+	OPT("--all", OPT_FLAG, all),
+	OPT("--refcounts", OPT_FLAG, refcounts),
+	OPT("--locals", OPT_FLAG, locals),
+	OPT("--edges", OPT_FLAG, edges),
+	OPT("--verify", OPT_FLAG, verify),
+	OPT("--raw", OPT_FLAG, raw),
+};
+#undef OPT
+
+static const option *find_option(const char *arg, size_t len)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strlen(options[i].name) == len && strncmp(options[i].name, arg, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* Sets the field of option o from value. */
+static ins_error *set_option(const char *cmd, const option *o, const char *value, args *a)
+{
+	char *field = (char *)a + o->at;
+	switch (o->kind) {
+	case OPT_FLAG:
+		*(bool *)field = true;
+		return NULL;
+	case OPT_COUNT:
+		return parse_count(cmd, o->name, value, (long *)field);
+	case OPT_TEXT:
+		*(const char **)field = value;
+		return NULL;
+	case OPT_LIST: {
+		int *n = (int *)((char *)a + o->nat);
+		if (*n >= MAX_POS)
+			return ins_err(INS_ERR_USAGE, "%s: at most %d %s", cmd, MAX_POS, o->name);
+		((const char **)field)[(*n)++] = value;
+		return NULL;
+	}
+	}
+	return NULL;
+}
+
 static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 {
-	static const char *const with_value = " --limit --filter --baseline --max-depth --too-many --min-size --output --extra-ignore --to ";
 	const char *cmd = c->info.gdb_name;
 	memset(a, 0, sizeof(*a));
 	a->limit = c->default_limit;
@@ -270,13 +343,12 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 		}
 		const char *eq = strchr(arg, '=');
 		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-		if (!allowed(c->info.options, arg, len))
+		const option *o = allowed(c->info.options, arg, len) ? find_option(arg, len) : NULL;
+		if (!o)
 			return ins_err(INS_ERR_USAGE, "%s: unknown option '%.*s' (usage: %s %s)", cmd, (int)len, arg,
 				       cmd, c->info.usage);
-		char opt[32];
-		snprintf(opt, sizeof(opt), " %.*s ", (int)len, arg);
 		const char *value = eq ? eq + 1 : NULL;
-		bool takes = strstr(with_value, opt) != NULL;
+		bool takes = o->kind != OPT_FLAG;
 		if (takes && !value) {
 			if (i + 1 >= argc)
 				return ins_err(INS_ERR_USAGE, "%s: option '%s' needs a value", cmd, arg);
@@ -284,47 +356,7 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 		} else if (!takes && value) {
 			return ins_err(INS_ERR_USAGE, "%s: option '%.*s' takes no value", cmd, (int)len, arg);
 		}
-		ins_error *err = NULL;
-#define IS(name) (strcmp(opt, " " name " ") == 0)
-		if (IS("--limit"))
-			err = parse_count(cmd, "--limit", value, &a->limit);
-		else if (IS("--max-depth"))
-			err = parse_count(cmd, "--max-depth", value, &a->max_depth);
-		else if (IS("--too-many"))
-			err = parse_count(cmd, "--too-many", value, &a->too_many);
-		else if (IS("--min-size"))
-			err = parse_count(cmd, "--min-size", value, &a->min_size);
-		else if (IS("--filter"))
-			a->filter = value;
-		else if (IS("--baseline"))
-			a->baseline = value;
-		else if (IS("--output"))
-			a->output = value;
-		else if (IS("--to"))
-			a->to = value;
-		else if (IS("--extra-ignore") && a->nignore < MAX_POS)
-			a->ignore[a->nignore++] = value;
-		else if (IS("--extra-ignore"))
-			err = ins_err(INS_ERR_USAGE, "%s: at most %d --extra-ignore", cmd, MAX_POS);
-		else if (IS("--qualified"))
-			a->qualified = true;
-		else if (IS("--json"))
-			a->json = true;
-		else if (IS("--new-ids"))
-			a->new_ids = true;
-		else if (IS("--all"))
-			a->all = true;
-		else if (IS("--refcounts"))
-			a->refcounts = true;
-		else if (IS("--locals"))
-			a->locals = true;
-		else if (IS("--edges"))
-			a->edges = true;
-		else if (IS("--verify"))
-			a->verify = true;
-		else if (IS("--raw"))
-			a->raw = true;
-#undef IS
+		ins_error *err = set_option(cmd, o, value, a);
 		if (err)
 			return err;
 	}

@@ -430,6 +430,15 @@ corrupt_objects() {
 	one_error $E_USAGE "'--bogus'"
 }
 
+@test "--limit=3 is --limit 3; a flag given a value (--json=1) and a prefix (--li): exit 2 (usage)" {
+	any_fixture cache_leak
+	[ "$(oi "$CORE" types --limit=3)" = "$(oi "$CORE" types --limit 3)" ]
+	run --separate-stderr oi "$CORE" types --json=1
+	one_error $E_USAGE "takes no value"
+	run --separate-stderr oi "$CORE" types --li 3
+	one_error $E_USAGE "'--li'"
+}
+
 @test "count with no TYPE: exit 2 (usage)" {
 	any_fixture cache_leak
 	run --separate-stderr oi "$CORE" count
