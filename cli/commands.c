@@ -185,6 +185,20 @@ static const command commands[] = {
 	    "everything under gc.DEBUG_SAVEALL, what a program put there itself.\n"
 	    "--limit N (default all). " JSON_HELP,
 	    "--limit --json" }, 0, 0, 0, true, ins_cmd_garbage },
+	{ { "retained", "objgraph-retained", "[ADDRESS] [--limit N] [--json]",
+	    "What objects keep alive alone: retained sizes over the heap's dominator tree.",
+	    "x retains y when every path of references from a root to y passes through x: what\n"
+	    "would be freed if x's last reference went away, x included, counted and sized as\n"
+	    "sys.getsizeof does. The roots are the objects the heap's references do not explain\n"
+	    "(a refcount above the references to it: C code, the interpreter, a hidden reference),\n"
+	    "3.12+ immortal objects, the threads' frames and their locals, and what none of those\n"
+	    "reaches (garbage). Without ADDRESS, the objects that retain the most bytes (--limit N,\n"
+	    "default 10, 0 for all) and the heap's total; with ADDRESS, what it retains by type\n"
+	    "(--limit N types) and its immediate dominators up to a root. With --json, prints\n"
+	    "{\"total_bytes\",\"top\":[{\"address\",\"type\",\"repr\",\"count\",\"bytes\"}]} or\n"
+	    "{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"root\",\"dominators\":[{\"address\",\n"
+	    "\"type\",\"repr\"}],\"holds\":[{\"type\",\"count\",\"bytes\"}]}.",
+	    "--limit --json" }, 0, 1, 10, true, ins_cmd_retained },
 	{ { "stacks", "objgraph-stacks", "[--locals] [--json]",
 	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",
 	    "For each thread of the main interpreter (newest first), its id (threading.get_ident())\n"
@@ -199,6 +213,18 @@ static const command commands[] = {
 	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}]}, frames\n"
 	    "innermost first.",
 	    "--locals --json" }, 0, 0, -1, false, ins_cmd_stacks },
+	{ { "tasks", "objgraph-tasks", "[--all] [--json]",
+	    "Every pending asyncio task, its await chain and what it waits on (asyncio.all_tasks).",
+	    "Finds the tasks on the GC lists (instances of _asyncio.Task and its subclasses, 3.7+) and\n"
+	    "lists the pending ones (--all: finished and cancelled ones still alive too), each with its\n"
+	    "name (3.8+), state, coroutine and await chain: the task's coroutine, then each coroutine\n"
+	    "it awaits (cr_await), outermost first, as File \"file\", line N, in function, ending\n"
+	    "with the Future or Task the innermost one waits on; then the task or future the task is\n"
+	    "awaiting (Task._fut_waiter) and the tasks awaiting it (directly, or through a gather).\n"
+	    "With --json, prints {\"tasks\": [{\"address\", \"name\", \"state\", \"coro\",\n"
+	    "\"coro_address\", \"await_chain\": [{\"function\", \"file\", \"line\"}], \"waits_on\":\n"
+	    "{\"type\", \"address\"} or null, \"awaiting\" (or null), \"awaited_by\": [...]}]}, by address.",
+	    "--all --json" }, 0, 0, -1, true, ins_cmd_tasks },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,

@@ -5,7 +5,7 @@
  * commands.c holds the table and the dispatch; cmd_types.c types, count and by-type;
  * cmd_growth.c growth; cmd_state.c at, gc and info; cmd_graph.c refs, backrefs, chain,
  * leaking and refcheck; cmd_show.c show-refs, show-backrefs and show-chain (DOT pictures);
- * cmd_stacks.c stacks (threads.c, frames.c). */
+ * cmd_stacks.c stacks (threads.c, frames.c); cmd_retained.c retained (dominators.c). */
 #ifndef INS_COMMANDS_H
 #define INS_COMMANDS_H
 
@@ -83,7 +83,9 @@ ins_error *ins_cmd_show_chain(const call *c);
 
 ins_error *ins_cmd_graph(const call *c);
 ins_error *ins_cmd_stacks(const call *c);
+ins_error *ins_cmd_tasks(const call *c);
 ins_error *ins_cmd_cycles(const call *c);
 ins_error *ins_cmd_garbage(const call *c);
+ins_error *ins_cmd_retained(const call *c);
 
 #endif

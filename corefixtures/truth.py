@@ -251,6 +251,10 @@ def _child(path, extra, parent_pid):
     # the result (after every measurement above, so it perturbs none of them).
     hook = extra.get("child_truth")
     o = t = cls = None  # the loops' last objects: no stray child references
+
+    # e0. retained sizes of the named globals (before the hook: it may import modules)
+    result["retained"] = _retained_of(main_globals, names, objs)
+
     if hook is not None:
         result.update(hook(objs))
         hook = None
@@ -301,6 +305,98 @@ def _child(path, extra, parent_pid):
     finally:
         f.close()
     os.rename(tmp, path)
+
+
+# ------------------------------------------------------ retained sizes --
+
+_RETAINED_LIMIT = 600000   # closure size past which an object is left out
+
+
+def _retained_of(main_globals, names, objs):
+    """What each named global of __main__ alone keeps alive: address -> {"name", "count",
+    "bytes", "closure", "types"}, for the ones whose closure is small enough and whose
+    members all have a size."""
+    tracked = set()
+    for o in objs:
+        tracked.add(id(o))
+    o = None
+    out = {}
+    for n in names:
+        if n not in main_globals:
+            continue
+        r = _retained(main_globals[n], tracked, id(main_globals))
+        if r is not None:
+            r["name"] = n
+            out[_hex(id(main_globals[n]))] = r
+    return out
+
+
+def _retained(x, tracked, main_dict):
+    """x's retained set, as the issue defines it: C, the gc.get_referents closure of x
+    (x included); E, the members other than x that something outside C refers to: their
+    refcount is more than the references from members of C (each counted as often as
+    get_referents lists it); the retained set is C less everything reachable from E by
+    get_referents without passing through x.  Refcounts are the parent's: the child's
+    own references are taken off (sys.getrefcount's argument, the `members` list, the
+    list of the parent's tracked objects _child keeps, its local holding __main__'s dict).
+    Returns {"count", "bytes", "closure", "types"} or None when C has more than
+    _RETAINED_LIMIT members or a member has no size."""
+    index = {id(x): 0}
+    members = [x]
+    inner = [0]
+    start = [0]      # members[i]'s referents are adj[start[i]:start[i + 1]]
+    adj = []
+    head = 0
+    while head < len(members):
+        refs = gc.get_referents(members[head])
+        head += 1
+        for r in refs:
+            i = index.get(id(r))
+            if i is None:
+                if len(members) >= _RETAINED_LIMIT:
+                    return None
+                i = index[id(r)] = len(members)
+                members.append(r)
+                inner.append(0)
+            inner[i] += 1
+            adj.append(i)
+        start.append(len(adj))
+        refs = r = None
+    index = None
+    # E, then what it reaches without x
+    out_of = [False] * len(members)
+    stack = []
+    for i in range(1, len(members)):
+        rc = sys.getrefcount(members[i]) - 2     # the argument, `members`
+        if id(members[i]) in tracked:
+            rc -= 1                              # _child's list of tracked objects
+        if id(members[i]) == main_dict:
+            rc -= 1                              # _child's main_globals
+        if rc > inner[i]:
+            out_of[i] = True
+            stack.append(i)
+    while stack:
+        i = stack.pop()
+        for k in range(start[i], start[i + 1]):
+            j = adj[k]
+            if j and not out_of[j]:
+                out_of[j] = True
+                stack.append(j)
+    count = 0
+    nbytes = 0
+    types = {}
+    for i in range(len(members)):
+        if out_of[i]:
+            continue
+        try:
+            size = sys.getsizeof(members[i])
+        except Exception:
+            return None
+        count += 1
+        nbytes += size
+        t = _obj_type(members[i]).__name__
+        types[t] = types.get(t, 0) + 1
+    return {"count": count, "bytes": nbytes, "closure": len(members), "types": types}
 
 
 # ------------------------------------------------ unreachable: gc.collect() --

@@ -130,7 +130,7 @@ graph_specs() {
 		"show-refs $d --output $o/refs.dot --json" "show-backrefs $w --output $o/backrefs.dot --json"
 		"show-chain $r --output $o/chain.dot --json"
 		"graph --json" "cycles --limit 0 --json" "garbage --json" "stacks --locals --json"
-		"gc --json" "info --json"
+		"gc --json" "info --json" "retained --json" "retained $a --json" "tasks --json" "tasks --all --json"
 	)
 	# and the options, on the first interpreter
 	[ "$mode" = all ] || return 0
@@ -150,6 +150,8 @@ graph_specs() {
 		"types --limit 10" "types --qualified" "count $c" "by-type $c" "at $a" "refs $a" "backrefs $a"
 		"chain $r" "leaking --limit 5" "refcheck --limit 5" "show-chain $r --output $o/chain3.dot"
 		"cycles --limit 3" "garbage" "stacks --locals" "gc" "info"
+		"retained --limit 0 --json" "retained $l --limit 0 --json" "retained --limit 5" "retained $a"
+		"tasks" "tasks --all"
 	)
 }
 

@@ -66,3 +66,23 @@ run_unit() {
 	[ "$n" -gt 0 ] || skip "no fixture cores in $CORES (make fixtures)"
 	echo "$n cores compared"
 }
+
+# The dominator tree (libinspect/analysis/dominators.c) against brute force on a small core of
+# every interpreter: for every node x, drop x and mark from the roots; what is left unmarked
+# must be exactly x's dominator subtree (tests/unit/dominators.c, over the internal API).
+@test "unit: the dominator tree equals brute force (drop x, mark from the roots) for every node" {
+	cc_unit dominators || return 1
+	local id sysroot core n=0
+	while read -r id _ sysroot; do
+		core=$CORES/$id/cache_leak.core
+		[ -f "$core" ] || continue
+		n=$((n + 1))
+		run timeout 300 "$BATS_TEST_TMPDIR/dominators" "$BATS_TEST_TMPDIR" "$core" "${sysroot:-}"
+		printf '%s: %s\n' "$id" "$output"
+		[ "$status" -eq 0 ] || { echo "dominators $id exited $status"; return 1; }
+		! printf '%s\n' "$output" | grep -q '^FAIL' || return 1
+		! printf '%s\n' "$output" | grep -qE 'runtime error:|Sanitizer' || { echo "dominators $id: sanitizer report"; return 1; }
+	done < <("$ROOT/corefixtures/interpreters")
+	[ "$n" -gt 0 ] || skip "no fixture cores in $CORES (make fixtures)"
+	echo "$n cores checked"
+}

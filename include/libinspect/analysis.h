@@ -104,6 +104,23 @@ typedef struct ins_refcheck_row {
  * immortal objects skipped), most unexplained first. *rows is malloc'd: ins_free. */
 INS_API ins_error *ins_program_refcheck(ins_program *p, ins_refcheck_row **rows, size_t *n);
 
+/* ---- retained sizes (the dominator tree) ----------------------------------- */
+
+typedef struct ins_retained {
+	uint64_t count, bytes;  /* what addr alone keeps alive, itself included: objects and
+				   their sys.getsizeof sum (its dominator subtree) */
+	uint64_t *dominators;   /* its immediate dominator, that one's, ... up to the last
+				   object below the roots (malloc'd: ins_free); none for a root */
+	size_t ndominators;
+	uint64_t total_bytes;   /* every object of the reference graph */
+} ins_retained;
+
+/* What addr retains and what keeps it alive, over the dominator tree of the whole reference
+ * graph (docs/commands.md, retained: the roots are objects whose refcount the graph does not
+ * explain, 3.12+ immortal objects, threads' frames and their fast locals, then whatever
+ * none of those reaches). INS_ERR_NOT_FOUND if addr is no object of the graph. */
+INS_API ins_error *ins_program_retained(ins_program *p, uint64_t addr, ins_retained *out);
+
 /* ---- threads and stacks (sys._current_frames) ------------------------------ */
 
 typedef struct ins_local_var {

@@ -391,6 +391,46 @@ bool ins_type_size_fixed(const ins_type *t)
 	}
 }
 
+/* str.__sizeof__ (3.x: PEP 393's three forms, with the UTF-8 copy when it is apart; the
+ * wchar_t copy of 3.3-3.11 is not counted) and 2.7 unicode.__sizeof__ */
+static uint64_t str_size(ins_objects *o, uint64_t obj, const ins_type *t)
+{
+	const ins_layout *L = &o->in->L;
+	uint64_t size = (uint64_t)t->basicsize;
+	int64_t len;
+	if (L->unicode_length < 0 || !ins_image_i64(o->img, obj + (uint64_t)L->unicode_length, &len) || len < 0 ||
+	    len >= ((int64_t)1 << 40))
+		return size;
+	if (o->in->major < 3 || L->unicode_state < 0) {
+		add_items(&size, len + 1, L->sizeof_py_unicode > 0 ? L->sizeof_py_unicode : 4);
+		return size;
+	}
+	uint32_t state;
+	if (!ins_image_read(o->img, obj + (uint64_t)L->unicode_state, &state, 4))
+		return size;
+	int64_t kind = (int64_t)((state >> L->unicode_kind_bit) & 7);
+	bool compact = (state >> L->unicode_compact_bit) & 1;
+	bool ascii = (state >> L->unicode_ascii_bit) & 1;
+	if (compact && ascii)
+		return (uint64_t)L->sizeof_ascii + (uint64_t)len + 1;
+	uint64_t data = 0;
+	if (compact) {
+		size = (uint64_t)L->sizeof_compact;
+		add_items(&size, len + 1, kind);
+	} else if (ins_image_u64(o->img, obj + (uint64_t)L->unicode_data, &data) && data) {
+		add_items(&size, len + 1, kind);
+	}
+	/* the UTF-8 copy (utf8 follows utf8_length), unless it is the data itself */
+	uint64_t utf8;
+	int64_t utf8_len;
+	if (L->unicode_utf8_length >= 0 &&
+	    ins_image_u64(o->img, obj + (uint64_t)L->unicode_utf8_length + 8, &utf8) && utf8 && utf8 != data &&
+	    ins_image_i64(o->img, obj + (uint64_t)L->unicode_utf8_length, &utf8_len) && utf8_len >= 0 &&
+	    utf8_len < ((int64_t)1 << 40))
+		size += (uint64_t)utf8_len + 1;
+	return size;
+}
+
 uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 {
 	const ins_layout *L = &o->in->L;
@@ -427,6 +467,20 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t)
 		size = field(o, field(o, obj, L->obj_type), L->type_basicsize);
 		gc = true;
 		break;
+	case INS_K_STR:
+		size = str_size(o, obj, t);
+		break;
+	case INS_K_INT:
+		if (L->long_tag >= 0 && t->itemsize) {
+			/* 3.12+: the digit count is in lv_tag, and int.__sizeof__ counts at
+			 * least one digit (zero has one allocated) */
+			uint64_t ndigits = field(o, obj, L->long_tag) >>
+					   (L->long_non_size_bits > 0 ? L->long_non_size_bits : 3);
+			if (ndigits < ((uint64_t)1 << 32))
+				add_items(&size, ndigits ? (int64_t)ndigits : 1, t->itemsize);
+			break;
+		}
+		/* fall through */
 	default:
 		if (t->itemsize) {
 			/* some types with an itemsize keep no ob_size there (3.11 generators):

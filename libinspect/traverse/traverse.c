@@ -388,16 +388,23 @@ const trav_routine ins_trav_core_routines[] = {
  * names in the class's shared keys. CPython shares keys of at most 30 entries
  * (SHARED_KEYS_MAX_SIZE) and 3.13 keeps the capacity in a byte: a count above 255 is
  * corruption, and read for every instance of the class it would cost a multiple of the heap. */
+/* Where the entries of the class's shared keys start, or 0. */
+static uint64_t shared_entries(const tv *v, uint64_t cached_keys)
+{
+	const ins_layout *L = v->L;
+	uint8_t log2_index_bytes = 0;
+	if (cached_keys && ins_image_read(v->o->img, cached_keys + (uint64_t)L->dk_log2_index_bytes,
+					  &log2_index_bytes, 1) && log2_index_bytes < 40)
+		return cached_keys + (uint64_t)L->dk_indices + ((uint64_t)1 << log2_index_bytes);
+	return 0;
+}
+
 static void visit_values(const tv *v, uint64_t values, int64_t n, uint64_t cached_keys)
 {
 	const ins_layout *L = v->L;
 	if (n <= 0 || n > 255)
 		return;
-	uint64_t entries = 0;
-	uint8_t log2_index_bytes = 0;
-	if (cached_keys && ins_image_read(v->o->img, cached_keys + (uint64_t)L->dk_log2_index_bytes,
-					  &log2_index_bytes, 1) && log2_index_bytes < 40)
-		entries = cached_keys + (uint64_t)L->dk_indices + ((uint64_t)1 << log2_index_bytes);
+	uint64_t entries = shared_entries(v, cached_keys);
 	for (int64_t i = 0; i < n; i++) {
 		uint64_t value = tv_word(v, values + (uint64_t)L->dvalues_values, i * 8);
 		uint64_t key = entries ? tv_word(v, entries + (uint64_t)(i * L->sizeof_dict_uentry), L->duentry_key) : 0;
@@ -543,6 +550,27 @@ static bool emulate(ins_trav *t, uint64_t fn, uint64_t obj)
 	return true;
 }
 
+/* 3.13+: the attribute name of a value an emulated tp_traverse visited in the object's inline
+ * values (a C type that manages its instances' dict itself, as asyncio's Future does from 3.13,
+ * visits them through PyObject_VisitManagedDict): the shared key at its index; 0 if the
+ * value is not there. */
+static uint64_t inline_key(const tv *v, uint64_t obj, const ins_type *type, const plan *p, uint64_t target)
+{
+	const ins_layout *L = v->L;
+	if (L->dvalues_valid < 0 || L->tpflag_inline_values <= 0 || !(type->flags & (uint64_t)L->tpflag_inline_values) ||
+	    p->basicsize <= 0)
+		return 0;
+	uint64_t values = obj + (uint64_t)p->basicsize;
+	uint8_t head[4] = { 0 };
+	if (!ins_image_read(v->o->img, values, head, sizeof(head)) || !head[L->dvalues_valid])
+		return 0;
+	uint64_t entries = shared_entries(v, tv_word(v, type->addr, L->heaptype_cached_keys));
+	for (int64_t i = 0; entries && i < head[L->dvalues_capacity]; i++)
+		if (tv_word(v, values + (uint64_t)L->dvalues_values, i * 8) == target)
+			return tv_word(v, entries + (uint64_t)(i * L->sizeof_dict_uentry), L->duentry_key);
+	return 0;
+}
+
 /* Reports what emulate() found, each labelled by the field of obj that holds it (the first
  * one not used by an earlier edge): its tp_members name, __class__ for ob_type, +0xOFF for
  * another field, and "(tp_traverse)" when obj holds it elsewhere (an array of its own, C
@@ -579,8 +607,11 @@ static void report_emulated(const tv *v, uint64_t obj, const ins_type *type, con
 				cname = p->members[m].name;
 		if (!name && !cname && off < 0 && type->addr == v->in->T.module)
 			name = "(module state)";  /* m_traverse */
+		uint64_t key = !name && !cname && off < 0 ? inline_key(v, obj, type, p, target) : 0;
 		if (name)
 			tv_edge(v, target, INS_EDGE_FIELD, name, 0, 0);
+		else if (key)
+			tv_edge(v, target, INS_EDGE_KEY, NULL, key, 0);
 		else if (cname)
 			tv_edge(v, target, INS_EDGE_CNAME, NULL, cname, 0);
 		else

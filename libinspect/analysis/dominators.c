@@ -1,0 +1,328 @@
+/* dominators.c -- the dominator tree of the reference graph by semi-NCA, and retained
+ * sizes (see dominators.h). No recursion: the depth-first search keeps its own stack, and
+ * path compression walks up, then down an explicit stack. */
+#include "dominators.h"
+
+#include "threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+static ins_error *mark_frames(ins_session *s, uint8_t *root)
+{
+	const ins_graph *g = s->graph;
+	const ins_layout *L = &s->in->L;
+	ins_threads th = {0};
+	ins_error *err = ins_threads_read(&s->objs, s->warn, true, &th);
+	if (err) {
+		/* no threads to read (an interpreter without any): no frame roots */
+		ins_error_free(err);
+		return NULL;
+	}
+	uint32_t node;
+	for (size_t t = 0; t < th.n; t++)
+		for (size_t f = 0; f < th.v[t].nframes; f++) {
+			const ins_frame_info *fi = &th.v[t].frames[f];
+			if (ins_graph_node(g, fi->frame_obj ? fi->frame_obj : fi->addr, &node) && !root[node])
+				root[node] = INS_ROOT_FRAME;
+			/* the locals of a module or class body are its namespace's items: the frame
+			 * holds the dict, not them (f_locals, reached from the frame or held by it) */
+			uint32_t flags = 0;
+			if (L->co_optimized <= 0 || L->code_flags < 0 || !fi->code ||
+			    !ins_image_read(s->img, fi->code + (uint64_t)L->code_flags, &flags, 4) ||
+			    !(flags & (uint32_t)L->co_optimized))
+				continue;
+			for (size_t k = 0; k < fi->nlocals; k++)
+				if (ins_graph_node(g, fi->locals[k].value, &node) && !root[node])
+					root[node] = INS_ROOT_FRAME;
+		}
+	ins_threads_free(&th);
+	return NULL;
+}
+
+/* root[i] for every node: why it is a root (dominators.h), or INS_ROOT_NONE. */
+static ins_error *find_roots(ins_session *s, uint8_t *root)
+{
+	const ins_graph *g = s->graph;
+	size_t n = g->n;
+	int64_t *refs = malloc((n ? n : 1) * sizeof(*refs));
+	if (!refs)
+		return ins_err_nomem();
+	for (size_t i = 0; i < n; i++) {
+		bool immortal;
+		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refs[i], &immortal) || refs[i] < 0 ||
+		    refs[i] > INT64_MAX / 2) {
+			root[i] = INS_ROOT_UNREADABLE;
+			refs[i] = 0;
+		} else if (immortal) {
+			root[i] = INS_ROOT_IMMORTAL;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
+			if (!(g->out_flags[e] & INS_EF_BORROWED))
+				refs[g->out[e]]--;
+	for (size_t i = 0; i < n; i++)
+		if (!root[i] && refs[i] > 0)
+			root[i] = INS_ROOT_REFS;
+	free(refs);
+	return mark_frames(s, root);
+}
+
+typedef struct dfs {
+	const ins_graph *g;
+	uint32_t *num;    /* node -> preorder number (0 is R), NONE if unvisited */
+	uint32_t *vert;   /* preorder number -> node (vert[0] unused) */
+	uint32_t *parent; /* preorder number -> its parent's */
+	uint32_t *stack;  /* nodes */
+	uint64_t *next;   /* per node: the next out-edge to look at */
+	uint32_t count;   /* numbers given */
+} dfs;
+
+static void search(dfs *d, uint32_t start)
+{
+	const ins_graph *g = d->g;
+	size_t sp = 0;
+	d->num[start] = d->count;
+	d->vert[d->count] = start;
+	d->parent[d->count++] = 0;
+	d->next[start] = g->out_start[start];
+	d->stack[sp++] = start;
+	while (sp) {
+		uint32_t v = d->stack[sp - 1];
+		uint64_t e = d->next[v], end = g->out_start[v + 1];
+		while (e < end && d->num[g->out[e]] != NONE)
+			e++;
+		if (e == end) {
+			d->next[v] = e;
+			sp--;
+			continue;
+		}
+		uint32_t w = g->out[e];
+		d->next[v] = e + 1;
+		d->num[w] = d->count;
+		d->vert[d->count] = w;
+		d->parent[d->count++] = d->num[v];
+		d->next[w] = g->out_start[w];
+		d->stack[sp++] = w;
+	}
+}
+
+/* eval(v) of semi-NCA, in preorder numbers: the vertex of least semi on v's compressed
+ * path to the root of its tree in the linked forest; v itself when v is not linked yet. */
+static uint32_t eval(uint32_t v, uint32_t *anc, uint32_t *label, const uint32_t *semi, uint32_t *stack)
+{
+	if (anc[v] == NONE)
+		return v;
+	size_t sp = 0;
+	uint32_t u = v;
+	while (anc[anc[u]] != NONE) {
+		stack[sp++] = u;
+		u = anc[u];
+	}
+	while (sp) {
+		uint32_t x = stack[--sp], a = anc[x];
+		if (semi[label[a]] < semi[label[x]])
+			label[x] = label[a];
+		anc[x] = anc[a];
+	}
+	return label[v];
+}
+
+static uint64_t size_of(ins_session *s, uint64_t addr)
+{
+	const ins_type *t = ins_obj_type(&s->objs, addr);
+	return t ? ins_obj_size(&s->objs, addr, t) : 0;
+}
+
+ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
+{
+	memset(out, 0, sizeof(*out));
+	ins_error *err = ins_session_graph(s);
+	if (err)
+		return err;
+	const ins_graph *g = s->graph;
+	size_t n = g->n, words = n + 1;
+	if (n >= NONE - 1)
+		return ins_err(INS_ERR_FAIL, "too many objects for the dominator tree (%zu)", n);
+	out->n = n;
+	out->root = calloc(words, 1);
+	out->idom = malloc(words * sizeof(uint32_t));
+	out->count = calloc(words, sizeof(uint32_t));
+	out->bytes = calloc(words, sizeof(uint64_t));
+	out->order = malloc(words * sizeof(uint32_t));
+	dfs d = {.g = g};
+	d.num = malloc(words * sizeof(uint32_t));
+	d.vert = malloc(words * sizeof(uint32_t));
+	d.parent = malloc(words * sizeof(uint32_t));
+	d.stack = malloc(words * sizeof(uint32_t));
+	d.next = malloc(words * sizeof(uint64_t));
+	uint32_t *semi = NULL, *label = NULL, *anc = NULL;
+	if (!out->root || !out->idom || !out->count || !out->bytes || !out->order || !d.num || !d.vert || !d.parent ||
+	    !d.stack || !d.next) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	if ((err = find_roots(s, out->root)))
+		goto done;
+
+	/* depth-first from R: its children are the roots in node order, then whatever is
+	 * still unreached, one at a time */
+	memset(d.num, 0xff, words * sizeof(uint32_t));
+	d.count = 1;
+	d.vert[0] = NONE;
+	for (size_t i = 0; i < n; i++)
+		if (out->root[i] && d.num[i] == NONE)
+			search(&d, (uint32_t)i);
+	for (size_t i = 0; i < n; i++)
+		if (d.num[i] == NONE) {
+			out->root[i] = INS_ROOT_UNREACHED;
+			search(&d, (uint32_t)i);
+		}
+	for (size_t i = 0; i < n; i++)
+		out->nroots += out->root[i] != INS_ROOT_NONE;
+	free(d.next);
+	d.next = NULL;
+
+	/* semidominators, in reverse preorder; R (0) has no predecessors */
+	size_t N = d.count; /* n + 1 */
+	semi = malloc(N * sizeof(uint32_t));
+	label = malloc(N * sizeof(uint32_t));
+	anc = malloc(N * sizeof(uint32_t));
+	if (!semi || !label || !anc) {
+		err = ins_err_nomem();
+		goto done;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		semi[i] = label[i] = i;
+		anc[i] = NONE;
+	}
+	for (uint32_t w = (uint32_t)N - 1; w >= 1; w--) {
+		uint32_t node = d.vert[w];
+		if (out->root[node])
+			semi[w] = 0; /* R -> w */
+		for (uint64_t e = g->in_start[node]; e < g->in_start[node + 1] && semi[w]; e++) {
+			uint32_t v = d.num[g->in[e]];
+			uint32_t u = eval(v, anc, label, semi, d.stack);
+			if (semi[u] < semi[w])
+				semi[w] = semi[u];
+		}
+		anc[w] = d.parent[w]; /* link */
+	}
+	/* immediate dominators: the nearest ancestor of the parent not below semi */
+	uint32_t *idom = anc; /* reused, by preorder number */
+	idom[0] = 0;
+	for (uint32_t w = 1; w < N; w++) {
+		uint32_t x = d.parent[w];
+		while (x > semi[w])
+			x = idom[x];
+		idom[w] = x;
+	}
+	/* retained sizes: children before parents (reverse preorder) */
+	for (uint32_t w = 1; w < N; w++) {
+		uint32_t node = d.vert[w];
+		out->order[w - 1] = node;
+		out->idom[node] = idom[w] ? d.vert[idom[w]] : INS_DOM_ROOT;
+		out->count[node] = 1;
+		out->bytes[node] = size_of(s, g->addr[node]);
+		out->total_bytes += out->bytes[node];
+	}
+	for (uint32_t w = (uint32_t)N - 1; w >= 1; w--) {
+		uint32_t node = d.vert[w], up = out->idom[node];
+		if (up != INS_DOM_ROOT) {
+			out->count[up] += out->count[node];
+			out->bytes[up] += out->bytes[node];
+		}
+	}
+done:
+	free(d.num);
+	free(d.vert);
+	free(d.parent);
+	free(d.stack);
+	free(d.next);
+	free(semi);
+	free(label);
+	free(anc);
+	if (err)
+		ins_dominators_free(out);
+	return err;
+}
+
+void ins_dominators_free(ins_dominators *d)
+{
+	free(d->idom);
+	free(d->root);
+	free(d->count);
+	free(d->bytes);
+	free(d->order);
+	memset(d, 0, sizeof(*d));
+}
+
+/* larger first: bytes, then count, then node order */
+static bool before(const ins_dominators *d, uint32_t a, uint32_t b)
+{
+	if (d->bytes[a] != d->bytes[b])
+		return d->bytes[a] > d->bytes[b];
+	if (d->count[a] != d->count[b])
+		return d->count[a] > d->count[b];
+	return a < b;
+}
+
+ins_error *ins_dominators_top(const ins_dominators *d, size_t k, uint32_t **top, size_t *ntop)
+{
+	*top = NULL;
+	*ntop = 0;
+	if (k > d->n)
+		k = d->n;
+	uint32_t *v = malloc((k ? k : 1) * sizeof(*v));
+	if (!v)
+		return ins_err_nomem();
+	size_t m = 0;
+	/* insertion into a sorted array of at most k: k is small (a --limit) */
+	for (uint32_t x = 0; x < d->n && k; x++) {
+		if (m == k && !before(d, x, v[m - 1]))
+			continue;
+		size_t i = m < k ? m++ : m - 1;
+		while (i > 0 && before(d, x, v[i - 1])) {
+			v[i] = v[i - 1];
+			i--;
+		}
+		v[i] = x;
+	}
+	*top = v;
+	*ntop = m;
+	return NULL;
+}
+
+ins_error *ins_dominators_subtree(const ins_dominators *d, uint32_t x, uint32_t **nodes, size_t *n)
+{
+	*nodes = NULL;
+	*n = 0;
+	if (x >= d->n)
+		return ins_err(INS_ERR_NOT_FOUND, "no such node");
+	size_t want = d->count[x];
+	uint32_t *v = malloc(want * sizeof(*v));
+	uint8_t *in = calloc(d->n, 1);
+	if (!v || !in) {
+		free(v);
+		free(in);
+		return ins_err_nomem();
+	}
+	/* preorder puts every node after its idom: one pass marks the subtree */
+	in[x] = 1;
+	size_t m = 0;
+	v[m++] = x;
+	for (size_t i = 0; i < d->n && m < want; i++) {
+		uint32_t y = d->order[i], up = d->idom[y];
+		if (y != x && up != INS_DOM_ROOT && in[up]) {
+			in[y] = 1;
+			v[m++] = y;
+		}
+	}
+	free(in);
+	*nodes = v;
+	*n = m;
+	return NULL;
+}

@@ -1,0 +1,378 @@
+/* tasks.c -- asyncio tasks found on the GC lists, their await chains (tasks.h). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked.h"
+#include "tasks.h"
+#include "traverse.h"
+
+#define MAX_CHAIN 256           /* coroutines followed per task */
+#define MAX_BASES 64            /* tp_base links followed per type */
+#define MAX_STACK (1 << 16)     /* value stack slots believed */
+#define MAX_CHILDREN (1 << 20)  /* a gather's children read */
+
+const char *ins_task_state_name(int state)
+{
+	static const char *names[] = { "PENDING", "CANCELLED", "FINISHED" };
+	return state >= 0 && state < 3 ? names[state] : "?";
+}
+
+static uint64_t word(ins_session *s, uint64_t base, int64_t off)
+{
+	return ins_image_word(s->img, base, off);
+}
+
+static bool type_named(const ins_type *t, const char *qualname)
+{
+	return t && t->qualname && strcmp(t->qualname, qualname) == 0;
+}
+
+/* Is the type at type _asyncio.Task, or does it derive from it (tp_base chain)? */
+static bool is_task_type(ins_session *s, uint64_t type)
+{
+	for (int i = 0; type && i < MAX_BASES; i++) {
+		if (type_named(ins_type_info(&s->objs, type), "_asyncio.Task"))
+			return true;
+		type = word(s, type, s->in->L.type_base);
+	}
+	return false;
+}
+
+static bool is_coroutine(const ins_type *t)
+{
+	return t && t->name && (strcmp(t->name, "coroutine") == 0 || strcmp(t->name, "generator") == 0);
+}
+
+static char *str_of(ins_session *s, uint64_t obj)
+{
+	ins_buf b = { 0 };
+	char *r = NULL;
+	if (obj && ins_str_text(&s->objs, obj, &b, 4096) && !b.oom)
+		r = strndup(b.data ? b.data : "", b.len);
+	ins_buf_free(&b);
+	return r;
+}
+
+/* Task.get_name(): task_name is a str, or from 3.13 an int n until asked ("Task-n"). */
+static char *task_name(ins_session *s, uint64_t task)
+{
+	const ins_layout *L = &s->in->L;
+	if (L->asyncio_task_name < 0)
+		return NULL;
+	uint64_t name = word(s, task, L->asyncio_task_name);
+	enum ins_kind kind;
+	if (!name || !ins_obj_kind(&s->objs, name, &kind))
+		return NULL;
+	if (kind == INS_K_STR)
+		return str_of(s, name);
+	if (kind != INS_K_INT)
+		return NULL;
+	ins_buf b = { 0 };
+	ins_buf_puts(&b, "Task-");
+	ins_obj_repr(&s->objs, name, ins_obj_type(&s->objs, name), &b);
+	char *r = b.oom ? NULL : strndup(b.data, b.len);
+	ins_buf_free(&b);
+	return r;
+}
+
+/* The frame of a coroutine or generator that has one (not finished): *iframe when it is the
+ * _PyInterpreterFrame embedded in it (3.11+). */
+static bool coro_frame(ins_session *s, uint64_t c, uint64_t *frame, bool *iframe)
+{
+	const ins_layout *L = &s->in->L;
+	if (L->gen_iframe >= 0) {
+		int8_t state;
+		if (!ins_image_read(s->img, c + (uint64_t)L->gen_frame_state, &state, 1) || state >= L->frame_cleared)
+			return false;
+		*frame = c + (uint64_t)L->gen_iframe;
+		*iframe = true;
+		return true;
+	}
+	*frame = word(s, c, L->gen_frame);
+	*iframe = false;
+	return *frame != 0;
+}
+
+/* The top of a suspended frame's value stack (what _PyGen_yf returns for a coroutine
+ * suspended at an await), or 0 when the stack is empty. */
+static uint64_t stack_top(ins_session *s, uint64_t frame, bool iframe)
+{
+	const ins_layout *L = &s->in->L;
+	if (iframe) {
+		ins_slot_names names;
+		ins_slot_names_of(&s->objs, ins_iframe_code(&s->objs, frame), &names);
+		uint64_t slots = frame + (uint64_t)L->iframe_localsplus;
+		int64_t n = 0;
+		if (L->iframe_stackpointer >= 0) {
+			uint64_t sp = word(s, frame, L->iframe_stackpointer);
+			if (sp >= slots && sp - slots <= (uint64_t)MAX_STACK * 8)
+				n = (int64_t)((sp - slots) / 8);
+		} else {
+			int32_t top;
+			if (ins_image_i32(s->img, frame + (uint64_t)L->iframe_stacktop, &top))
+				n = top;
+		}
+		if (n <= names.len[0] || n > MAX_STACK)
+			return 0;
+		/* 3.15 leaves a NULL _PyStackRef above the awaitable while it yields */
+		uint64_t top = ins_stackref(L, word(s, slots, (n - 1) * 8), NULL);
+		if (!top && n - 1 > names.len[0])
+			top = ins_stackref(L, word(s, slots, (n - 2) * 8), NULL);
+		return top;
+	}
+	uint64_t stack = word(s, frame, L->frame_valuestack);
+	int64_t depth = 0;
+	if (!stack)
+		return 0;
+	if (L->frame_stackdepth >= 0) {
+		int32_t d;
+		if (ins_image_i32(s->img, frame + (uint64_t)L->frame_stackdepth, &d))
+			depth = d;
+	} else {
+		uint64_t top = word(s, frame, L->frame_stacktop);
+		if (top >= stack && top - stack <= (uint64_t)MAX_STACK * 8)
+			depth = (int64_t)((top - stack) / 8);
+	}
+	if (depth <= 0 || depth > MAX_STACK)
+		return 0;
+	return word(s, stack, (depth - 1) * 8);
+}
+
+/* The await chain of t, from its coroutine down to what the innermost one awaits. */
+static ins_error *read_chain(ins_session *s, ins_task *t)
+{
+	const ins_layout *L = &s->in->L;
+	uint64_t c = t->coro;
+	size_t cap = 0;
+	while (c && t->nchain < MAX_CHAIN) {
+		if (!is_coroutine(ins_obj_type(&s->objs, c)))
+			break;
+		uint64_t frame;
+		bool iframe;
+		if (!coro_frame(s, c, &frame, &iframe))
+			break;
+		ins_frame_info fi;
+		bool ok = ins_frame_info_read(&s->objs, frame, iframe, false, &fi);
+		if (ok) {
+			if (t->nchain == cap) {
+				size_t ncap = cap ? cap * 2 : 4;
+				ins_await_step *v = realloc(t->chain, ncap * sizeof(*v));
+				if (!v) {
+					ins_frame_info_free(&fi);
+					return ins_err(INS_ERR_NOMEM, "out of memory");
+				}
+				t->chain = v;
+				cap = ncap;
+			}
+			ins_await_step *st = &t->chain[t->nchain++];
+			st->coro = c;
+			st->function = fi.function ? strdup(fi.function) : NULL;
+			st->file = fi.file ? strdup(fi.file) : NULL;
+			st->line = fi.line;
+		}
+		ins_frame_info_free(&fi);
+		if (!ok)
+			break;
+		uint64_t aw = stack_top(s, frame, iframe);
+		if (!aw)
+			break;
+		const ins_type *at = ins_obj_type(&s->objs, aw);
+		if (!at)
+			break;
+		if (is_coroutine(at)) {
+			c = aw;
+			continue;
+		}
+		t->waits_on = aw;
+		if (type_named(at, "_asyncio.FutureIter") && L->asyncio_futureiter_future >= 0)
+			t->waits_on = word(s, aw, L->asyncio_futureiter_future);
+		t->waits_on_type = t->waits_on ? ins_obj_type(&s->objs, t->waits_on) : NULL;
+		break;
+	}
+	return NULL;
+}
+
+/* ---- awaited_by ------------------------------------------------------------ */
+
+typedef struct children_find {
+	ins_session *s;
+	uint64_t list;
+} children_find;
+
+static bool str_is(ins_session *s, uint64_t str, const char *text)
+{
+	char *t = str_of(s, str);
+	bool r = t && strcmp(t, text) == 0;
+	free(t);
+	return r;
+}
+
+static void children_edge(void *arg, const ins_edge *e)
+{
+	children_find *f = arg;
+	if (f->list)
+		return;
+	if ((e->kind == INS_EDGE_KEY || e->kind == INS_EDGE_STRNAME) && str_is(f->s, e->aux, "_children")) {
+		f->list = e->target;
+		return;
+	}
+	enum ins_kind kind;
+	uint64_t v;
+	if (ins_obj_kind(&f->s->objs, e->target, &kind) && kind == INS_K_DICT &&
+	    ins_dict_get_str(&f->s->objs, e->target, "_children", &v))
+		f->list = v;
+}
+
+/* The _children list of a _GatheringFuture (an attribute in its instance dict, or from 3.13
+ * its inline values), found among its references; 0 if none. */
+static uint64_t gather_children(ins_session *s, ins_trav *tr, uint64_t fut)
+{
+	children_find f = { s, 0 };
+	const ins_type *t = ins_obj_type(&s->objs, fut);
+	if (t)
+		ins_traverse(tr, fut, t, children_edge, &f);
+	return f.list;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+	return cmp_u64(&((const ins_task *)a)->addr, &((const ins_task *)b)->addr);
+}
+
+static ins_task *find_task(ins_tasks *ts, uint64_t addr)
+{
+	ins_task key = { .addr = addr };
+	return bsearch(&key, ts->v, ts->n, sizeof(*ts->v), cmp_task);
+}
+
+static ins_error *add_awaited_by(ins_task *t, uint64_t by)
+{
+	for (size_t i = 0; i < t->nawaited_by; i++)
+		if (t->awaited_by[i] == by)
+			return NULL;
+	uint64_t *v = realloc(t->awaited_by, (t->nawaited_by + 1) * sizeof(*v));
+	if (!v)
+		return ins_err(INS_ERR_NOMEM, "out of memory");
+	t->awaited_by = v;
+	v[t->nawaited_by++] = by;
+	return NULL;
+}
+
+static ins_error *link_awaited_by(ins_session *s, ins_tasks *ts)
+{
+	const ins_layout *L = &s->in->L;
+	ins_trav *tr = NULL;
+	ins_error *err = NULL;
+	for (size_t i = 0; i < ts->n && !err; i++) {
+		uint64_t w = ts->v[i].awaiting;
+		if (!w)
+			continue;
+		ins_task *target = find_task(ts, w);
+		if (target) {
+			err = add_awaited_by(target, ts->v[i].addr);
+			continue;
+		}
+		if (!type_named(ins_obj_type(&s->objs, w), "asyncio.tasks._GatheringFuture"))
+			continue;
+		if (!tr && !(tr = ins_trav_new(&s->objs)))
+			return ins_err(INS_ERR_NOMEM, "out of memory");
+		uint64_t list = gather_children(s, tr, w);
+		enum ins_kind kind;
+		if (!list || !ins_obj_kind(&s->objs, list, &kind) || kind != INS_K_LIST)
+			continue;
+		int64_t n = (int64_t)word(s, list, L->var_size);
+		uint64_t items = word(s, list, L->list_item);
+		for (int64_t k = 0; k < n && k < MAX_CHILDREN && !err; k++) {
+			ins_task *child = find_task(ts, word(s, items, k * 8));
+			if (child)
+				err = add_awaited_by(child, ts->v[i].addr);
+		}
+	}
+	ins_trav_free(tr);
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].nawaited_by > 1)
+			qsort(ts->v[i].awaited_by, ts->v[i].nawaited_by, sizeof(uint64_t), cmp_u64);
+	return err;
+}
+
+/* ---- the tasks ------------------------------------------------------------- */
+
+ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out)
+{
+	memset(out, 0, sizeof(*out));
+	const ins_layout *L = &s->in->L;
+	if (L->asyncio_task_coro < 0 || L->asyncio_task_state < 0)
+		return NULL;
+	out->supported = true;
+	ins_error *err = ins_session_heap(s);
+	if (err)
+		return err;
+	const ins_heap *h = &s->heap;
+	bool *task_type = calloc(h->ntypes ? h->ntypes : 1, sizeof(bool));
+	if (!task_type)
+		return ins_err(INS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < h->ntypes; i++)
+		task_type[i] = is_task_type(s, h->types[i]);
+	size_t cap = 0;
+	for (size_t i = 0; i < h->ntracked && !err; i++) {
+		if (!task_type[h->type_of[i]])
+			continue;
+		uint64_t obj = h->objs[i];
+		int32_t state;
+		if (!ins_image_i32(s->img, obj + (uint64_t)L->asyncio_task_state, &state))
+			continue;
+		if (!all && state != L->asyncio_state_pending)
+			continue;
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			ins_task *v = realloc(out->v, ncap * sizeof(*v));
+			if (!v) {
+				err = ins_err(INS_ERR_NOMEM, "out of memory");
+				break;
+			}
+			out->v = v;
+			cap = ncap;
+		}
+		ins_task *t = &out->v[out->n++];
+		memset(t, 0, sizeof(*t));
+		t->addr = obj;
+		t->state = state;
+		t->name = task_name(s, obj);
+		t->coro = word(s, obj, L->asyncio_task_coro);
+		t->coro_qualname = t->coro && L->gen_qualname >= 0 ? str_of(s, word(s, t->coro, L->gen_qualname)) : NULL;
+		t->awaiting = word(s, obj, L->asyncio_task_fut_waiter);
+		err = read_chain(s, t);
+	}
+	free(task_type);
+	if (!err && out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_task);
+	if (!err)
+		err = link_awaited_by(s, out);
+	if (err)
+		ins_tasks_free(out);
+	return err;
+}
+
+void ins_tasks_free(ins_tasks *ts)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		ins_task *t = &ts->v[i];
+		free(t->name);
+		free(t->coro_qualname);
+		for (size_t k = 0; k < t->nchain; k++) {
+			free(t->chain[k].function);
+			free(t->chain[k].file);
+		}
+		free(t->chain);
+		free(t->awaited_by);
+	}
+	free(ts->v);
+	memset(ts, 0, sizeof(*ts));
+}
