@@ -22,7 +22,7 @@ PREFIX/lib/python3*/, the repository's build/, then the dynamic loader's path.
 from ._errors import (Code, CorruptError, Error, InputError, LibraryError, MismatchError, NotFoundError,
                       NotPythonError, OutOfMemoryError, SystemCallError, UnsupportedError, UsageError)
 from ._capi import load_library, library as _library
-from ._heap import (Chain, Collection, Cycle, Frame, GCState, Heap, Object, Ref, RefcheckRow, Thread, TypeStat,
+from ._heap import (Chain, Collection, Cycle, Frame, GCState, Heap, Object, Ref, RefcheckRow, Retained, Thread, TypeStat,
                     TypeStats, attach, open_core, open_reader, proc_maps)
 from ._capi import INS_MAP_EXEC as MAP_EXEC, INS_MAP_READ as MAP_READ, INS_MAP_WRITE as MAP_WRITE
 
@@ -41,7 +41,7 @@ def library_path():
 
 __all__ = [
     "open_core", "attach", "open_reader", "proc_maps", "load_library", "library_version", "library_path",
-    "Heap", "Object", "Ref", "Chain", "TypeStat", "TypeStats", "Cycle", "Collection", "RefcheckRow",
+    "Heap", "Object", "Ref", "Chain", "TypeStat", "TypeStats", "Cycle", "Collection", "RefcheckRow", "Retained",
     "Thread", "Frame", "GCState", "MAP_READ", "MAP_WRITE", "MAP_EXEC",
     "Code", "Error", "UsageError", "InputError", "NotPythonError", "UnsupportedError", "NotFoundError",
     "CorruptError", "MismatchError", "SystemCallError", "OutOfMemoryError", "LibraryError",

@@ -100,6 +100,11 @@ class ins_refcheck_row(ctypes.Structure):
     _fields_ = [("address", c_uint64), ("refcnt", c_int64), ("referrers", c_uint64), ("residual", c_int64)]
 
 
+class ins_retained(ctypes.Structure):
+    _fields_ = [("count", c_uint64), ("bytes", c_uint64), ("dominators", POINTER(c_uint64)),
+                ("ndominators", c_size_t), ("total_bytes", c_uint64)]
+
+
 class ins_local_var(ctypes.Structure):
     _fields_ = [("name", c_char_p), ("value", c_uint64)]
 
@@ -157,6 +162,7 @@ _PROTOTYPES = {
     "ins_program_garbage": (_ERR, [_PROG, POINTER(POINTER(c_uint64)), POINTER(c_size_t)]),
     "ins_program_leaking": (_ERR, [_PROG, c_bool, POINTER(POINTER(c_uint64)), POINTER(c_size_t)]),
     "ins_program_refcheck": (_ERR, [_PROG, POINTER(POINTER(ins_refcheck_row)), POINTER(c_size_t)]),
+    "ins_program_retained": (_ERR, [_PROG, c_uint64, POINTER(ins_retained)]),
     "ins_program_stacks": (_ERR, [_PROG, c_bool, POINTER(ins_stacks)]),
     "ins_stacks_free": (None, [POINTER(ins_stacks)]),
     "ins_program_gc": (_ERR, [_PROG, POINTER(ins_gc_state)]),

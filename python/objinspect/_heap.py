@@ -20,6 +20,12 @@ held_bytes (their sizes)."""
 Collection = collections.namedtuple("Collection", "unreachable cycles")
 Collection.__doc__ = "Heap.collect(): what a full gc.collect() would find unreachable, and its cycles (largest first)."
 
+Retained = collections.namedtuple("Retained", "count bytes dominators total_bytes")
+Retained.__doc__ = """Heap.retained(obj): what obj alone keeps alive, itself included (count objects,
+bytes their sys.getsizeof sum: its subtree of the dominator tree), its dominators (the Objects
+every path from a root to it goes through, nearest first: why it is alive) and the bytes of the
+whole reference graph."""
+
 RefcheckRow = collections.namedtuple("RefcheckRow", "object refcnt referrers residual")
 RefcheckRow.__doc__ = """One row of Heap.refcheck(): the object, its ob_refcnt, the references to it
 the heap holds, and residual = refcnt - referrers (held by C code, the stack, or leaked)."""
@@ -159,6 +165,10 @@ class Object(object):
     def chain(self, **kw):
         """Heap.chain(self, **kw)."""
         return self.heap.chain(self, **kw)
+
+    def retained(self):
+        """Heap.retained(self)."""
+        return self.heap.retained(self)
 
     def __eq__(self, other):
         if not isinstance(other, Object):
@@ -443,6 +453,19 @@ class Heap(object):
         finally:
             if ptr:
                 self._lib.ins_free(ptr)
+
+    def retained(self, obj):
+        """What obj alone keeps alive and why it is alive, over the dominator tree of the whole
+        reference graph (the `retained ADDRESS` command): a Retained(count, bytes, dominators,
+        total_bytes)."""
+        r = C.ins_retained()
+        self._lib.check(self._lib.ins_program_retained(self._h(), _address(obj), ctypes.byref(r)))
+        try:
+            doms = [Object(self, a) for a in (r.dominators[:r.ndominators] if r.ndominators else [])]
+            return Retained(r.count, r.bytes, doms, r.total_bytes)
+        finally:
+            if r.dominators:
+                self._lib.ins_free(r.dominators)
 
     # -- threads --
 

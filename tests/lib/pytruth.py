@@ -148,6 +148,10 @@ def dump_heap(heap, truth):
         if c.found and len(c) > 2:
             e["ignore"] = {"ignored": hx(c[-2].object.address), "chain": chain_of(heap.chain(o, extra_ignore=[c[-2].object]))}
         d["chains"][a] = e
+    d["retained"] = {}
+    for a in sorted(chains)[:CLI_PER_OBJECT]:
+        r = heap.object(int(a, 16)).retained()
+        d["retained"][a] = [r.count, r.bytes, [hx(o.address) for o in r.dominators]]
     col = heap.collect()
     d["unreachable"] = [hx(o.address) for o in col.unreachable]
     d["cycles"] = [{"members": [hx(o.address) for o in c.members], "types": [o.type for o in c.members],
@@ -423,6 +427,18 @@ def check_chain_part(bad, core, d, truth, cli_wants):
                 bad.append("chain(%s) does not start at __main__ %s" % (a, truth["main_module"]))
 
 
+def check_retained_part(bad, core, d, truth, cli_wants):
+    """Heap.retained(obj) = `retained ADDRESS` (count, bytes, the dominator chain)."""
+    if "chains" not in cli_wants:
+        return
+    for a, (count, nbytes, doms) in sorted(d.get("retained", {}).items()):
+        doc = cli(core, "retained", a)
+        theirs = [count, nbytes, doms]
+        want = [doc["count"], doc["bytes"], [x["address"] for x in doc["dominators"]]]
+        if theirs != want:
+            bad.append("retained(%s): package %s, CLI %s" % (a, theirs, want))
+
+
 def check_collect_part(bad, core, d, truth, cli_wants):
     if "collect" in cli_wants:
         doc = cli(core, "cycles", "--limit", "0")
@@ -545,8 +561,8 @@ def cmd_check(cores, out, ident, scenarios):
             mine.append("python: package %s, CLI %s" % (d["python"], cli(core, "info")["python"]))
         if d["description"] != "core " + core and d["description"] != "core " + os.path.abspath(core):
             mine.append("description %r" % d["description"])
-        for part in (check_types_part, check_objects_part, check_chain_part, check_collect_part, check_stacks_part,
-                     check_gc_part):
+        for part in (check_types_part, check_objects_part, check_chain_part, check_retained_part, check_collect_part,
+                     check_stacks_part, check_gc_part):
             try:
                 part(mine, core, d, truth, wants)
             except Exception as e:   # a missing key, a CLI failure: a mismatch, not a crash of the check
