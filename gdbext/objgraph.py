@@ -179,8 +179,17 @@ def _regions(core):
     return regions
 
 
+def _local(path):
+    """A file name as GDB gives it, as this machine reads it: GDB names files it reads through
+    the target ("target:/usr/bin/python3", a process in another mount namespace, a gdbserver
+    target) with a prefix; libinspect reads them itself, here. None if it is not here."""
+    if path and path.startswith("target:"):
+        path = path[len("target:"):]
+    return path if path and os.path.exists(path) else None
+
+
 def _open(inf, core):
-    exe = gdb.current_progspace().filename
+    exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
     if core and _memory.value == "auto":
         return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir)

@@ -268,7 +268,8 @@ static const gen_labels AGEN_LABELS = { "ag_frame", "ag_code" };
 
 /* gen_traverse. 2.7-3.10: the frame object (NULL once finished), the code, the names
  * (3.6+) and the saved exception state (3.7+: type, value, traceback; 3.11+: value).
- * 3.11+: the embedded _PyInterpreterFrame unless cleared (3.11 also still gi_code). */
+ * 3.11+: the embedded _PyInterpreterFrame unless cleared (3.11 also still gi_code; 3.14+ the
+ * cleared frame's code). */
 static void visit_gen(const tv *v, uint64_t obj, const gen_labels *lb)
 {
 	const ins_layout *L = v->L;
@@ -284,6 +285,10 @@ static void visit_gen(const tv *v, uint64_t obj, const gen_labels *lb)
 	}
 	if (L->gen_iframe >= 0 && read_i8(v, obj, L->gen_frame_state) < L->frame_cleared)
 		visit_iframe(v, obj + (uint64_t)L->gen_iframe, lb->frame, lb->code);
+	else if (L->gen_iframe >= 0 && L->iframe_stackpointer >= 0)
+		/* 3.14+ (frames with a stackpointer): a cleared frame's f_executable is still
+		 * visited, to keep the code alive if the reference is deferred */
+		stackref_field(v, obj + (uint64_t)L->gen_iframe, L->iframe_code, lb->code);
 }
 
 static void trav_generator(const tv *v, uint64_t obj, const ins_type *type)
