@@ -41,6 +41,13 @@ static size_t read_host(void *arg, uint64_t addr, void *buf, size_t len)
 	return got;
 }
 
+/* The kernel's pages (vvar, vsyscall): nothing of the program's, and reading them may fail. */
+static bool kernel_page(const char *path)
+{
+	return path && (strcmp(path, "[vvar]") == 0 || strcmp(path, "[vsyscall]") == 0 ||
+			strcmp(path, "[vvar_vclock]") == 0);
+}
+
 static bool anonymous(const char *path)
 {
 	return !path || !*path || path[0] == '[';
@@ -79,11 +86,7 @@ ins_error *ins_reader_open(ins_image *img, const ins_source *src, ins_buf *warn)
 		}
 		/* everything readable but code: RELRO pages (.data.rel.ro, .got) were relocated
 		 * before they were made read-only, and the file does not hold their values */
-		bool copy = (g->perms & INS_MAP_READ) && (!(g->perms & INS_MAP_EXEC) || !file);
-		if (!err && copy && g->path &&
-		    (strcmp(g->path, "[vvar]") == 0 || strcmp(g->path, "[vsyscall]") == 0 ||
-		     strcmp(g->path, "[vvar_vclock]") == 0))
-			continue;
+		bool copy = (g->perms & INS_MAP_READ) && (!(g->perms & INS_MAP_EXEC) || !file) && !kernel_page(g->path);
 		if (!err && copy)
 			err = ins_image_copy(img, read_host, (void *)r, g->start, g->end);
 	}

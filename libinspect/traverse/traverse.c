@@ -418,6 +418,22 @@ static void visit_values(const tv *v, uint64_t values, int64_t n, uint64_t cache
 /* The managed dict of 3.11+ (a pointer 3 words before the object) and the values kept
  * without a dict (3.11: a pointer 4 words before; 3.12: tagged in the dict's place; 3.13:
  * inline after the object when the class has Py_TPFLAGS_INLINE_VALUES). */
+/* 3.13+: whether the object keeps valid inline values (its class has Py_TPFLAGS_INLINE_VALUES
+ * and the values after its basicsize are marked valid): where they are and their capacity. */
+static bool inline_values(const tv *v, uint64_t obj, const ins_type *type, const plan *p, uint64_t *values,
+			  int64_t *capacity)
+{
+	const ins_layout *L = v->L;
+	if (L->dvalues_valid < 0 || L->tpflag_inline_values <= 0 || !(type->flags & (uint64_t)L->tpflag_inline_values))
+		return false;
+	uint8_t head[4] = { 0 };
+	*values = obj + (uint64_t)p->basicsize;
+	if (!ins_image_read(v->o->img, *values, head, sizeof(head)) || !head[L->dvalues_valid])
+		return false;
+	*capacity = head[L->dvalues_capacity];
+	return true;
+}
+
 static void visit_managed_dict(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 {
 	const ins_layout *L = v->L;
@@ -425,15 +441,11 @@ static void visit_managed_dict(const tv *v, uint64_t obj, const ins_type *type, 
 	int64_t nentries = cached ? (int64_t)tv_word(v, cached, L->dk_nentries) : 0;
 	uint64_t dorv = tv_word(v, obj - 24, 0);
 	if (L->dvalues_valid >= 0) {  /* 3.13; 3.14+ the dict first, when there is one */
-		if (L->tpflag_inline_values > 0 && (type->flags & (uint64_t)L->tpflag_inline_values) &&
-		    !(L->managed_dict_first > 0 && dorv)) {
-			uint64_t values = obj + (uint64_t)p->basicsize;
-			uint8_t head[4] = { 0 };
-			if (ins_image_read(v->o->img, values, head, sizeof(head)) &&
-			    head[L->dvalues_valid]) {
-				visit_values(v, values, head[L->dvalues_capacity], cached);
-				return;
-			}
+		uint64_t values;
+		int64_t capacity;
+		if (!(L->managed_dict_first > 0 && dorv) && inline_values(v, obj, type, p, &values, &capacity)) {
+			visit_values(v, values, capacity, cached);
+			return;
 		}
 		tv_edge(v, dorv, INS_EDGE_FIELD, "__dict__", 0, 0);
 	} else if (L->tpflag_inline_values < 0 && L->tpflag_preheader > 0) {  /* 3.12 */
@@ -557,15 +569,12 @@ static bool emulate(ins_trav *t, uint64_t fn, uint64_t obj)
 static uint64_t inline_key(const tv *v, uint64_t obj, const ins_type *type, const plan *p, uint64_t target)
 {
 	const ins_layout *L = v->L;
-	if (L->dvalues_valid < 0 || L->tpflag_inline_values <= 0 || !(type->flags & (uint64_t)L->tpflag_inline_values) ||
-	    p->basicsize <= 0)
-		return 0;
-	uint64_t values = obj + (uint64_t)p->basicsize;
-	uint8_t head[4] = { 0 };
-	if (!ins_image_read(v->o->img, values, head, sizeof(head)) || !head[L->dvalues_valid])
+	uint64_t values;
+	int64_t capacity;
+	if (p->basicsize <= 0 || !inline_values(v, obj, type, p, &values, &capacity))
 		return 0;
 	uint64_t entries = shared_entries(v, tv_word(v, type->addr, L->heaptype_cached_keys));
-	for (int64_t i = 0; entries && i < head[L->dvalues_capacity]; i++)
+	for (int64_t i = 0; entries && i < capacity; i++)
 		if (tv_word(v, values + (uint64_t)L->dvalues_values, i * 8) == target)
 			return tv_word(v, entries + (uint64_t)(i * L->sizeof_dict_uentry), L->duentry_key);
 	return 0;
