@@ -213,18 +213,25 @@ static const command commands[] = {
 	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}]}, frames\n"
 	    "innermost first.",
 	    "--locals --json" }, 0, 0, -1, false, ins_cmd_stacks },
-	{ { "tasks", "objgraph-tasks", "[--all] [--json]",
+	{ { "tasks", "objgraph-tasks", "[--tree] [--all] [--json]",
 	    "Every pending asyncio task, its await chain and what it waits on (asyncio.all_tasks).",
 	    "Finds the tasks on the GC lists (instances of _asyncio.Task and its subclasses, 3.7+) and\n"
-	    "lists the pending ones (--all: finished and cancelled ones still alive too), each with its\n"
-	    "name (3.8+), state, coroutine and await chain: the task's coroutine, then each coroutine\n"
-	    "it awaits (cr_await), outermost first, as File \"file\", line N, in function, ending\n"
-	    "with the Future or Task the innermost one waits on; then the task or future the task is\n"
-	    "awaiting (Task._fut_waiter) and the tasks awaiting it (directly, or through a gather).\n"
+	    "lists the pending ones (--all: finished and cancelled ones still alive too). First a\n"
+	    "summary: how many, on which event loop and thread (the loop's _thread_id), and how many\n"
+	    "run each coroutine waiting on the same thing (\"3 x consumer waiting on Queue.get\").\n"
+	    "Then each task: name (3.8+), state, coroutine and await chain: the task's coroutine, then\n"
+	    "each coroutine it awaits (cr_await), outermost first, as File \"file\", line N, in\n"
+	    "function, ending with the Future or Task the innermost one waits on; the task or future\n"
+	    "it is awaiting (Task._fut_waiter), the tasks awaiting it (directly, or through a gather)\n"
+	    "and its loop. --tree prints the awaited-by forest instead, as `python -m asyncio pstree`:\n"
+	    "each task under the tasks that await it (a gather's children under the gathering task).\n"
 	    "With --json, prints {\"tasks\": [{\"address\", \"name\", \"state\", \"coro\",\n"
-	    "\"coro_address\", \"await_chain\": [{\"function\", \"file\", \"line\"}], \"waits_on\":\n"
-	    "{\"type\", \"address\"} or null, \"awaiting\" (or null), \"awaited_by\": [...]}]}, by address.",
-	    "--all --json" }, 0, 0, -1, true, ins_cmd_tasks },
+	    "\"coro_address\", \"await_chain\": [{\"function\", \"qualname\", \"file\", \"line\"}],\n"
+	    "\"waits_on\": {\"type\", \"address\"} or null, \"awaiting\" (or null), \"awaited_by\":\n"
+	    "[...], \"loop\", \"thread_id\"}] by address, \"summary\": [{\"coro\", \"waiting_on\",\n"
+	    "\"count\"}], and with --tree \"tree\": [{\"address\", \"depth\", \"parent\", \"repeated\"}]\n"
+	    "in preorder}.",
+	    "--tree --all --json" }, 0, 0, -1, true, ins_cmd_tasks },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
@@ -316,6 +323,7 @@ static const option options[] = {
 	OPT("--locals", OPT_FLAG, locals),
 	OPT("--edges", OPT_FLAG, edges),
 	OPT("--verify", OPT_FLAG, verify),
+	OPT("--tree", OPT_FLAG, tree),
 	OPT("--raw", OPT_FLAG, raw),
 };
 #undef OPT

@@ -25,7 +25,7 @@ typedef struct args {
 	const char *baseline;
 	const char *output;
 	const char *to;      /* chain --to root|module */
-	bool qualified, json, new_ids, all, refcounts, locals, edges, verify;
+	bool qualified, json, new_ids, all, refcounts, locals, edges, verify, tree;
 	bool raw;            /* leaking, growth: the heap as it is, without a collection first */
 	const char *pos[MAX_POS];
 	int npos;

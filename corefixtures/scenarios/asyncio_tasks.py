@@ -13,13 +13,14 @@
 # The truth (written by the parent before dump(); 3.12+ resets asyncio state in a forked
 # child) is "tasks": asyncio.all_tasks(loop), sorted by address, each {address, name
 # (Task.get_name(), 3.8+; null on 3.7), state (Task._state), coro (the coroutine's
-# __qualname__), await_chain [{function, file, line}] (the task's coroutine, then each
-# coroutine it awaits along cr_await / gi_yieldfrom, outermost first: co_name,
-# co_filename, f_lineno), waits_on {type, address} (what the innermost coroutine's awaitee,
+# __qualname__), await_chain [{function, qualname, file, line}] (the task's coroutine, then each
+# coroutine it awaits along cr_await / gi_yieldfrom, outermost first: co_name, its
+# __qualname__, co_filename, f_lineno), waits_on {type, address} (what the innermost coroutine's awaitee,
 # the C FutureIter, iterates: Task._fut_waiter, with type(...).__module__.__qualname__),
 # awaiting (hex of Task._fut_waiter or null), awaited_by (the pending tasks whose
 # _fut_waiter is this task, or a gather's _GatheringFuture whose _children hold it: sorted
-# addresses)}. "done_tasks": the finished tasks' addresses (not listed by `tasks`).
+# addresses), loop (hex of Task._loop), thread_id (that loop's _thread_id: the thread
+# running it)}. "done_tasks": the finished tasks' addresses (not listed by `tasks`).
 # Needs 3.7+ (asyncio.all_tasks) and the C accelerator _asyncio (else SKIP).
 from __future__ import print_function
 import gc
@@ -101,8 +102,8 @@ def _chain(coro):
         frame = getattr(c, "cr_frame", None) or getattr(c, "gi_frame", None)
         if frame is None:
             break
-        out.append({"function": frame.f_code.co_name, "file": frame.f_code.co_filename,
-                    "line": frame.f_lineno})
+        out.append({"function": frame.f_code.co_name, "qualname": c.__qualname__,
+                    "file": frame.f_code.co_filename, "line": frame.f_lineno})
         nxt = getattr(c, "cr_await", None)
         if nxt is None:
             nxt = getattr(c, "gi_yieldfrom", None)
@@ -133,6 +134,8 @@ def _record(asyncio, loop, done):
             "waits_on": {"type": _qualified(type(w)), "address": "0x" + _hex(w)} if w is not None else None,
             "awaiting": "0x" + _hex(w) if w is not None else None,
             "awaited_by": ["0x" + _hex(u) for u in by],
+            "loop": "0x" + _hex(t._loop),
+            "thread_id": t._loop._thread_id,
         })
     return {"tasks": rows, "done_tasks": sorted("0x" + _hex(t) for t in done)}
 

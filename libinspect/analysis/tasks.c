@@ -167,6 +167,7 @@ static ins_error *read_chain(ins_session *s, ins_task *t)
 			}
 			ins_await_step *st = &t->chain[t->nchain++];
 			st->coro = c;
+			st->qualname = L->gen_qualname >= 0 ? str_of(s, word(s, c, L->gen_qualname)) : NULL;
 			st->function = fi.function ? strdup(fi.function) : NULL;
 			st->file = fi.file ? strdup(fi.file) : NULL;
 			st->line = fi.line;
@@ -195,10 +196,12 @@ static ins_error *read_chain(ins_session *s, ins_task *t)
 
 /* ---- awaited_by ------------------------------------------------------------ */
 
-typedef struct children_find {
+typedef struct attr_find {
 	ins_session *s;
-	uint64_t list;
-} children_find;
+	const char *name;
+	uint64_t value;
+	bool found;
+} attr_find;
 
 static bool str_is(ins_session *s, uint64_t str, const char *text)
 {
@@ -208,31 +211,35 @@ static bool str_is(ins_session *s, uint64_t str, const char *text)
 	return r;
 }
 
-static void children_edge(void *arg, const ins_edge *e)
+static void attr_edge(void *arg, const ins_edge *e)
 {
-	children_find *f = arg;
-	if (f->list)
+	attr_find *f = arg;
+	if (f->found)
 		return;
-	if ((e->kind == INS_EDGE_KEY || e->kind == INS_EDGE_STRNAME) && str_is(f->s, e->aux, "_children")) {
-		f->list = e->target;
+	if ((e->kind == INS_EDGE_KEY || e->kind == INS_EDGE_STRNAME) && str_is(f->s, e->aux, f->name)) {
+		f->value = e->target;
+		f->found = true;
 		return;
 	}
 	enum ins_kind kind;
 	uint64_t v;
 	if (ins_obj_kind(&f->s->objs, e->target, &kind) && kind == INS_K_DICT &&
-	    ins_dict_get_str(&f->s->objs, e->target, "_children", &v))
-		f->list = v;
+	    ins_dict_get_str(&f->s->objs, e->target, f->name, &v)) {
+		f->value = v;
+		f->found = true;
+	}
 }
 
-/* The _children list of a _GatheringFuture (an attribute in its instance dict, or from 3.13
- * its inline values), found among its references; 0 if none. */
-static uint64_t gather_children(ins_session *s, ins_trav *tr, uint64_t fut)
+/* An instance attribute of a Python-level object (in its instance dict, or from 3.13 its
+ * inline values), found among its references; false if it has none of that name. */
+static bool attr_of(ins_session *s, ins_trav *tr, uint64_t obj, const char *name, uint64_t *value)
 {
-	children_find f = { s, 0 };
-	const ins_type *t = ins_obj_type(&s->objs, fut);
+	attr_find f = { s, name, 0, false };
+	const ins_type *t = ins_obj_type(&s->objs, obj);
 	if (t)
-		ins_traverse(tr, fut, t, children_edge, &f);
-	return f.list;
+		ins_traverse(tr, obj, t, attr_edge, &f);
+	*value = f.value;
+	return f.found;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -265,10 +272,9 @@ static ins_error *add_awaited_by(ins_task *t, uint64_t by)
 	return NULL;
 }
 
-static ins_error *link_awaited_by(ins_session *s, ins_tasks *ts)
+static ins_error *link_awaited_by(ins_session *s, ins_trav *tr, ins_tasks *ts)
 {
 	const ins_layout *L = &s->in->L;
-	ins_trav *tr = NULL;
 	ins_error *err = NULL;
 	for (size_t i = 0; i < ts->n && !err; i++) {
 		uint64_t w = ts->v[i].awaiting;
@@ -281,11 +287,9 @@ static ins_error *link_awaited_by(ins_session *s, ins_tasks *ts)
 		}
 		if (!type_named(ins_obj_type(&s->objs, w), "asyncio.tasks._GatheringFuture"))
 			continue;
-		if (!tr && !(tr = ins_trav_new(&s->objs)))
-			return ins_err(INS_ERR_NOMEM, "out of memory");
-		uint64_t list = gather_children(s, tr, w);
+		uint64_t list;
 		enum ins_kind kind;
-		if (!list || !ins_obj_kind(&s->objs, list, &kind) || kind != INS_K_LIST)
+		if (!attr_of(s, tr, w, "_children", &list) || !ins_obj_kind(&s->objs, list, &kind) || kind != INS_K_LIST)
 			continue;
 		int64_t n = (int64_t)word(s, list, L->var_size);
 		uint64_t items = word(s, list, L->list_item);
@@ -295,11 +299,29 @@ static ins_error *link_awaited_by(ins_session *s, ins_tasks *ts)
 				err = add_awaited_by(child, ts->v[i].addr);
 		}
 	}
-	ins_trav_free(tr);
 	for (size_t i = 0; i < ts->n; i++)
 		if (ts->v[i].nawaited_by > 1)
 			qsort(ts->v[i].awaited_by, ts->v[i].nawaited_by, sizeof(uint64_t), cmp_u64);
 	return err;
+}
+
+/* Each task's loop and the thread running it (the loop's _thread_id), read once per loop. */
+static void read_loops(ins_session *s, ins_trav *tr, ins_tasks *ts)
+{
+	uint64_t loop = 0, tid = 0;
+	bool has = false;
+	for (size_t i = 0; i < ts->n; i++) {
+		ins_task *t = &ts->v[i];
+		if (!t->loop)
+			continue;
+		if (t->loop != loop) {
+			uint64_t v;
+			loop = t->loop;
+			has = attr_of(s, tr, loop, "_thread_id", &v) && ins_int_u64(&s->objs, v, &tid);
+		}
+		t->thread_id = has ? tid : 0;
+		t->has_thread = has;
+	}
 }
 
 /* ---- the tasks ------------------------------------------------------------- */
@@ -348,13 +370,20 @@ ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out)
 		t->coro = word(s, obj, L->asyncio_task_coro);
 		t->coro_qualname = t->coro && L->gen_qualname >= 0 ? str_of(s, word(s, t->coro, L->gen_qualname)) : NULL;
 		t->awaiting = word(s, obj, L->asyncio_task_fut_waiter);
+		t->loop = L->asyncio_task_loop >= 0 ? word(s, obj, L->asyncio_task_loop) : 0;
 		err = read_chain(s, t);
 	}
 	free(task_type);
 	if (!err && out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_task);
-	if (!err)
-		err = link_awaited_by(s, out);
+	ins_trav *tr = NULL;
+	if (!err && out->n && !(tr = ins_trav_new(&s->objs)))
+		err = ins_err(INS_ERR_NOMEM, "out of memory");
+	if (!err && tr) {
+		read_loops(s, tr, out);
+		err = link_awaited_by(s, tr, out);
+	}
+	ins_trav_free(tr);
 	if (err)
 		ins_tasks_free(out);
 	return err;
@@ -367,6 +396,7 @@ void ins_tasks_free(ins_tasks *ts)
 		free(t->name);
 		free(t->coro_qualname);
 		for (size_t k = 0; k < t->nchain; k++) {
+			free(t->chain[k].qualname);
 			free(t->chain[k].function);
 			free(t->chain[k].file);
 		}
@@ -375,4 +405,138 @@ void ins_tasks_free(ins_tasks *ts)
 	}
 	free(ts->v);
 	memset(ts, 0, sizeof(*ts));
+}
+
+/* ---- summary and forest ---------------------------------------------------- */
+
+const char *ins_task_waiting_on(const ins_task *t)
+{
+	if (t->nchain > 1 && t->chain[t->nchain - 1].qualname)
+		return t->chain[t->nchain - 1].qualname;
+	if (t->waits_on_type && t->waits_on_type->name)
+		return t->waits_on_type->name;
+	return "nothing";
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const ins_task_group *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	int c = strcmp(x->coro, y->coro);
+	return c ? c : strcmp(x->waiting_on, y->waiting_on);
+}
+
+ins_error *ins_tasks_summary(const ins_tasks *ts, ins_task_group **groups, size_t *ngroups)
+{
+	*groups = NULL;
+	*ngroups = 0;
+	ins_task_group *g = calloc(ts->n ? ts->n : 1, sizeof(*g));
+	if (!g)
+		return ins_err(INS_ERR_NOMEM, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < ts->n; i++) {
+		const char *coro = ts->v[i].coro_qualname ? ts->v[i].coro_qualname : "?";
+		const char *on = ins_task_waiting_on(&ts->v[i]);
+		size_t k = 0;
+		while (k < n && (strcmp(g[k].coro, coro) || strcmp(g[k].waiting_on, on)))
+			k++;
+		if (k == n)
+			g[n++] = (ins_task_group){ coro, on, 0, i };
+		g[k].count++;
+	}
+	qsort(g, n, sizeof(*g), cmp_group);
+	*groups = g;
+	*ngroups = n;
+	return NULL;
+}
+
+ins_error *ins_tasks_forest(const ins_tasks *ts, ins_task_row **rows, size_t *nrows)
+{
+	*rows = NULL;
+	*nrows = 0;
+	size_t n = ts->n, nedges = 0;
+	for (size_t i = 0; i < n; i++)
+		nedges += ts->v[i].nawaited_by;
+	/* children of each task in CSR form: child c under every task in c's awaited_by */
+	size_t *start = calloc(n + 1, sizeof(size_t)), *child = malloc((nedges ? nedges : 1) * sizeof(size_t));
+	size_t *fill = calloc(n + 1, sizeof(size_t));
+	bool *shown = calloc(n ? n : 1, sizeof(bool));
+	/* a row per edge and per root at most */
+	ins_task_row *out = malloc((nedges + n + 1) * sizeof(*out));
+	size_t *stack = malloc((nedges + n + 1) * sizeof(size_t));
+	ins_error *err = NULL;
+	if (!start || !child || !fill || !shown || !out || !stack) {
+		err = ins_err(INS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < ts->v[i].nawaited_by; k++) {
+			ins_task *p = find_task((ins_tasks *)ts, ts->v[i].awaited_by[k]);
+			if (p)
+				start[p - ts->v + 1]++;
+		}
+	for (size_t i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	for (size_t i = 0; i < n; i++) /* by address: i ascends, each parent's list stays sorted */
+		for (size_t k = 0; k < ts->v[i].nawaited_by; k++) {
+			ins_task *p = find_task((ins_tasks *)ts, ts->v[i].awaited_by[k]);
+			if (p) {
+				size_t pi = (size_t)(p - ts->v);
+				child[start[pi] + fill[pi]++] = i;
+			}
+		}
+	size_t nout = 0;
+	/* roots: no task awaits them (an awaited_by naming no task, a gather's future, counts
+	 * as none), then whatever is left */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t r = 0; r < n; r++) {
+			bool root = pass ? !shown[r] : true;
+			for (size_t k = 0; root && !pass && k < ts->v[r].nawaited_by; k++)
+				if (find_task((ins_tasks *)ts, ts->v[r].awaited_by[k]))
+					root = false;
+			if (!root || shown[r])
+				continue;
+			/* iterative preorder: the stack holds row indexes whose children are next */
+			out[nout] = (ins_task_row){ r, 0, SIZE_MAX, false, false };
+			shown[r] = true;
+			size_t sp = 0;
+			stack[sp++] = nout++;
+			/* per row on the stack, the next child to visit is kept in fill[] reused */
+			fill[r] = 0;
+			while (sp) {
+				ins_task_row *row = &out[stack[sp - 1]];
+				size_t t = row->task, next = fill[t];
+				if (row->repeated || next >= start[t + 1] - start[t]) {
+					sp--;
+					continue;
+				}
+				fill[t]++;
+				size_t c = child[start[t] + next];
+				bool rep = shown[c];
+				out[nout] = (ins_task_row){ c, row->depth + 1, t, next + 1 == start[t + 1] - start[t], rep };
+				if (!rep) {
+					shown[c] = true;
+					fill[c] = 0;
+				}
+				stack[sp++] = nout++;
+			}
+		}
+	}
+	for (size_t i = nout; i-- > 0;)
+		if (out[i].depth == 0) {
+			out[i].last = true;
+			break;
+		}
+	*rows = out;
+	*nrows = nout;
+	out = NULL;
+done:
+	free(start);
+	free(child);
+	free(fill);
+	free(shown);
+	free(out);
+	free(stack);
+	return err;
 }

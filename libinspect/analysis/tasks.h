@@ -18,6 +18,8 @@
  * with the Future (or Task) it iterates: waits_on. awaiting is the task's own
  * task_fut_waiter (Task._fut_waiter); awaited_by lists the pending tasks whose
  * task_fut_waiter is this task, or a gather's _GatheringFuture whose _children hold it.
+ * A task's loop is its task_loop (Future._loop); the thread running that loop is the loop's
+ * _thread_id attribute (BaseEventLoop sets it to threading.get_ident() while it runs).
  */
 #ifndef INS_TASKS_H
 #define INS_TASKS_H
@@ -27,6 +29,7 @@
 
 typedef struct ins_await_step {
 	uint64_t coro;          /* the coroutine (or generator) */
+	char *qualname;         /* its __qualname__ (Queue.get) */
 	char *function, *file;
 	int line;               /* -1 when unknown */
 } ins_await_step;
@@ -44,6 +47,9 @@ typedef struct ins_task {
 	uint64_t awaiting;      /* task_fut_waiter, or 0 */
 	uint64_t *awaited_by;   /* sorted */
 	size_t nawaited_by;
+	uint64_t loop;          /* the event loop it belongs to (Future._loop), or 0 */
+	uint64_t thread_id;     /* that loop's _thread_id: the thread running it (threading.get_ident()) */
+	bool has_thread;        /* the loop is running (_thread_id is not None) */
 } ins_task;
 
 typedef struct ins_tasks {
@@ -52,9 +58,37 @@ typedef struct ins_tasks {
 	bool supported;         /* the layout knows _asyncio's Task (3.7+) */
 } ins_tasks;
 
+/* A line of the summary: how many tasks run this coroutine waiting on the same thing. */
+typedef struct ins_task_group {
+	const char *coro;       /* the task's coroutine's __qualname__ ("?" when unknown) */
+	const char *waiting_on; /* ins_task_waiting_on */
+	size_t count;
+	size_t first;           /* index of its first task */
+} ins_task_group;
+
+/* A row of the "awaited by" forest, in preorder: a task, then the tasks it awaits (those
+ * whose awaited_by names it), by address. A task several tasks await appears under each;
+ * only its first appearance lists its own children (repeated). Tasks no task awaits are the
+ * roots, then any task left (awaits in a loop) starts a tree of its own. */
+typedef struct ins_task_row {
+	size_t task;            /* index into ins_tasks.v */
+	size_t depth;
+	size_t parent;          /* index of the parent task, SIZE_MAX for a root */
+	bool last;              /* the last child of its parent (or the last root) */
+	bool repeated;          /* shown before: its children are not listed again */
+} ins_task_row;
+
 /* Every pending task (with all, finished and cancelled ones too). */
 ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out);
 void ins_tasks_free(ins_tasks *t);
+/* What t waits on, in a word: the innermost awaited coroutine's __qualname__ (Queue.get,
+ * sleep) when it awaits one, else the type of the future it waits on, else "nothing". */
+const char *ins_task_waiting_on(const ins_task *t);
+/* The summary: groups of tasks by (coroutine, waiting_on), largest first, then by name.
+ * The strings point into ts; *groups is malloc'd. */
+ins_error *ins_tasks_summary(const ins_tasks *ts, ins_task_group **groups, size_t *ngroups);
+/* The awaited-by forest (*rows malloc'd). */
+ins_error *ins_tasks_forest(const ins_tasks *ts, ins_task_row **rows, size_t *nrows);
 /* "PENDING", "CANCELLED", "FINISHED" (Future._state), or "?" */
 const char *ins_task_state_name(int state);
 

@@ -549,40 +549,69 @@ static void repr_quoted(ins_objects *o, uint64_t obj, const char *prefix, ins_bu
 	ins_buf_free(&text);
 }
 
-static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
+/* An int's value: sign and magnitude, false when it has more than 4 digits (2.7's int and
+ * bool: one C long). */
+static bool int_value(ins_objects *o, uint64_t obj, const ins_type *t, int *sign, unsigned __int128 *value,
+		      int64_t *ndigits_out)
 {
 	const ins_layout *L = &o->in->L;
-	bool is_bool = t->addr == o->in->T.bool_;
-	if (L->int_ival >= 0 && t->itemsize == 0) {  /* 2.7 int (and bool): one C long */
+	*ndigits_out = 0;
+	if (L->int_ival >= 0 && t->itemsize == 0) {
 		int64_t v = (int64_t)field(o, obj, L->int_ival);
-		if (is_bool)
-			ins_buf_puts(out, v ? "True" : "False");
-		else
-			ins_buf_printf(out, "%lld", (long long)v);
-		return;
+		*sign = v < 0 ? -1 : 1;
+		*value = v < 0 ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+		return true;
 	}
-	int64_t ndigits, sign = 1;
+	int64_t ndigits;
+	*sign = 1;
 	if (L->long_tag >= 0) {
 		uint64_t tag = field(o, obj, L->long_tag);
 		ndigits = (int64_t)(tag >> (L->long_non_size_bits > 0 ? L->long_non_size_bits : 3));
-		sign = 1 - (int64_t)(tag & 3);
+		*sign = 1 - (int)(tag & 3);
 	} else {
 		ndigits = (int64_t)field(o, obj, L->var_size);
 		if (ndigits < 0) {
-			sign = -1;
+			*sign = -1;
 			ndigits = ndigits == INT64_MIN ? INT64_MAX : -ndigits;
 		}
 	}
-	if (ndigits > 4) {
-		ins_buf_printf(out, "<int of %lld digits>", (long long)ndigits);
-		return;
-	}
+	*ndigits_out = ndigits;
+	if (ndigits > 4)
+		return false;
 	unsigned __int128 v = 0;
 	int shift = L->long_shift > 0 ? (int)L->long_shift : 30;
 	for (int64_t i = ndigits - 1; i >= 0; i--) {
 		uint32_t d = 0;
 		ins_image_read(o->img, obj + (uint64_t)L->long_digit + (uint64_t)i * 4, &d, 4);
 		v = (v << shift) | d;
+	}
+	*value = v;
+	return true;
+}
+
+bool ins_int_u64(ins_objects *o, uint64_t obj, uint64_t *value)
+{
+	enum ins_kind kind;
+	const ins_type *t = ins_obj_type(o, obj);
+	int sign;
+	unsigned __int128 v;
+	int64_t nd;
+	if (!t || !ins_obj_kind(o, obj, &kind) || kind != INS_K_INT || !int_value(o, obj, t, &sign, &v, &nd) ||
+	    sign < 0 || v > UINT64_MAX)
+		return false;
+	*value = (uint64_t)v;
+	return true;
+}
+
+static void repr_int(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out)
+{
+	bool is_bool = t->addr == o->in->T.bool_;
+	int sign;
+	unsigned __int128 v;
+	int64_t ndigits;
+	if (!int_value(o, obj, t, &sign, &v, &ndigits)) {
+		ins_buf_printf(out, "<int of %lld digits>", (long long)ndigits);
+		return;
 	}
 	if (is_bool) {
 		ins_buf_puts(out, v ? "True" : "False");

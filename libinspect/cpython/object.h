@@ -66,6 +66,8 @@ uint64_t ins_obj_size(ins_objects *o, uint64_t obj, const ins_type *t);
 /* objgraph's short repr: names, N items, file:line, str and number values. */
 void ins_obj_repr(ins_objects *o, uint64_t obj, const ins_type *t, ins_buf *out);
 /* The UTF-8 text of a str (2.7: str or unicode), at most max bytes; false if not one. */
+/* A non-negative int (or bool) that fits 64 bits: its value. */
+bool ins_int_u64(ins_objects *o, uint64_t obj, uint64_t *value);
 bool ins_str_text(ins_objects *o, uint64_t obj, ins_buf *out, size_t max);
 
 typedef bool (*ins_dict_fn)(void *arg, uint64_t key, uint64_t value);  /* false stops */
