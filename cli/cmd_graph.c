@@ -107,7 +107,7 @@ ins_error *ins_cmd_backrefs(const call *c)
 
 /* ---------------------------------------------------------------- chain */
 
-/* The chain's first element when it starts at a thread's frame. */
+/* The chain's first element when it starts at a thread's or a greenlet's frame. */
 static void put_frame_root(const ins_frame_root *r, bool json, ins_buf *out)
 {
 	const ins_frame_info *f = r->frame;
@@ -122,11 +122,17 @@ static void put_frame_root(const ins_frame_root *r, bool json, ins_buf *out)
 		ins_json_strn(out, where.data ? where.data : "", where.len);
 		ins_buf_puts(out, ",\"function\":");
 		ins_json_str(out, f->function ? f->function : "?");
-		ins_buf_printf(out, ",\"thread_id\":%llu,\"edge\":null}", (unsigned long long)r->thread->thread_id);
+		if (r->thread)
+			ins_buf_printf(out, ",\"thread_id\":%llu,\"edge\":null}", (unsigned long long)r->thread->thread_id);
+		else
+			ins_buf_printf(out, ",\"greenlet\":\"0x%llx\",\"edge\":null}", (unsigned long long)r->greenlet);
 	} else {
-		ins_buf_printf(out, "0x%llx frame %s in %s (thread %llu)\n", (unsigned long long)addr,
-			       where.data ? where.data : "?", f->function ? f->function : "?",
-			       (unsigned long long)r->thread->thread_id);
+		ins_buf_printf(out, "0x%llx frame %s in %s (", (unsigned long long)addr, where.data ? where.data : "?",
+			       f->function ? f->function : "?");
+		if (r->thread)
+			ins_buf_printf(out, "thread %llu)\n", (unsigned long long)r->thread->thread_id);
+		else
+			ins_buf_printf(out, "greenlet 0x%llx)\n", (unsigned long long)r->greenlet);
 	}
 	ins_buf_free(&where);
 }

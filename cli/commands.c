@@ -199,7 +199,7 @@ static const command commands[] = {
 	    "{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"root\",\"dominators\":[{\"address\",\n"
 	    "\"type\",\"repr\"}],\"holds\":[{\"type\",\"count\",\"bytes\"}]}.",
 	    "--limit --json" }, 0, 1, 10, true, ins_cmd_retained },
-	{ { "stacks", "objgraph-stacks", "[--locals] [--json]",
+	{ { "stacks", "objgraph-stacks", "[--locals] [--greenlets] [--json]",
 	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",
 	    "For each thread of the main interpreter (newest first), its id (threading.get_ident())\n"
 	    "and its frames, most recent call first as faulthandler and py-bt print them, each as\n"
@@ -207,12 +207,15 @@ static const command commands[] = {
 	    "--locals adds each frame's locals (frame.f_locals: fast locals, cell contents, free\n"
 	    "variables that are set; the namespace of module-level and class-body frames) in\n"
 	    "objgraph's short repr. The GIL holder is read from the GIL's state (3.7+) or the\n"
-	    "current thread state (2.7, 3.6). With --json, prints {\"threads\": [{\"thread_id\", \"gil\"\n"
-	    "(true, false, or null when it cannot be told), \"tstate\", \"frames\": [{\"function\",\n"
+	    "current thread state (2.7, 3.6). --greenlets also lists every suspended greenlet (the\n"
+	    "greenlet package: gevent, eventlet) with the stack from its gr_frame (the greenlet\n"
+	    "type's own getter, run in the emulator). With --json, prints {\"threads\": [{\"thread_id\",\n"
+	    "\"gil\" (true, false, or null when it cannot be told), \"tstate\", \"frames\": [{\"function\",\n"
 	    "\"file\", \"line\", \"address\" (the frame object, or from 3.11 the _PyInterpreterFrame),\n"
-	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}]}, frames\n"
-	    "innermost first.",
-	    "--locals --json" }, 0, 0, -1, false, ins_cmd_stacks },
+	    "\"frame_object\" (or null), \"locals\" (with --locals): {name: repr}}]}], and with\n"
+	    "--greenlets \"greenlets\": [{\"address\", \"type\", \"frames\"}] by address and\n"
+	    "\"greenlets_found\" (all greenlet objects)}, frames innermost first.",
+	    "--locals --greenlets --json" }, 0, 0, -1, false, ins_cmd_stacks },
 	{ { "tasks", "objgraph-tasks", "[--tree] [--all] [--json]",
 	    "Every pending asyncio task, its await chain and what it waits on (asyncio.all_tasks).",
 	    "Finds the tasks on the GC lists (instances of _asyncio.Task and its subclasses, 3.7+) and\n"
@@ -324,6 +327,7 @@ static const option options[] = {
 	OPT("--edges", OPT_FLAG, edges),
 	OPT("--verify", OPT_FLAG, verify),
 	OPT("--tree", OPT_FLAG, tree),
+	OPT("--greenlets", OPT_FLAG, greenlets),
 	OPT("--raw", OPT_FLAG, raw),
 };
 #undef OPT

@@ -27,6 +27,7 @@ typedef struct args {
 	const char *to;      /* chain --to root|module */
 	bool qualified, json, new_ids, all, refcounts, locals, edges, verify, tree;
 	bool raw;            /* leaking, growth: the heap as it is, without a collection first */
+	bool greenlets;      /* stacks --greenlets */
 	const char *pos[MAX_POS];
 	int npos;
 	const char *ignore[MAX_POS];  /* --extra-ignore ADDR, repeatable */

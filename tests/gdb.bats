@@ -151,7 +151,7 @@ graph_specs() {
 		"chain $r" "leaking --limit 5" "refcheck --limit 5" "show-chain $r --output $o/chain3.dot"
 		"cycles --limit 3" "garbage" "stacks --locals" "gc" "info"
 		"retained --limit 0 --json" "retained $l --limit 0 --json" "retained --limit 5" "retained $a"
-		"tasks" "tasks --all"
+		"tasks" "tasks --all" "tasks --tree" "tasks --tree --all --json"
 	)
 }
 

@@ -131,36 +131,49 @@ uint64_t ins_frame_root_addr(const ins_frame_root *r)
 	return r->frame->frame_obj ? r->frame->frame_obj : r->frame->addr;
 }
 
+/* Maps the objects the frames' locals hold to a new root each (the first frame wins). */
+static ins_error *add_roots(ins_chain *c, size_t *n, const ins_pythread *thread, uint64_t greenlet,
+			    const ins_frame_info *frames, size_t nframes, ins_map *roots)
+{
+	for (size_t f = 0; f < nframes; f++)
+		for (size_t k = 0; k < frames[f].nlocals; k++) {
+			uint64_t *slot = ins_map_slot(roots, frames[f].locals[k].value, 0);
+			if (!slot)
+				return ins_err_nomem();
+			if (!*slot) {
+				c->roots[*n] = (ins_frame_root){ thread, greenlet, &frames[f], frames[f].locals[k].name };
+				*slot = ++*n;
+			}
+		}
+	return NULL;
+}
+
 /* The objects the locals of each thread's frames hold (the stack is a root the collector
- * never sees), each mapped to its frame_root + 1. */
+ * never sees), then those of each suspended greenlet's, each mapped to its frame_root + 1. */
 static ins_error *stack_roots(ins_session *s, ins_chain *c, ins_map *roots)
 {
 	ins_threads *th = &c->threads;
+	ins_greenlets *gl = &c->greenlets;
 	ins_error *err = ins_threads_read(&s->objs, s->warn, true, th);
+	if (!err)
+		err = ins_greenlets_read(s, true, gl);
 	if (err)
 		return err;
 	size_t n = 0;
 	for (size_t t = 0; t < th->n; t++)
 		for (size_t f = 0; f < th->v[t].nframes; f++)
 			n += th->v[t].frames[f].nlocals;
-	ins_frame_root *r = calloc(n ? n : 1, sizeof(*r));
-	if (!r)
+	for (size_t g = 0; g < gl->n; g++)
+		for (size_t f = 0; f < gl->v[g].nframes; f++)
+			n += gl->v[g].frames[f].nlocals;
+	if (!(c->roots = calloc(n ? n : 1, sizeof(*c->roots))))
 		return ins_err_nomem();
-	c->roots = r;
 	n = 0;
-	for (size_t t = 0; t < th->n; t++)  /* innermost frames first: they win a tie */
-		for (size_t f = 0; f < th->v[t].nframes; f++)
-			for (size_t k = 0; k < th->v[t].frames[f].nlocals; k++) {
-				const ins_frame_info *fi = &th->v[t].frames[f];
-				uint64_t *slot = ins_map_slot(roots, fi->locals[k].value, 0);
-				if (!slot)
-					return ins_err_nomem();
-				if (!*slot) {
-					r[n] = (ins_frame_root){ &th->v[t], fi, fi->locals[k].name };
-					*slot = ++n;
-				}
-			}
-	return NULL;
+	for (size_t t = 0; t < th->n && !err; t++)  /* innermost frames first: they win a tie */
+		err = add_roots(c, &n, &th->v[t], 0, th->v[t].frames, th->v[t].nframes, roots);
+	for (size_t g = 0; g < gl->n && !err; g++)
+		err = add_roots(c, &n, NULL, gl->v[g].addr, gl->v[g].frames, gl->v[g].nframes, roots);
+	return err;
 }
 
 ins_error *ins_chain_search(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
@@ -188,6 +201,7 @@ void ins_chain_free(ins_chain *c)
 	free(c->nodes);
 	free(c->roots);
 	ins_threads_free(&c->threads);
+	ins_greenlets_free(&c->greenlets);
 	memset(c, 0, sizeof(*c));
 }
 

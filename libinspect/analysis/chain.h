@@ -6,7 +6,7 @@
 #define INS_CHAIN_H
 
 #include "graph.h"
-#include "threads.h"
+#include "greenlets.h"
 
 #define INS_CHAIN_MAX_DEPTH 20  /* objgraph.find_backref_chain's default */
 
@@ -22,9 +22,11 @@ ins_error *ins_chain_proper_modules(ins_session *s, ins_map *set);
 ins_error *ins_chain_find(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
 			  const ins_map *roots, const ins_map *ignore, uint32_t **chain, size_t *nchain, bool *found);
 
-/* A thread's frame whose local holds an object: a root the collector never sees. */
+/* A thread's (or a suspended greenlet's) frame whose local holds an object: a root the
+ * collector never sees. */
 typedef struct ins_frame_root {
-	const ins_pythread *thread;
+	const ins_pythread *thread;  /* the thread whose stack it is on, or NULL: */
+	uint64_t greenlet;           /* the suspended greenlet's (greenlets.h) */
 	const ins_frame_info *frame;
 	const char *name;       /* the local's */
 } ins_frame_root;
@@ -40,11 +42,13 @@ typedef struct ins_chain {
 	bool found;
 	const ins_frame_root *root;  /* to_root: the frame whose local holds nodes[0], else NULL */
 	ins_threads threads;    /* to_root: the threads root points into */
+	ins_greenlets greenlets;
 	ins_frame_root *roots;
 } ins_chain;
 
 /* ins_chain_find from node start, up to a module of `modules` or, with to_root, to the
- * locals of every thread's frames (innermost frames first: they win a tie). */
+ * locals of every thread's frames (innermost frames first: they win a tie), then of every
+ * suspended greenlet's. */
 ins_error *ins_chain_search(ins_session *s, uint32_t start, long max_depth, const ins_map *modules,
 			    const ins_map *ignore, bool to_root, ins_chain *out);
 void ins_chain_free(ins_chain *c);

@@ -58,21 +58,30 @@ static uint64_t emulation_tls(ins_session *s)
 	return fs;
 }
 
-ins_error *ins_session_graph(ins_session *s)
+ins_error *ins_session_trav(ins_session *s)
 {
-	if (s->graph)
+	if (s->trav)
 		return NULL;
-	ins_graph *g = calloc(1, sizeof(*g));
-	s->trav = s->trav ? s->trav : ins_trav_new(&s->objs);
-	if (!g || !s->trav) {
-		free(g);
+	if (!(s->trav = ins_trav_new(&s->objs)))
 		return ins_err_nomem();
-	}
 	/* OBJINSPECT_EMULATION=0: native routines and scans only (for comparisons) */
 	const char *emu = getenv("OBJINSPECT_EMULATION");
 	ins_trav_set_emulation(s->trav, !emu || strcmp(emu, "0") != 0);
 	ins_trav_set_tls(s->trav, emulation_tls(s));
-	ins_error *err = ins_graph_build(s, s->trav, g);
+	return NULL;
+}
+
+ins_error *ins_session_graph(ins_session *s)
+{
+	if (s->graph)
+		return NULL;
+	ins_error *err = ins_session_trav(s);
+	if (err)
+		return err;
+	ins_graph *g = calloc(1, sizeof(*g));
+	if (!g)
+		return ins_err_nomem();
+	err = ins_graph_build(s, s->trav, g);
 	if (err) {
 		ins_graph_free(g);
 		free(g);

@@ -24,6 +24,9 @@ ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **
 void ins_session_close(ins_session *s);
 /* Walks the heap into s->heap the first time it is needed. */
 ins_error *ins_session_heap(ins_session *s);
+/* Makes s->trav, the traversal the graph uses (the emulator on unless OBJINSPECT_EMULATION=0,
+ * with a thread's TLS), the first time it is needed. */
+ins_error *ins_session_trav(ins_session *s);
 /* Builds the reference graph (graph.h) the first time it is needed. */
 ins_error *ins_session_graph(ins_session *s);
 /* The generation whose list holds obj (in->ngens: the permanent one of gc.freeze()), or -1

@@ -13,6 +13,7 @@
  * current thread state _PyThreadState_Current, which a thread clears when it releases the
  * GIL. Every walk is bounded and stops at a loop.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,17 +79,17 @@ static bool gil_holder(const thr *s, uint64_t interp, uint64_t *holder)
 	       ins_image_u64(s->img, a, holder);
 }
 
-static bool push_frame(ins_pythread *t, size_t *cap, const ins_frame_info *f)
+static bool push_frame(ins_frame_info **frames, size_t *n, size_t *cap, const ins_frame_info *f)
 {
-	if (t->nframes == *cap) {
-		size_t n = *cap ? *cap * 2 : 16;
-		ins_frame_info *v = realloc(t->frames, n * sizeof(*v));
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		ins_frame_info *v = realloc(*frames, c * sizeof(*v));
 		if (!v)
 			return false;
-		t->frames = v;
-		*cap = n;
+		*frames = v;
+		*cap = c;
 	}
-	t->frames[t->nframes++] = *f;
+	(*frames)[(*n)++] = *f;
 	return true;
 }
 
@@ -104,12 +105,12 @@ static uint64_t innermost(const thr *s, uint64_t tstate, bool *iframe)
 	return word(s, word(s, tstate, L->tstate_cframe), L->cframe_current_frame);
 }
 
-/* Reads the thread's frames; false when memory ran out (a damaged stack is cut with a warning). */
-static bool read_stack(const thr *s, ins_pythread *t, bool want_locals)
+/* The frames from f outward; false when memory ran out (a damaged stack is cut with a
+ * warning naming whose it is). */
+static bool read_frames(const thr *s, uint64_t f, bool iframe, bool want_locals, const char *whose,
+			ins_frame_info **frames, size_t *nframes)
 {
 	const ins_layout *L = &s->in->L;
-	bool iframe;
-	uint64_t f = innermost(s, t->tstate, &iframe);
 	ins_map seen = { 0 };
 	size_t cap = 0;
 	const char *cut = NULL;
@@ -128,7 +129,7 @@ static bool read_stack(const thr *s, ins_pythread *t, bool want_locals)
 		ins_frame_info fi;
 		if (!ins_frame_info_read(s->objs, f, iframe, want_locals, &fi))
 			cut = "a frame or its code cannot be read";
-		else if (!push_frame(t, &cap, &fi))
+		else if (!push_frame(frames, nframes, &cap, &fi))
 			cut = "out of memory";
 		if (cut)
 			ins_frame_info_free(&fi);
@@ -138,9 +139,39 @@ static bool read_stack(const thr *s, ins_pythread *t, bool want_locals)
 	if (cut && strcmp(cut, "out of memory") == 0)
 		return false;
 	if (cut)
-		ins_buf_printf(s->warn, "warning: the stack of thread %llu is cut after %zu frames at 0x%llx: %s\n",
-			       (unsigned long long)t->thread_id, t->nframes, (unsigned long long)f, cut);
+		ins_buf_printf(s->warn, "warning: the stack of %s is cut after %zu frames at 0x%llx: %s\n", whose,
+			       *nframes, (unsigned long long)f, cut);
 	return true;
+}
+
+static bool read_stack(const thr *s, ins_pythread *t, bool want_locals)
+{
+	bool iframe;
+	uint64_t f = innermost(s, t->tstate, &iframe);
+	char whose[48];
+	snprintf(whose, sizeof(whose), "thread %llu", (unsigned long long)t->thread_id);
+	return read_frames(s, f, iframe, want_locals, whose, &t->frames, &t->nframes);
+}
+
+ins_error *ins_stack_of_frame(ins_objects *o, ins_buf *warn, const char *whose, uint64_t frame, bool want_locals,
+			      ins_frame_info **frames, size_t *nframes)
+{
+	const thr *s = &(thr){ o->img, o->in, o, warn };
+	const ins_layout *L = &o->in->L;
+	bool iframe = L->frame_iframe >= 0;
+	*frames = NULL;
+	*nframes = 0;
+	if (iframe)
+		frame = word(s, frame, L->frame_iframe);
+	if (!read_frames(s, frame, iframe, want_locals, whose, frames, nframes)) {
+		for (size_t i = 0; i < *nframes; i++)
+			ins_frame_info_free(&(*frames)[i]);
+		free(*frames);
+		*frames = NULL;
+		*nframes = 0;
+		return ins_err_nomem();
+	}
+	return NULL;
 }
 
 ins_error *ins_threads_read(ins_objects *o, ins_buf *warn, bool want_locals, ins_threads *out)

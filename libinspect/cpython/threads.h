@@ -30,4 +30,11 @@ typedef struct ins_threads {
 ins_error *ins_threads_read(ins_objects *o, ins_buf *warn, bool want_locals, ins_threads *out);
 void ins_threads_free(ins_threads *t);
 
+/* The stack that starts at a frame object (a generator's or greenlet's suspended frame),
+ * innermost first, outward along f_back (3.11+: its _PyInterpreterFrame's previous, as
+ * f_back finds it); a stack that does not hold together is cut with a warning naming whose.
+ * *frames is malloc'd; free each with ins_frame_info_free. */
+ins_error *ins_stack_of_frame(ins_objects *o, ins_buf *warn, const char *whose, uint64_t frame, bool want_locals,
+			      ins_frame_info **frames, size_t *nframes);
+
 #endif

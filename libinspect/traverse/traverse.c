@@ -667,6 +667,38 @@ static void read_members(ins_trav *t, uint64_t type, plan *p)
 	}
 }
 
+/* ---------------------------------------------------------------- getters */
+
+bool ins_trav_getter(ins_trav *t, uint64_t type, const char *name, uint64_t obj, uint64_t *value)
+{
+	const tv v = { .t = t, .o = t->o, .in = t->o->in, .L = &t->o->in->L };
+	const ins_layout *L = v.L;
+	size_t len = strlen(name) + 1;
+	char buf[64];
+	if (L->type_getset < 0 || L->getset_size <= 0 || L->getset_get < 0 || len > sizeof(buf))
+		return false;
+	uint64_t fn = 0;
+	for (int depth = 0; type && !fn && depth < 64; depth++, type = tv_word(&v, type, L->type_base)) {
+		uint64_t g = tv_word(&v, type, L->type_getset);
+		for (int i = 0; g && i < 256; i++, g += (uint64_t)L->getset_size) {
+			uint64_t n = tv_word(&v, g, 0);
+			if (!n)
+				break;
+			if (ins_image_read(t->o->img, n, buf, len) && memcmp(buf, name, len) == 0) {
+				fn = tv_word(&v, g, L->getset_get);
+				break;
+			}
+		}
+	}
+	ins_emu *e = fn ? emulator(t) : NULL;
+	ins_emu_result r;
+	const uint64_t *targets;
+	if (!e || ins_emu_batch(e, &fn, &obj, 1, &r, &targets) != INS_EMU_OK || r.status != INS_EMU_OK)
+		return false;
+	*value = r.ret;
+	return true;
+}
+
 /* ---------------------------------------------------------------- working out a type's plan */
 
 static bool name_matches(const char *names, const ins_type *t, const ins_interp *in)

@@ -99,6 +99,12 @@ enum ins_trav_how ins_traverse(ins_trav *t, uint64_t obj, const ins_type *type, 
  * even hidden ones (str, int, float, ...)? */
 bool ins_trav_leaf(ins_trav *t, uint64_t obj, uint64_t ob_type);
 
+/* Runs the getter of the attribute name of a C type (its tp_getset, or a base's) on obj in
+ * the emulator, as get(obj, NULL), and gives what it returned: a new reference, in the
+ * emulator's private copy only (nothing is written to the target). False when the type has
+ * no such getter or the emulated call failed. */
+bool ins_trav_getter(ins_trav *t, uint64_t type, const char *name, uint64_t obj, uint64_t *value);
+
 /* The edge's label: an attribute or global name, a key's repr, [index], a field name. */
 void ins_edge_label(ins_objects *o, const ins_edge *e, ins_buf *out);
 
