@@ -70,6 +70,10 @@ run_unit() {
 # The dominator tree (libinspect/analysis/dominators.c) against brute force on a small core of
 # every interpreter: for every node x, drop x and mark from the roots; what is left unmarked
 # must be exactly x's dominator subtree (tests/unit/dominators.c, over the internal API).
+@test "unit: the asyncio awaited-by forest and summary (a gather, a task two tasks await, tasks awaiting each other in a loop)" {
+	run_unit tasks_forest
+}
+
 @test "unit: the dominator tree equals brute force (drop x, mark from the roots) for every node" {
 	cc_unit dominators || return 1
 	local id sysroot core n=0
