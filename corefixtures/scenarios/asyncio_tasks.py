@@ -21,7 +21,8 @@
 # _fut_waiter is this task, or a gather's _GatheringFuture whose _children hold it: sorted
 # addresses), loop (hex of Task._loop), thread_id (that loop's _thread_id: the thread
 # running it)}. "done_tasks": the finished tasks' addresses (not listed by `tasks`).
-# Needs 3.7+ (asyncio.all_tasks) and the C accelerator _asyncio (else SKIP).
+# Needs 3.7+ (asyncio.all_tasks) and the C accelerator _asyncio (else SKIP); asyncio_pure.py
+# runs the same tasks with _asyncio kept out (pure Python Task and Future).
 from __future__ import print_function
 import gc
 gc.disable()
@@ -140,7 +141,8 @@ def _record(asyncio, loop, done):
     return {"tasks": rows, "done_tasks": sorted("0x" + _hex(t) for t in done)}
 
 
-def main():
+def main(pure=False):
+    """pure: asyncio without its C accelerator (scenario asyncio_pure blocks _asyncio)."""
     out, live = truth.parse_args()
     if sys.version_info < (3, 7):
         print("SKIP asyncio_tasks needs 3.7+")
@@ -151,8 +153,9 @@ def main():
     asyncio = ns["asyncio"]
     # (not `import _asyncio` first: imported before asyncio, the accelerator keeps a task
     # registry of its own and asyncio.all_tasks() is empty, 3.7-3.11)
-    if asyncio.Task.__module__ != "_asyncio":
-        print("SKIP asyncio_tasks needs the _asyncio accelerator")
+    if (asyncio.Task.__module__ != "_asyncio") != pure:
+        print("SKIP asyncio_tasks needs the _asyncio accelerator" if not pure
+              else "SKIP asyncio_pure: _asyncio could not be kept out")
         sys.stdout.flush()
         truth.finish(0)
     loop = asyncio.new_event_loop()
@@ -188,7 +191,7 @@ def main():
             t.exception()  # retrieved: no "never retrieved" log at exit
 
     def block():
-        extra = {"scenario": "asyncio_tasks", "expected": {}}
+        extra = {"scenario": "asyncio_pure" if pure else "asyncio_tasks", "expected": {}}
         extra.update(_record(asyncio, loop, async_done))
         truth.dump(out + ".truth.json", extra)
         if live:

@@ -28,15 +28,21 @@ static bool type_named(const ins_type *t, const char *qualname)
 	return t && t->qualname && strcmp(t->qualname, qualname) == 0;
 }
 
-/* Is the type at type _asyncio.Task, or does it derive from it (tp_base chain)? */
-static bool is_task_type(ins_session *s, uint64_t type)
+enum task_kind { NOT_TASK, C_TASK, PY_TASK };
+
+/* Is the type at type _asyncio.Task (C_TASK) or the pure Python asyncio.tasks.Task (PY_TASK),
+ * or does it derive from one (tp_base chain)? */
+static enum task_kind task_type_kind(ins_session *s, uint64_t type)
 {
 	for (int i = 0; type && i < MAX_BASES; i++) {
-		if (type_named(ins_type_info(&s->objs, type), "_asyncio.Task"))
-			return true;
+		const ins_type *t = ins_type_info(&s->objs, type);
+		if (type_named(t, "_asyncio.Task"))
+			return C_TASK;
+		if (t && t->heap && type_named(t, "asyncio.tasks.Task"))
+			return PY_TASK;
 		type = word(s, type, s->in->L.type_base);
 	}
-	return false;
+	return NOT_TASK;
 }
 
 static bool is_coroutine(const ins_type *t)
@@ -139,7 +145,9 @@ static uint64_t stack_top(ins_session *s, uint64_t frame, bool iframe)
 	return word(s, stack, (depth - 1) * 8);
 }
 
-/* The await chain of t, from its coroutine down to what the innermost one awaits. */
+/* The await chain of t, from its coroutine down to what the innermost one awaits. A pure
+ * Python future's __await__ is a generator suspended at a bare `yield self` (nothing on its
+ * stack): what the task waits on is then its _fut_waiter. */
 static ins_error *read_chain(ins_session *s, ins_task *t)
 {
 	const ins_layout *L = &s->in->L;
@@ -190,6 +198,10 @@ static ins_error *read_chain(ins_session *s, ins_task *t)
 			t->waits_on = word(s, aw, L->asyncio_futureiter_future);
 		t->waits_on_type = t->waits_on ? ins_obj_type(&s->objs, t->waits_on) : NULL;
 		break;
+	}
+	if (!t->waits_on && t->awaiting && t->nchain) {
+		t->waits_on = t->awaiting;
+		t->waits_on_type = ins_obj_type(&s->objs, t->waits_on);
 	}
 	return NULL;
 }
@@ -326,60 +338,101 @@ static void read_loops(ins_session *s, ins_trav *tr, ins_tasks *ts)
 
 /* ---- the tasks ------------------------------------------------------------- */
 
+/* The fields of a C task (_asyncio.Task: TaskObj's, from the layout tables); false when its
+ * state cannot be read. */
+static bool read_c_task(ins_session *s, uint64_t obj, ins_task *t)
+{
+	const ins_layout *L = &s->in->L;
+	int32_t state;
+	if (L->asyncio_task_coro < 0 || L->asyncio_task_state < 0 ||
+	    !ins_image_i32(s->img, obj + (uint64_t)L->asyncio_task_state, &state))
+		return false;
+	t->state = state == L->asyncio_state_pending ? 0 : state;
+	t->name = task_name(s, obj);
+	t->coro = word(s, obj, L->asyncio_task_coro);
+	t->awaiting = word(s, obj, L->asyncio_task_fut_waiter);
+	t->loop = L->asyncio_task_loop >= 0 ? word(s, obj, L->asyncio_task_loop) : 0;
+	return true;
+}
+
+/* The attributes of a pure Python task (asyncio.tasks.Task: a Python without _asyncio); false
+ * when it has no _state we know. */
+static bool read_py_task(ins_session *s, ins_trav *tr, uint64_t obj, ins_task *t)
+{
+	static const char *states[] = { "PENDING", "CANCELLED", "FINISHED" };
+	uint64_t v;
+	/* _state is a class attribute (Future._state = _PENDING) until the future is done */
+	bool has = attr_of(s, tr, obj, "_state", &v);
+	uint64_t type = word(s, obj, s->in->L.obj_type);
+	for (int i = 0; !has && type && i < MAX_BASES; i++, type = word(s, type, s->in->L.type_base)) {
+		uint64_t dict = ins_type_dict(&s->objs, type, NULL);
+		has = dict && ins_dict_get_str(&s->objs, dict, "_state", &v);
+	}
+	char *state = has ? str_of(s, v) : NULL;
+	t->state = -1;
+	for (int k = 0; state && k < 3; k++)
+		if (strcmp(state, states[k]) == 0)
+			t->state = k;
+	free(state);
+	if (t->state < 0)
+		return false;
+	t->name = attr_of(s, tr, obj, "_name", &v) ? str_of(s, v) : NULL;
+	t->coro = attr_of(s, tr, obj, "_coro", &v) ? v : 0;
+	t->awaiting = attr_of(s, tr, obj, "_fut_waiter", &v) && v != s->in->T.none ? v : 0;
+	t->loop = attr_of(s, tr, obj, "_loop", &v) ? v : 0;
+	return true;
+}
+
 ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out)
 {
 	memset(out, 0, sizeof(*out));
 	const ins_layout *L = &s->in->L;
-	if (L->asyncio_task_coro < 0 || L->asyncio_task_state < 0)
-		return NULL;
-	out->supported = true;
+	out->supported = L->asyncio_task_coro >= 0 && L->asyncio_task_state >= 0;
 	ins_error *err = ins_session_heap(s);
 	if (err)
 		return err;
 	const ins_heap *h = &s->heap;
-	bool *task_type = calloc(h->ntypes ? h->ntypes : 1, sizeof(bool));
-	if (!task_type)
+	uint8_t *kind = calloc(h->ntypes ? h->ntypes : 1, 1);
+	ins_trav *tr = ins_trav_new(&s->objs);
+	if (!kind || !tr) {
+		free(kind);
+		ins_trav_free(tr);
 		return ins_err(INS_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < h->ntypes; i++)
-		task_type[i] = is_task_type(s, h->types[i]);
+	}
+	for (size_t i = 0; i < h->ntypes; i++) {
+		kind[i] = (uint8_t)task_type_kind(s, h->types[i]);
+		out->supported |= kind[i] == PY_TASK;
+	}
 	size_t cap = 0;
 	for (size_t i = 0; i < h->ntracked && !err; i++) {
-		if (!task_type[h->type_of[i]])
+		uint8_t k = kind[h->type_of[i]];
+		if (k == NOT_TASK)
 			continue;
 		uint64_t obj = h->objs[i];
-		int32_t state;
-		if (!ins_image_i32(s->img, obj + (uint64_t)L->asyncio_task_state, &state))
+		ins_task t = { .addr = obj };
+		if (!(k == C_TASK ? read_c_task(s, obj, &t) : read_py_task(s, tr, obj, &t)) || (!all && t.state != 0)) {
+			free(t.name);
 			continue;
-		if (!all && state != L->asyncio_state_pending)
-			continue;
+		}
 		if (out->n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			ins_task *v = realloc(out->v, ncap * sizeof(*v));
 			if (!v) {
+				free(t.name);
 				err = ins_err(INS_ERR_NOMEM, "out of memory");
 				break;
 			}
 			out->v = v;
 			cap = ncap;
 		}
-		ins_task *t = &out->v[out->n++];
-		memset(t, 0, sizeof(*t));
-		t->addr = obj;
-		t->state = state;
-		t->name = task_name(s, obj);
-		t->coro = word(s, obj, L->asyncio_task_coro);
-		t->coro_qualname = t->coro && L->gen_qualname >= 0 ? str_of(s, word(s, t->coro, L->gen_qualname)) : NULL;
-		t->awaiting = word(s, obj, L->asyncio_task_fut_waiter);
-		t->loop = L->asyncio_task_loop >= 0 ? word(s, obj, L->asyncio_task_loop) : 0;
-		err = read_chain(s, t);
+		t.coro_qualname = t.coro && L->gen_qualname >= 0 ? str_of(s, word(s, t.coro, L->gen_qualname)) : NULL;
+		out->v[out->n] = t;
+		err = read_chain(s, &out->v[out->n++]);
 	}
-	free(task_type);
+	free(kind);
 	if (!err && out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_task);
-	ins_trav *tr = NULL;
-	if (!err && out->n && !(tr = ins_trav_new(&s->objs)))
-		err = ins_err(INS_ERR_NOMEM, "out of memory");
-	if (!err && tr) {
+	if (!err) {
 		read_loops(s, tr, out);
 		err = link_awaited_by(s, tr, out);
 	}
@@ -409,10 +462,19 @@ void ins_tasks_free(ins_tasks *ts)
 
 /* ---- summary and forest ---------------------------------------------------- */
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, k = strlen(suffix);
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 const char *ins_task_waiting_on(const ins_task *t)
 {
-	if (t->nchain > 1 && t->chain[t->nchain - 1].qualname)
-		return t->chain[t->nchain - 1].qualname;
+	size_t n = t->nchain;
+	if (n && ends_with(t->chain[n - 1].qualname, ".__await__"))
+		n--;  /* a pure Python future's own __await__ generator */
+	if (n > 1 && t->chain[n - 1].qualname)
+		return t->chain[n - 1].qualname;
 	if (t->waits_on_type && t->waits_on_type->name)
 		return t->waits_on_type->name;
 	return "nothing";

@@ -82,7 +82,8 @@ typedef struct ins_task_row {
 ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out);
 void ins_tasks_free(ins_tasks *t);
 /* What t waits on, in a word: the innermost awaited coroutine's __qualname__ (Queue.get,
- * sleep) when it awaits one, else the type of the future it waits on, else "nothing". */
+ * sleep) when it awaits one, else the type of the future it waits on, else "nothing" (a
+ * pure Python future's own Future.__await__ generator, last in the chain, is not counted). */
 const char *ins_task_waiting_on(const ins_task *t);
 /* The summary: groups of tasks by (coroutine, waiting_on), largest first, then by name.
  * The strings point into ts; *groups is malloc'd. */
