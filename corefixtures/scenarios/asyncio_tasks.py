@@ -193,12 +193,7 @@ def main(pure=False):
     def block():
         extra = {"scenario": "asyncio_pure" if pure else "asyncio_tasks", "expected": {}}
         extra.update(_record(asyncio, loop, async_done))
-        truth.dump(out + ".truth.json", extra)
-        if live:
-            truth.ready(wait=False)
-            truth.heartbeat_forever()
-        truth.ready()
-        truth.finish()
+        truth.publish(out + ".truth.json", extra, live)
 
     loop.call_soon(block)
     loop.run_forever()

@@ -89,12 +89,7 @@ def main():
              "greenlet_objects": len([o for o in gc.get_objects() if isinstance(o, greenlet.greenlet)]),
              "greenlet_only": list(_only)}
     suspended = None
-    truth.dump(out + ".truth.json", extra)
-    if live:
-        truth.ready(wait=False)
-        truth.heartbeat_forever()
-    truth.ready()
-    truth.finish()
+    truth.publish(out + ".truth.json", extra, live)
 
 
 if __name__ == "__main__":
