@@ -7,12 +7,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define MAX_NODES 0xfffffff0u  /* node numbers are uint32_t */
+#define MAX_NODES 0x7ffffff0u  /* node numbers are uint32_t, below INS_NT_WILD */
+#define MAX_EDGES 0xfffffff0u  /* CSR offsets are uint32_t */
 
 /* ---------------------------------------------------------------- the address index
- * Open addressing with the node next to its key, so a lookup touches one cache line;
- * lookups are batched and prefetched while the traversal goes on (the build is bound by
- * the latency of these random accesses). */
+ * Open addressing over node numbers (4 bytes a slot, at a load of at most 1/2); a slot's
+ * key is its node's address in g->addr. Lookups are batched and prefetched while the
+ * traversal goes on, in two steps: the slot, then the address it names (the build is bound
+ * by the latency of these random accesses). */
 
 static size_t nt_hash(uint64_t addr, size_t cap)
 {
@@ -22,10 +24,16 @@ static size_t nt_hash(uint64_t addr, size_t cap)
 	return (size_t)addr & (cap - 1);
 }
 
-static ins_node_slot *nt_probe(const ins_node_table *t, uint64_t addr, size_t h)
+static uint64_t nt_key(const ins_graph *g, uint32_t v)
 {
-	ins_node_slot *s = &t->slots[h];
-	while (s->addr && s->addr != addr) {
+	return v & INS_NT_WILD ? g->index.wild[v & ~INS_NT_WILD] : g->addr[v - 1];
+}
+
+static uint32_t *nt_probe(const ins_graph *g, uint64_t addr, size_t h)
+{
+	const ins_node_table *t = &g->index;
+	uint32_t *s = &t->slots[h];
+	while (*s && nt_key(g, *s) != addr) {
 		h = (h + 1) & (t->cap - 1);
 		s = &t->slots[h];
 	}
@@ -52,29 +60,36 @@ static void table_free(void *p, size_t bytes)
 }
 
 /* Room for n entries at load <= 1/2. */
-static bool nt_reserve(ins_node_table *t, size_t n)
+static bool nt_reserve(ins_graph *g, size_t n)
 {
+	ins_node_table *t = &g->index;
 	if (n * 2 <= t->cap)
 		return true;
 	size_t cap = t->cap ? t->cap : 1024;
 	while (cap < n * 2)
 		cap *= 2;
-	ins_node_slot *slots = table_alloc(cap * sizeof(*slots)), *old = t->slots;
+	uint32_t *slots = table_alloc(cap * sizeof(*slots)), *old = t->slots;
 	if (!slots)
 		return false;
 	size_t oldcap = t->cap;
 	t->slots = slots;
 	t->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].addr)
-			*nt_probe(t, old[i].addr, nt_hash(old[i].addr, cap)) = old[i];
+		if (old[i]) {
+			uint64_t key = nt_key(g, old[i]);
+			*nt_probe(g, key, nt_hash(key, cap)) = old[i];
+		}
 	table_free(old, oldcap * sizeof(*old));
 	return true;
 }
 
-static uint64_t nt_get(const ins_node_table *t, uint64_t addr)
+/* node + 1, or 0 when addr is no node */
+static uint32_t nt_get(const ins_graph *g, uint64_t addr)
 {
-	return t->cap ? nt_probe(t, addr, nt_hash(addr, t->cap))->node : 0;
+	if (!g->index.cap)
+		return 0;
+	uint32_t v = *nt_probe(g, addr, nt_hash(addr, g->index.cap));
+	return v & INS_NT_WILD ? 0 : v;
 }
 
 /* ---------------------------------------------------------------- building */
@@ -94,7 +109,7 @@ typedef struct builder {
 	ins_trav *t;
 	uint8_t *leaf;          /* per node: holds no references, need not be traversed */
 	size_t node_cap, edge_cap;
-	bool oom;
+	bool oom, too_many;
 	pending pend[BATCH];
 	int npend;
 } builder;
@@ -144,16 +159,21 @@ static bool grow_edges(builder *b, size_t need)
 }
 
 /* The node (+ 1) in slot s for addr: added as an untracked node if s is empty and addr is
- * an object; 0 (remembered in the slot) if it is not. */
-static uint64_t resolve(builder *b, ins_node_slot *s, uint64_t addr)
+ * an object; 0 (remembered in the slot as a wild address) if it is not. */
+static uint32_t resolve(builder *b, uint32_t *s, uint64_t addr)
 {
 	ins_graph *g = b->g;
-	if (s->addr)
-		return s->node;
-	s->addr = addr;
-	s->node = 0;
-	g->index.n++;
+	ins_node_table *t = &g->index;
+	if (*s)
+		return *s & INS_NT_WILD ? 0 : *s;
 	if (g->n >= MAX_NODES || !ins_obj_valid(b->o, addr)) {
+		if (t->nwild >= INS_NT_WILD - 1 || !grow((void **)&t->wild, &t->wild_cap, t->nwild + 1, sizeof(*t->wild))) {
+			b->oom = true;
+			return 0;
+		}
+		t->wild[t->nwild] = addr;
+		*s = INS_NT_WILD | (uint32_t)t->nwild++;
+		t->n++;
 		g->nwild++;
 		return 0;
 	}
@@ -166,22 +186,29 @@ static uint64_t resolve(builder *b, ins_node_slot *s, uint64_t addr)
 	b->leaf[g->n] = ins_trav_leaf(b->t, addr, ob_type);
 	g->addr[g->n] = addr;
 	g->hidden_in[g->n] = 0;
-	s->node = ++g->n;
-	return s->node;
+	*s = (uint32_t)++g->n;
+	t->n++;
+	return *s;
 }
 
 static void flush(builder *b)
 {
 	ins_graph *g = b->g;
-	if (!nt_reserve(&g->index, g->index.n + BATCH)) {
+	if (!nt_reserve(g, g->index.n + BATCH)) {
 		b->oom = true;
 		b->npend = 0;
 		return;
 	}
+	/* the slots were prefetched when the edges came; now the addresses they name */
+	for (int i = 0; i < b->npend; i++) {
+		uint32_t v = g->index.slots[b->pend[i].hash & (g->index.cap - 1)];
+		if (v && !(v & INS_NT_WILD))
+			__builtin_prefetch(&g->addr[v - 1]);
+	}
 	for (int i = 0; i < b->npend; i++) {
 		const pending *p = &b->pend[i];
 		size_t h = p->hash & (g->index.cap - 1);  /* the table may have grown since */
-		uint64_t node = resolve(b, nt_probe(&g->index, p->target, h), p->target);
+		uint32_t node = resolve(b, nt_probe(g, p->target, h), p->target);
 		if (p->edge != NO_EDGE)
 			g->out[p->edge] = node ? (uint32_t)(node - 1) : DROPPED;
 		else if (node)
@@ -200,6 +227,10 @@ static void on_edge(void *arg, const ins_edge *e)
 	__builtin_prefetch(&g->index.slots[p->hash & (g->index.cap - 1)]);
 	p->edge = NO_EDGE;
 	if (!(e->flags & INS_EF_HIDDEN)) {
+		if (g->nedges >= MAX_EDGES) {
+			b->too_many = true;
+			return;
+		}
 		if (!grow_edges(b, g->nedges + 1)) {
 			b->oom = true;
 			return;
@@ -215,7 +246,7 @@ static void on_edge(void *arg, const ins_edge *e)
 static bool is_heap_object(void *arg, uint64_t addr)
 {
 	const ins_graph *g = arg;
-	uint64_t node = nt_get(&g->index, addr);
+	uint32_t node = nt_get(g, addr);
 	return node && node <= g->nheap;
 }
 
@@ -224,15 +255,15 @@ static void compact(ins_graph *g)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < g->n; i++) {
-		uint64_t from = g->out_start[i], to = g->out_start[i + 1];
-		g->out_start[i] = w;
-		for (uint64_t e = from; e < to; e++)
+		uint32_t from = g->out_start[i], to = g->out_start[i + 1];
+		g->out_start[i] = (uint32_t)w;
+		for (uint32_t e = from; e < to; e++)
 			if (g->out[e] != DROPPED) {
 				g->out[w] = g->out[e];
 				g->out_flags[w++] = g->out_flags[e];
 			}
 	}
-	g->out_start[g->n] = w;
+	g->out_start[g->n] = (uint32_t)w;
 	g->nedges = w;
 }
 
@@ -250,11 +281,11 @@ static ins_error *reverse(ins_graph *g)
 	for (size_t i = 0; i < g->n; i++)
 		g->in_start[i + 1] += g->in_start[i];
 	for (size_t i = g->n; i-- > 0;)
-		for (uint64_t e = g->out_start[i + 1]; e-- > g->out_start[i];)
+		for (uint32_t e = g->out_start[i + 1]; e-- > g->out_start[i];)
 			g->in[--g->in_start[g->out[e] + 1]] = (uint32_t)i;
 	/* in_start[t + 1] now starts t's run, which is where in_start[t] must end: shift */
 	memmove(g->in_start, g->in_start + 1, g->n * sizeof(*g->in_start));
-	g->in_start[g->n] = g->nedges;
+	g->in_start[g->n] = (uint32_t)g->nedges;
 	return NULL;
 }
 
@@ -268,19 +299,18 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	const ins_heap *h = &s->heap;
 	/* about as many untracked objects as tracked ones, and a few references each */
 	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, 2 * h->n + 1) || !grow_edges(&b, 4 * h->n + 1) ||
-	    !nt_reserve(&g->index, 2 * h->n + BATCH)) {
+	    !nt_reserve(g, 2 * h->n + BATCH)) {
 		free(b.leaf);
 		return ins_err_nomem();
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		if (i + 16 < h->n)
 			__builtin_prefetch(&g->index.slots[nt_hash(h->objs[i + 16], g->index.cap)]);
-		ins_node_slot *slot = nt_probe(&g->index, h->objs[i], nt_hash(h->objs[i], g->index.cap));
-		if (!slot->addr) {  /* else listed twice: a corrupt list the walk did not catch */
+		uint32_t *slot = nt_probe(g, h->objs[i], nt_hash(h->objs[i], g->index.cap));
+		if (!*slot) {  /* else listed twice: a corrupt list the walk did not catch */
 			g->addr[g->n] = h->objs[i];
 			g->hidden_in[g->n] = 0;
-			slot->addr = h->objs[i];
-			slot->node = ++g->n;
+			*slot = (uint32_t)++g->n;
 			g->index.n++;
 		}
 		if (i + 1 == h->ntracked)
@@ -293,13 +323,13 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	ins_trav_prepare(t, h->objs, h->type_of, h->types, h->ntypes, h->n);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	g->emu_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	for (size_t i = 0; !b.oom; i++) {
+	for (size_t i = 0; !b.oom && !b.too_many; i++) {
 		if (i >= g->n) {
 			flush(&b);  /* may add the nodes still to traverse */
 			if (i >= g->n)
 				break;
 		}
-		g->out_start[i] = g->nedges;
+		g->out_start[i] = (uint32_t)g->nedges;
 		if (i >= g->nheap && b.leaf[i])
 			continue;
 		enum ins_trav_how how = ins_traverse(t, g->addr[i], NULL, on_edge, &b);
@@ -320,7 +350,9 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	free(b.leaf);
 	if (b.oom)
 		return ins_err_nomem();
-	g->out_start[g->n] = g->nedges;
+	if (b.too_many)
+		return ins_err(INS_ERR_FAIL, "the heap has more than %u references: too many for the graph", MAX_EDGES);
+	g->out_start[g->n] = (uint32_t)g->nedges;
 	if (g->nwild)
 		compact(g);
 	return reverse(g);
@@ -337,12 +369,13 @@ void ins_graph_free(ins_graph *g)
 	free(g->hidden_in);
 	free(g->inferred);
 	table_free(g->index.slots, g->index.cap * sizeof(*g->index.slots));
+	free(g->index.wild);
 	memset(g, 0, sizeof(*g));
 }
 
 bool ins_graph_node(const ins_graph *g, uint64_t addr, uint32_t *node)
 {
-	uint64_t v = nt_get(&g->index, addr);
+	uint32_t v = nt_get(g, addr);
 	if (!v)
 		return false;
 	*node = (uint32_t)(v - 1);

@@ -15,14 +15,16 @@
 #include "session.h"
 #include "traverse.h"
 
-typedef struct ins_node_slot {
-	uint64_t addr;
-	uint64_t node;         /* node + 1; 0: addr is no object */
-} ins_node_slot;
+/* The address index: open addressing over node numbers only (4 bytes a slot), the key
+ * being the node's address (ins_graph.addr) -- or, for an address that turned out to be no
+ * object, an entry of wild (INS_NT_WILD | k), so that it is not looked at again. */
+#define INS_NT_WILD 0x80000000u
 
 typedef struct ins_node_table {
-	ins_node_slot *slots;
+	uint32_t *slots;       /* 0: empty; node + 1; or INS_NT_WILD | index into wild */
 	size_t cap, n;
+	uint64_t *wild;        /* addresses that are no object */
+	size_t nwild, wild_cap;
 } ins_node_table;
 
 typedef struct ins_graph {
@@ -30,10 +32,10 @@ typedef struct ins_graph {
 	size_t n;              /* nodes */
 	size_t ntracked;       /* nodes [0, ntracked) are gc.get_objects() */
 	size_t nheap;          /* nodes [0, nheap) are on the GC lists (frozen ones too) */
-	uint64_t *out_start;   /* n + 1 */
+	uint32_t *out_start;   /* n + 1 (fewer than 2^32 edges: the build says so otherwise) */
 	uint32_t *out;         /* targets */
 	uint8_t *out_flags;    /* INS_EF_INFERRED, INS_EF_BORROWED per edge */
-	uint64_t *in_start;    /* n + 1 */
+	uint32_t *in_start;    /* n + 1 */
 	uint32_t *in;          /* sources */
 	uint32_t *hidden_in;   /* per node: hidden references to it */
 	size_t nedges;
