@@ -137,6 +137,57 @@ static void put_frame_root(const ins_frame_root *r, bool json, ins_buf *out)
 	ins_buf_free(&where);
 }
 
+void ins_cmd_json_chain(ins_session *s, const ins_chain *ch, ins_buf *out)
+{
+	if (ch->root) {
+		put_frame_root(ch->root, true, out);
+		if (ch->n)
+			ins_buf_putc(out, ',');
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		uint64_t x = s->graph->addr[ch->nodes[i]];
+		ins_buf label = { 0 }, repr = { 0 };
+		ins_chain_label(s, ch, i, &label);
+		put_repr(s, x, &repr);
+		out->oom |= label.oom || repr.oom;
+		ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
+		ins_json_addr(out, x);
+		ins_buf_puts(out, ",\"type\":");
+		ins_json_str(out, type_name(s, x));
+		ins_buf_puts(out, ",\"repr\":");
+		ins_json_strn(out, repr.data ? repr.data : "", repr.len);
+		ins_buf_puts(out, ",\"edge\":");
+		if (i || ch->root)
+			ins_json_strn(out, label.data ? label.data : "", label.len);
+		else
+			ins_buf_puts(out, "null");
+		ins_buf_putc(out, '}');
+		ins_buf_free(&label);
+		ins_buf_free(&repr);
+	}
+}
+
+void ins_cmd_text_chain(ins_session *s, const ins_chain *ch, const char *indent, ins_buf *out)
+{
+	if (ch->root) {
+		ins_buf_puts(out, indent);
+		put_frame_root(ch->root, false, out);
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		uint64_t x = s->graph->addr[ch->nodes[i]];
+		ins_buf label = { 0 }, repr = { 0 };
+		ins_chain_label(s, ch, i, &label);
+		put_repr(s, x, &repr);
+		out->oom |= label.oom || repr.oom;
+		if (i || ch->root)
+			ins_buf_printf(out, "%s  %s\n", indent, label.data ? label.data : "");
+		ins_buf_printf(out, "%s0x%llx %s %s\n", indent, (unsigned long long)x, type_name(s, x),
+			       repr.data ? repr.data : "");
+		ins_buf_free(&label);
+		ins_buf_free(&repr);
+	}
+}
+
 ins_error *ins_cmd_chain(const call *c)
 {
 	ins_session *s = c->s;
@@ -173,39 +224,10 @@ ins_error *ins_cmd_chain(const call *c)
 	else if (!ch.found)
 		ins_buf_printf(out, "no chain from a module in sys.modules%s leads to 0x%llx (searched %ld levels)\n",
 			       to_root ? " or a thread's frame" : "", (unsigned long long)addr, max_depth);
-	if (ch.root) {
-		put_frame_root(ch.root, a->json, out);
-		if (a->json)
-			ins_buf_putc(out, ',');
-	}
-	for (size_t i = 0; i < ch.n; i++) {
-		uint64_t x = g->addr[ch.nodes[i]];
-		ins_buf label = { 0 }, repr = { 0 };
-		ins_chain_label(s, &ch, i, &label);
-		put_repr(s, x, &repr);
-		out->oom |= label.oom || repr.oom;
-		if (a->json) {
-			ins_buf_puts(out, i ? ",{\"address\":" : "{\"address\":");
-			ins_json_addr(out, x);
-			ins_buf_puts(out, ",\"type\":");
-			ins_json_str(out, type_name(s, x));
-			ins_buf_puts(out, ",\"repr\":");
-			ins_json_strn(out, repr.data ? repr.data : "", repr.len);
-			ins_buf_puts(out, ",\"edge\":");
-			if (i || ch.root)
-				ins_json_strn(out, label.data ? label.data : "", label.len);
-			else
-				ins_buf_puts(out, "null");
-			ins_buf_putc(out, '}');
-		} else {
-			if (i || ch.root)
-				ins_buf_printf(out, "  %s\n", label.data ? label.data : "");
-			ins_buf_printf(out, "0x%llx %s %s\n", (unsigned long long)x, type_name(s, x),
-				       repr.data ? repr.data : "");
-		}
-		ins_buf_free(&label);
-		ins_buf_free(&repr);
-	}
+	if (a->json)
+		ins_cmd_json_chain(s, &ch, out);
+	else
+		ins_cmd_text_chain(s, &ch, "", out);
 	if (a->json)
 		ins_buf_printf(out, "],\"found\":%s}\n", ch.found ? "true" : "false");
 done:

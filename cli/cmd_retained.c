@@ -1,12 +1,16 @@
 /* cmd_retained.c -- retained (the dominator tree's retained sizes: dominators.c), rendered:
- * the objects that retain the most, or what one object retains and what keeps it alive. */
+ * the objects that retain the most with their chains, what one object retains and what
+ * keeps it alive, or the top of its dominator subtree (--tree); and suspects (suspects.c),
+ * Eclipse MAT's leak suspects. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "commands.h"
 #include "dominators.h"
+#include "suspects.h"
 
 static const char *root_why(int kind)
 {
@@ -67,6 +71,28 @@ static void put_object(ins_session *s, uint32_t x, bool json, ins_buf *out)
 	ins_buf_free(&repr);
 }
 
+/* The labels of a chain's references after its first object, " > "-separated: where the
+ * object is held, on one line. */
+static void chain_path(ins_session *s, const ins_chain *ch, ins_buf *out)
+{
+	if (ch->root)
+		ins_buf_printf(out, "frame of %s", ch->root->frame->function ? ch->root->frame->function : "?");
+	for (size_t i = 0; i < ch->n; i++) {
+		ins_buf label = { 0 };
+		if (i || ch->root) {
+			ins_chain_label(s, ch, i, &label);
+			ins_buf_printf(out, " > %s", label.data ? label.data : "");
+		} else {
+			put_object(s, ch->nodes[0], false, &label);
+			ins_buf_putn(out, label.data ? label.data : "", label.len);
+		}
+		out->oom |= label.oom;
+		ins_buf_free(&label);
+	}
+}
+
+#define TOP_CHAINS 100
+
 static ins_error *top(const call *c, ins_session *s, const ins_dominators *d)
 {
 	size_t limit = c->a->limit > 0 ? (size_t)c->a->limit : d->n;
@@ -75,29 +101,116 @@ static ins_error *top(const call *c, ins_session *s, const ins_dominators *d)
 	ins_error *err = ins_dominators_top(d, limit, &v, &n);
 	if (err)
 		return err;
+	/* each object's chain, as objgraph-chain finds it */
+	ins_map modules = { 0 }, ignore = { 0 };
+	if ((err = ins_chain_proper_modules(s, &modules))) {
+		if (err->code == INS_ERR_NOMEM) {
+			free(v);
+			return err;
+		}
+		ins_error_free(err);
+		err = NULL;
+	}
 	ins_buf *out = c->out;
 	if (c->a->json)
 		ins_buf_printf(out, "{\"total_bytes\":%llu,\"top\":[", (unsigned long long)d->total_bytes);
 	else
 		ins_buf_printf(out, "%zu objects, %llu bytes; the largest retained sizes:\n%12s %14s  object\n", d->n,
 			       (unsigned long long)d->total_bytes, "objects", "bytes");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
+		/* a search is a walk over the graph: the first TOP_CHAINS rows have theirs */
+		ins_chain ch = { 0 };
+		if (i < TOP_CHAINS && (err = ins_chain_search(s, v[i], INS_CHAIN_MAX_DEPTH, &modules, &ignore, false, &ch)))
+			break;
 		if (c->a->json) {
 			ins_buf_puts(out, i ? ",{" : "{");
 			put_object(s, v[i], true, out);
-			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu}", (unsigned long long)d->count[v[i]],
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"chain\":", (unsigned long long)d->count[v[i]],
 				       (unsigned long long)d->bytes[v[i]]);
+			if (i < TOP_CHAINS) {
+				ins_buf_putc(out, '[');
+				ins_cmd_json_chain(s, &ch, out);
+				ins_buf_puts(out, "]}");
+			} else {
+				ins_buf_puts(out, "null}");
+			}
 		} else {
 			ins_buf_printf(out, "%12llu %14llu  ", (unsigned long long)d->count[v[i]],
 				       (unsigned long long)d->bytes[v[i]]);
 			put_object(s, v[i], false, out);
+			if (ch.found) {
+				ins_buf_printf(out, "\n%12s %14s    from ", "", "");
+				chain_path(s, &ch, out);
+			}
 			ins_buf_putc(out, '\n');
 		}
+		ins_chain_free(&ch);
 	}
-	if (c->a->json)
+	if (c->a->json && !err)
 		ins_buf_puts(out, "]}\n");
+	ins_map_free(&modules);
 	free(v);
-	return NULL;
+	return err;
+}
+
+#define TREE_MAX_DEPTH 3
+
+/* retained ADDR --tree: the top of x's dominator subtree, children most bytes first. */
+static ins_error *tree(const call *c, ins_session *s, const ins_dominators *d, uint32_t x)
+{
+	ins_domtree t;
+	ins_domitem *items = NULL;
+	size_t n = 0;
+	size_t depth = c->a->max_depth >= 0 ? (size_t)c->a->max_depth : TREE_MAX_DEPTH;
+	size_t per_node = c->a->limit > 0 ? (size_t)c->a->limit : 0;
+	ins_error *err = ins_domtree_build(d, &t);
+	if (err)
+		return err;
+	err = ins_domtree_top(d, &t, x, depth, per_node, &items, &n);
+	ins_buf *out = c->out;
+	bool json = c->a->json;
+	/* per item, its children listed: each item's parent is the last item one level up */
+	size_t *shown = calloc(n + 1, sizeof(*shown)), *last = calloc(n + 1, sizeof(*last));
+	if (!err && (!shown || !last))
+		err = ins_err_nomem();
+	for (size_t i = 0; !err && i < n; i++) {
+		uint32_t k = items[i].depth;
+		if (k > n)
+			break;
+		last[k] = i;
+		if (k)
+			shown[last[k - 1]]++;
+	}
+	if (!err && json)
+		ins_buf_puts(out, "{\"tree\":[");
+	else if (!err)
+		ins_buf_printf(out, "%10s %14s  dominator tree (of the heap's %llu bytes)\n", "objects", "bytes",
+			       (unsigned long long)d->total_bytes);
+	for (size_t i = 0; !err && i < n; i++) {
+		uint32_t y = items[i].node;
+		if (json) {
+			ins_buf_puts(out, i ? ",{" : "{");
+			put_object(s, y, true, out);
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"depth\":%u}", (unsigned long long)d->count[y],
+				       (unsigned long long)d->bytes[y], items[i].depth);
+			continue;
+		}
+		ins_buf_printf(out, "%10llu %14llu  %*s", (unsigned long long)d->count[y], (unsigned long long)d->bytes[y],
+			       (int)(2 * (items[i].depth < 64 ? items[i].depth : 64)), "");
+		put_object(s, y, false, out);
+		/* children left out: by --limit, or below --max-depth */
+		uint64_t kids = t.start[y + 1] - t.start[y];
+		if (kids > shown[i])
+			ins_buf_printf(out, "  (+%llu more)", (unsigned long long)(kids - shown[i]));
+		ins_buf_putc(out, '\n');
+	}
+	if (!err && json)
+		ins_buf_puts(out, "]}\n");
+	free(shown);
+	free(last);
+	free(items);
+	ins_domtree_free(&t);
+	return err;
 }
 
 typedef struct held {
@@ -259,12 +372,206 @@ ins_error *ins_cmd_retained(const call *c)
 	ins_dominators d;
 	if ((err = ins_dominators_build(s, &d)))
 		return err;
-	if (!c->a->npos)
+	if (!c->a->npos && c->a->tree)
+		err = ins_err(INS_ERR_USAGE, "objgraph-retained: --tree needs an ADDRESS");
+	else if (!c->a->npos)
 		err = top(c, s, &d);
 	else if (!ins_graph_node(s->graph, addr, &node))
 		err = ins_err(INS_ERR_NOT_FOUND, "0x%llx is in no reference graph", (unsigned long long)addr);
+	else if (c->a->tree)
+		err = tree(c, s, &d, node);
 	else
 		err = one(c, s, &d, node);
+	ins_dominators_free(&d);
+	return err;
+}
+
+/* ---------------------------------------------------------------- suspects */
+
+/* bytes as people read them: 512 bytes, 248.4 KB, 2.1 MB (powers of 1024) */
+static void human_bytes(uint64_t n, ins_buf *out)
+{
+	static const char *const units[] = { "KB", "MB", "GB", "TB" };
+	if (n < 1024) {
+		ins_buf_printf(out, "%llu bytes", (unsigned long long)n);
+		return;
+	}
+	double v = (double)n / 1024;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	ins_buf_printf(out, "%.1f %s", v, units[u]);
+}
+
+static double percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* The name the accumulation point is held under: the label of the chain's last reference
+ * (a global's or attribute's name, a key, [i]), when the chain was found. */
+static void acc_label(ins_session *s, const ins_chain *ch, ins_buf *out)
+{
+	if (ch->found && (ch->n > 1 || ch->root))
+		ins_chain_label(s, ch, ch->n - 1, out);
+}
+
+/* "list `_cache` in module `__main__`": node x by the name its chain ch gives it. */
+static void named(ins_session *s, uint32_t x, const ins_chain *ch, ins_buf *out)
+{
+	const ins_graph *g = s->graph;
+	const ins_type *t = ins_obj_type(&s->objs, g->addr[x]);
+	ins_buf label = { 0 };
+	acc_label(s, ch, &label);
+	ins_buf_printf(out, "%s ", t ? t->name : "object");
+	if (label.len)
+		ins_buf_printf(out, "`%s`", label.data);
+	else
+		ins_buf_printf(out, "0x%llx", (unsigned long long)g->addr[x]);
+	ins_buf_free(&label);
+	if (ch->found && ch->root) {
+		ins_buf_printf(out, " %s a local of `%s`", ch->n == 1 ? "in" : "reached from",
+			       ch->root->frame->function ? ch->root->frame->function : "?");
+	} else if (ch->found && ch->n > 1) {
+		const ins_type *m = ins_obj_type(&s->objs, g->addr[ch->nodes[0]]);
+		ins_buf repr = { 0 };
+		if (m)
+			ins_obj_repr(&s->objs, g->addr[ch->nodes[0]], m, &repr);
+		/* module -> its dict: the module's namespace; module -> dict -> x: a global */
+		ins_buf_printf(out, " %s module `%s`", ch->n == 2 ? "of" : ch->n == 3 ? "in" : "reached from",
+			       repr.data ? repr.data : "?");
+		out->oom |= repr.oom;
+		ins_buf_free(&repr);
+	}
+}
+
+/* "list `_cache` in module `__main__` holds 3000 Channel: 2.1 MB retained, 38% of the heap",
+ * with ", 3000 of them in list `_cache`" when another object than the point holds them. */
+static void sentence(ins_session *s, const ins_dominators *d, const ins_suspect *x, ins_buf *out)
+{
+	uint32_t acc = x->accumulation;
+	named(s, acc, &x->chain, out);
+	if (x->type && x->count > 1) {
+		ins_buf_printf(out, " holds %llu %s", (unsigned long long)x->count, x->type->name);
+		if (x->holder != UINT32_MAX) {
+			ins_buf_printf(out, ", %llu of them in ", (unsigned long long)x->held);
+			named(s, x->holder, &x->holder_chain, out);
+		}
+		ins_buf_puts(out, ": ");
+	} else {
+		ins_buf_puts(out, ": ");
+	}
+	human_bytes(d->bytes[acc], out);
+	double share = percent(d->bytes[acc], d->total_bytes);
+	ins_buf_printf(out, share < 10 ? " retained, %.1f%% of the heap" : " retained, %.0f%% of the heap", share);
+}
+
+ins_error *ins_cmd_suspects(const call *c)
+{
+	ins_session *s = c->s;
+	const args *a = c->a;
+	unsigned pct = a->threshold >= 0 ? (a->threshold > 100 ? 100u : (unsigned)a->threshold) : INS_SUSPECT_SHARE;
+	size_t limit = a->limit > 0 ? (size_t)a->limit : 0;
+	ins_dominators d;
+	ins_error *err = ins_dominators_build(s, &d);
+	if (err)
+		return err;
+	ins_domtree t;
+	ins_suspect *v = NULL;
+	size_t n = 0;
+	if ((err = ins_domtree_build(&d, &t))) {
+		ins_dominators_free(&d);
+		return err;
+	}
+	err = ins_suspects_find(s, &d, &t, pct, limit, &v, &n);
+	ins_buf *out = c->out;
+	if (!err && a->json)
+		ins_buf_printf(out, "{\"total_bytes\":%llu,\"threshold\":%u,\"suspects\":[", (unsigned long long)d.total_bytes,
+			       pct);
+	else if (!err)
+		ins_buf_printf(out, "%zu objects, %llu bytes. %s %u%% of the heap or more%s\n", d.n,
+			       (unsigned long long)d.total_bytes,
+			       n == 1 ? "1 suspect retains" : n ? "Suspects retaining" : "No object alone retains", pct,
+			       n ? ":" : " (--threshold PCT lowers the share).");
+	for (size_t i = 0; !err && i < n; i++) {
+		const ins_suspect *x = &v[i];
+		uint32_t acc = x->accumulation;
+		ins_buf text = { 0 }, label = { 0 };
+		sentence(s, &d, x, &text);
+		acc_label(s, &x->chain, &label);
+		out->oom |= text.oom || label.oom;
+		if (a->json) {
+			ins_buf_puts(out, i ? ",{" : "{");
+			put_object(s, x->node, true, out);
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"share\":%.4f,\"accumulation\":{",
+				       (unsigned long long)d.count[x->node], (unsigned long long)d.bytes[x->node],
+				       d.total_bytes ? (double)d.bytes[x->node] / (double)d.total_bytes : 0.0);
+			put_object(s, acc, true, out);
+			ins_buf_puts(out, ",\"label\":");
+			if (label.len)
+				ins_json_strn(out, label.data, label.len);
+			else
+				ins_buf_puts(out, "null");
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu},\"chain\":[", (unsigned long long)d.count[acc],
+				       (unsigned long long)d.bytes[acc]);
+			ins_cmd_json_chain(s, &x->chain, out);
+			ins_buf_puts(out, "],\"accumulated\":{\"type\":");
+			ins_json_str(out, x->type ? x->type->name : "?");
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"referrer\":", (unsigned long long)x->count,
+				       (unsigned long long)x->bytes);
+			if (x->holder != UINT32_MAX) {
+				ins_buf label2 = { 0 };
+				acc_label(s, &x->holder_chain, &label2);
+				out->oom |= label2.oom;
+				ins_buf_putc(out, '{');
+				put_object(s, x->holder, true, out);
+				ins_buf_puts(out, ",\"label\":");
+				if (label2.len)
+					ins_json_strn(out, label2.data, label2.len);
+				else
+					ins_buf_puts(out, "null");
+				ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)x->held);
+				ins_buf_free(&label2);
+			} else {
+				ins_buf_puts(out, "null");
+			}
+			ins_buf_puts(out, "},\"sentence\":");
+			ins_json_strn(out, text.data ? text.data : "", text.len);
+			ins_buf_putc(out, '}');
+		} else {
+			ins_buf_printf(out, "\nSuspect %zu: %s\n  ", i + 1, text.data ? text.data : "");
+			put_object(s, x->node, false, out);
+			ins_buf_printf(out, "\n  retains %llu objects, %llu bytes (%.1f%% of the heap)\n",
+				       (unsigned long long)d.count[x->node], (unsigned long long)d.bytes[x->node],
+				       percent(d.bytes[x->node], d.total_bytes));
+			ins_buf_puts(out, "  accumulation point: ");
+			put_object(s, acc, false, out);
+			ins_buf_printf(out, "\n    retains %llu objects, %llu bytes; its %llu %s retain %llu bytes\n",
+				       (unsigned long long)d.count[acc], (unsigned long long)d.bytes[acc],
+				       (unsigned long long)x->count, x->type ? x->type->name : "?",
+				       (unsigned long long)x->bytes);
+			if (x->holder != UINT32_MAX) {
+				ins_buf_printf(out, "    %llu of them are referred to by ", (unsigned long long)x->held);
+				put_object(s, x->holder, false, out);
+				ins_buf_putc(out, '\n');
+			}
+			if (x->chain.found) {
+				ins_buf_printf(out, "  held by (%s):\n",
+					       x->chain.root ? "a thread's frame" : "a module in sys.modules");
+				ins_cmd_text_chain(s, &x->chain, "    ", out);
+			} else {
+				ins_buf_puts(out, "  no chain from a module or a thread's frame leads to it\n");
+			}
+		}
+		ins_buf_free(&text);
+		ins_buf_free(&label);
+	}
+	if (!err && a->json)
+		ins_buf_puts(out, "]}\n");
+	ins_suspect_list_free(v, n);
+	ins_domtree_free(&t);
 	ins_dominators_free(&d);
 	return err;
 }

@@ -8,7 +8,9 @@
  * depth, modules are green, an object whose class defines __del__ carries a small red
  * "__del__" circle, and an object with more than --too-many neighbours gets one red
  * "N more references" box for the rest. Edges carry the label of the reference (attribute
- * or global name, key, [index], field), weighted as objgraph weights its labels. */
+ * or global name, key, [index], field), weighted as objgraph weights its labels.
+ * show-dominators draws a dominator subtree (dominators.h) the same way: an arrow from each
+ * object to those it immediately dominates, each box labelled with what it retains. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 
 #include "chain.h"
 #include "commands.h"
+#include "dominators.h"
 #include "graph.h"
 
 extern char **environ;
@@ -239,6 +242,8 @@ typedef struct show {
 	size_t head, tail;
 	ins_buf *dot;
 	size_t nodes, edges;
+	const ins_dominators *dom; /* show-dominators: the tree, its children lists */
+	const ins_domtree *domt;
 } show;
 
 /* objgraph's _quote (\ " and newlines escaped for a DOT string); bytes that are not UTF-8
@@ -350,6 +355,9 @@ static void put_node(show *sh, uint32_t x, long depth)
 	if (t && repr_cut(t))
 		n = prefix_chars(repr.data ? repr.data : "", repr.len, REPR_MAX);
 	ins_buf_putn(&label, repr.data ? repr.data : "", n);
+	if (sh->dom)
+		ins_buf_printf(&label, "\nretains %llu objects, %llu bytes", (unsigned long long)sh->dom->count[x],
+			       (unsigned long long)sh->dom->bytes[x]);
 	ins_buf_puts(b, "  ");
 	put_id(b, addr);
 	ins_buf_puts(b, "[label=\"");
@@ -521,7 +529,8 @@ static void put_too_many(show *sh, uint64_t addr, long depth, size_t skipped)
 	ins_buf_puts(b, "[color=red,style=dotted,len=0.25,weight=10];\n  too_many_");
 	put_id(b, addr);
 	ins_buf_printf(b, "[label=\"%zu more %s\",shape=box,height=0.25,color=red,fillcolor=\"%g,%g,%g\",fontsize=6];\n",
-		       skipped, sh->back ? "backreferences" : "references", hsv[0], hsv[1], hsv[2]);
+		       skipped, sh->domt ? "dominated" : sh->back ? "backreferences" : "references", hsv[0], hsv[1],
+		       hsv[2]);
 	ins_buf_puts(b, "  too_many_");
 	put_id(b, addr);
 	ins_buf_puts(b, "[fontcolor=white];\n");
@@ -593,6 +602,37 @@ static ins_error *expand(show *sh, uint32_t x, long depth)
 	return NULL;
 }
 
+/* show-dominators: arrows from x to the first too_many objects it immediately dominates (most
+ * bytes first), labelled as x's reference to them when it has one, else dashed. */
+static ins_error *expand_dominated(show *sh, uint32_t x, long depth)
+{
+	const ins_graph *g = sh->g;
+	const ins_domtree *t = sh->domt;
+	uint64_t first = t->start[x], end = t->start[x + 1], skipped = 0;
+	for (uint64_t k = first; k < end; k++) {
+		uint32_t y = t->kids[k];
+		if (k - first >= (uint64_t)sh->too_many) {
+			skipped = end - k;
+			break;
+		}
+		bool direct = false;
+		for (uint64_t e = g->out_start[x]; e < g->out_start[x + 1] && !direct; e++)
+			direct = g->out[e] == y;
+		drawn d = { .other = y, .target = g->addr[y], .found = direct };
+		if (direct)
+			ins_graph_edge_label(sh->s->trav, &sh->s->objs, g->addr[x], g->addr[y], 0, &d.label);
+		put_edge(sh, g->addr[x], g->addr[y], &d);
+		ins_buf_free(&d.label);
+		if (sh->depth[y] < 0) {
+			sh->depth[y] = (int32_t)(depth + 1);
+			sh->queue[sh->tail++] = y;
+		}
+	}
+	if (skipped)
+		put_too_many(sh, g->addr[x], depth, (size_t)skipped);
+	return NULL;
+}
+
 /* objgraph's _show_graph: breadth-first from the start nodes, every node drawn when it is
  * taken from the queue, expanded while above max_depth. */
 static ins_error *draw(show *sh, const uint32_t *start, size_t nstart)
@@ -624,7 +664,7 @@ static ins_error *draw(show *sh, const uint32_t *start, size_t nstart)
 			continue;
 		if (sh->cull && ins_map_get(sh->cull, g->addr[x], &v))
 			continue;  /* show_backrefs stops at modules in sys.modules */
-		ins_error *err = expand(sh, x, depth);
+		ins_error *err = sh->domt ? expand_dominated(sh, x, depth) : expand(sh, x, depth);
 		if (err)
 			return err;
 	}
@@ -634,7 +674,7 @@ static ins_error *draw(show *sh, const uint32_t *start, size_t nstart)
 
 /* ---------------------------------------------------------------- the commands */
 
-typedef enum { SHOW_REFS, SHOW_BACKREFS, SHOW_CHAIN } show_kind;
+typedef enum { SHOW_REFS, SHOW_BACKREFS, SHOW_CHAIN, SHOW_DOMINATORS } show_kind;
 
 static ins_error *show_common(const call *c, show_kind kind)
 {
@@ -650,6 +690,8 @@ static ins_error *show_common(const call *c, show_kind kind)
 	ins_map ignore = { 0 }, modules = { 0 };
 	ins_buf dot = { 0 };
 	show sh = { 0 };
+	ins_dominators dom = { 0 };
+	ins_domtree domt = { 0 };
 	if (!addrs || !start) {
 		err = ins_err_nomem();
 		goto done;
@@ -670,11 +712,16 @@ static ins_error *show_common(const call *c, show_kind kind)
 				      (unsigned long long)addrs[i]);
 			goto done;
 		}
-	sh = (show){ .s = s, .g = g, .back = kind != SHOW_REFS, .refcounts = a->refcounts, .dot = &dot,
-		     .ignore = &ignore, .filter = kind != SHOW_CHAIN ? a->filter : NULL };
+	sh = (show){ .s = s, .g = g, .back = kind != SHOW_REFS && kind != SHOW_DOMINATORS, .refcounts = a->refcounts,
+		     .dot = &dot, .ignore = &ignore, .filter = kind != SHOW_CHAIN ? a->filter : NULL };
 	sh.max_depth = a->max_depth >= 0 ? a->max_depth : SHOW_MAX_DEPTH;
 	sh.too_many = a->too_many >= 0 ? a->too_many : SHOW_TOO_MANY;
-	if (kind != SHOW_REFS) {
+	if (kind == SHOW_DOMINATORS) {
+		if ((err = ins_dominators_build(s, &dom)) || (err = ins_domtree_build(&dom, &domt)))
+			goto done;
+		sh.dom = &dom;
+		sh.domt = &domt;
+	} else if (kind != SHOW_REFS) {
 		if ((err = ins_chain_proper_modules(s, &modules))) {
 			if (kind == SHOW_CHAIN || err->code == INS_ERR_NOMEM)
 				goto done;
@@ -729,6 +776,8 @@ done:
 		unlink(o.path);
 	free(sh.depth);
 	free(sh.queue);
+	ins_domtree_free(&domt);
+	ins_dominators_free(&dom);
 	ins_buf_free(&dot);
 	ins_map_free(&modules);
 	ins_map_free(&ignore);
@@ -751,4 +800,9 @@ ins_error *ins_cmd_show_backrefs(const call *c)
 ins_error *ins_cmd_show_chain(const call *c)
 {
 	return show_common(c, SHOW_CHAIN);
+}
+
+ins_error *ins_cmd_show_dominators(const call *c)
+{
+	return show_common(c, SHOW_DOMINATORS);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocations.h"
 #include "commands.h"
 #include "gcstate.h"
 
@@ -28,6 +29,17 @@ ins_error *ins_cmd_at(const call *c)
 	ins_buf repr = { 0 };
 	ins_obj_repr(&s->objs, addr, t, &repr);
 	out->oom |= repr.oom;
+	/* tracemalloc.get_object_traceback(obj): a table that does not hold together is a warning */
+	ins_tracemalloc tm;
+	const ins_tm_traceback *tb = NULL;
+	ins_error *tm_err = ins_tracemalloc_read(&s->objs, &tm);
+	if (tm_err) {
+		ins_buf_printf(c->warn, "warning: %s\n", tm_err->message);
+		ins_error_free(tm_err);
+		memset(&tm, 0, sizeof(tm));
+	} else {
+		tb = ins_alloc_object_traceback(s, &tm, addr);
+	}
 	if (a->json) {
 		ins_buf_puts(out, "{\"address\":");
 		ins_json_addr(out, addr);
@@ -43,6 +55,11 @@ ins_error *ins_cmd_at(const call *c)
 				       gen == s->heap.ngens ? "true" : "false");
 		ins_buf_puts(out, ",\"repr\":");
 		ins_json_str(out, repr.data ? repr.data : "");
+		ins_buf_puts(out, ",\"traceback\":");
+		if (tb)
+			ins_cmd_json_traceback(out, &tm, tb);
+		else
+			ins_buf_puts(out, "null");
 		ins_buf_puts(out, "}\n");
 	} else {
 		ins_buf_printf(out, "address:  0x%llx\ntype:     %s (%s)\nrefcnt:   %lld%s\nsize:     %llu\n",
@@ -55,7 +72,14 @@ ins_error *ins_cmd_at(const call *c)
 		else
 			ins_buf_printf(out, "tracked:  yes (generation %d)\n", gen);
 		ins_buf_printf(out, "repr:     %s\n", repr.data ? repr.data : "");
+		if (tb) {
+			ins_buf_puts(out, "traceback: (tracemalloc, most recent call first)\n");
+			ins_cmd_text_traceback(out, &tm, tb, "  ");
+		} else if (tm.state == INS_TM_TRACING) {
+			ins_buf_puts(out, "traceback: not traced (allocated before tracemalloc started)\n");
+		}
 	}
+	ins_tracemalloc_free(&tm);
 	ins_buf_free(&repr);
 	return NULL;
 }

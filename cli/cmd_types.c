@@ -1,11 +1,12 @@
 /* cmd_types.c -- objgraph's typestats: types, count and by-type, rendered (the analyses:
- * typestats.c, bytype.c). */
+ * typestats.c, bytype.c; types --retained: typeretained.c). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "typeretained.h"
 
 ins_error *ins_cmd_types(const call *c)
 {
@@ -19,6 +20,29 @@ ins_error *ins_cmd_types(const call *c)
 	if (err)
 		return err;
 	size_t ntracked = tot.ntracked, nfrozen = tot.nfrozen;
+	uint64_t *rcount = NULL, *rbytes = NULL;
+	if (a->retained) {
+		/* what each row's instances retain together, over the dominator tree */
+		ins_dominators d;
+		ins_domtree t;
+		rcount = calloc(n ? n : 1, sizeof(*rcount));
+		rbytes = calloc(n ? n : 1, sizeof(*rbytes));
+		if (!rcount || !rbytes)
+			err = ins_err_nomem();
+		if (!err && !(err = ins_dominators_build(s, &d))) {
+			if (!(err = ins_domtree_build(&d, &t))) {
+				err = ins_typestats_retained(s, &d, &t, a->qualified, a->all, g, n, rcount, rbytes);
+				ins_domtree_free(&t);
+			}
+			ins_dominators_free(&d);
+		}
+		if (err) {
+			free(rcount);
+			free(rbytes);
+			ins_groups_free(g, n);
+			return err;
+		}
+	}
 	size_t limit = a->limit == 0 ? n : (size_t)a->limit, shown = 0;
 	ins_group **sel = calloc(n ? n : 1, sizeof(*sel));
 	for (size_t i = 0; sel && i < n && shown < limit; i++)
@@ -38,8 +62,12 @@ ins_error *ins_cmd_types(const call *c)
 			ins_json_str(out, sel[i]->name);
 			ins_buf_puts(out, ",\"qualname\":");
 			ins_json_str(out, sel[i]->qualnames.data);
-			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu}", (unsigned long long)sel[i]->count,
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu", (unsigned long long)sel[i]->count,
 				       (unsigned long long)sel[i]->bytes);
+			if (rcount)
+				ins_buf_printf(out, ",\"retained_count\":%llu,\"retained_bytes\":%llu",
+					       (unsigned long long)rcount[sel[i] - g], (unsigned long long)rbytes[sel[i] - g]);
+			ins_buf_putc(out, '}');
 		}
 		ins_buf_puts(out, "]}\n");
 	} else {
@@ -47,17 +75,24 @@ ins_error *ins_cmd_types(const call *c)
 		for (size_t i = 0; i < shown; i++)
 			if (strlen(sel[i]->name) > w)
 				w = strlen(sel[i]->name);
-		for (size_t i = 0; i < shown; i++)
-			ins_buf_printf(out, "%-*s %9llu %12llu\n", (int)w, sel[i]->name,
+		for (size_t i = 0; i < shown; i++) {
+			ins_buf_printf(out, "%-*s %9llu %12llu", (int)w, sel[i]->name,
 				       (unsigned long long)sel[i]->count, (unsigned long long)sel[i]->bytes);
+			if (rbytes)
+				ins_buf_printf(out, " %14llu", (unsigned long long)rbytes[sel[i] - g]);
+			ins_buf_putc(out, '\n');
+		}
 		ins_buf_printf(out, "(%zu objects tracked by the GC in CPython %s", ntracked, s->in->version);
 		if (nfrozen)
 			ins_buf_printf(out, "; %zu more frozen by gc.freeze()", nfrozen);
 		if (a->all)
 			ins_buf_printf(out, "; with %zu untracked objects they refer to", tot.nuntracked);
-		ins_buf_puts(out, "; columns: type, count, bytes)\n");
+		ins_buf_puts(out, rbytes ? "; columns: type, count, bytes, retained bytes)\n"
+				  : "; columns: type, count, bytes)\n");
 	}
 	free(sel);
+	free(rcount);
+	free(rbytes);
 	ins_groups_free(g, n);
 	return err;
 }

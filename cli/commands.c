@@ -48,15 +48,17 @@ ins_error *ins_cmd_object(ins_session *s, const char *text, uint64_t *addr)
 #define JSON_HELP "With --json, prints one line of JSON instead."
 
 static const command commands[] = {
-	{ { "types", "objgraph-types", "[--limit N] [--filter S] [--qualified] [--all] [--json]",
+	{ { "types", "objgraph-types", "[--limit N] [--filter S] [--qualified] [--all] [--retained] [--json]",
 	    "Most common types among the objects the GC tracks (objgraph.show_most_common_types).",
 	    "Counts every object gc.get_objects() would return, by type.__name__ (by module.qualname\n"
 	    "with --qualified), most common first, with their sizes as sys.getsizeof reports them.\n"
 	    "--limit N shows N rows (default 10, 0 for all); --filter S keeps names containing S.\n"
 	    "Objects frozen by gc.freeze() are not counted (gc.get_objects() skips them) and are\n"
 	    "reported in the summary line. --all also counts the untracked objects (str, int, ...)\n"
-	    "that references reach, from the reference graph. " JSON_HELP,
-	    "--limit --filter --qualified --all --json" }, 0, 0, 10, false, ins_cmd_types },
+	    "that references reach, from the reference graph. --retained adds what each type's\n"
+	    "instances keep alive together (objgraph-retained's dominator tree): the union of their\n"
+	    "retained sets, each object once (\"retained_count\", \"retained_bytes\" in JSON). " JSON_HELP,
+	    "--limit --filter --qualified --all --retained --json" }, 0, 0, 10, false, ins_cmd_types },
 	{ { "count", "objgraph-count", "TYPE [--json]",
 	    "How many tracked objects have this type (objgraph.count).",
 	    "TYPE is a type.__name__, or a dotted module.qualname matched against the qualified\n"
@@ -158,6 +160,17 @@ static const command commands[] = {
 	    "With --json, prints {\"output\", \"nodes\", \"edges\"}.",
 	    "--output --max-depth --too-many --extra-ignore --refcounts --json" }, 1, MAX_POS, -1, false,
 	  ins_cmd_show_chain },
+	{ { "show-dominators", "objgraph-show-dominators",
+	    "ADDRESS --output FILE.dot|.png|.svg [--max-depth N] [--too-many N] [--refcounts] [--json]",
+	    "Draws what an object keeps alive: its dominator tree, as a graphviz picture.",
+	    "The subtree of objgraph-retained's dominator tree below ADDRESS (drawn in red), in\n"
+	    "objgraph's conventions (boxes with type and short repr, shaded by depth, modules green,\n"
+	    "__del__ marks), each box also labelled with what the object retains (objects, bytes).\n"
+	    "An arrow goes from each object to those it dominates immediately, most bytes first,\n"
+	    "labelled as the reference when it refers to them directly, else dashed. --max-depth N\n"
+	    "levels (default 3); --too-many N children each (default 10), the rest one \"N more\n"
+	    "dominated\" box. With --json, prints {\"output\", \"nodes\", \"edges\"}.",
+	    "--output --max-depth --too-many --refcounts --json" }, 1, 1, -1, false, ins_cmd_show_dominators },
 	{ { "graph", "objgraph-graph", "[--edges] [--verify] [--limit N] [--json]",
 	    "Builds the heap's reference graph and says how big it is and how long it took.",
 	    "Objects (tracked, frozen, untracked ones reached by references), references, the hidden\n"
@@ -185,7 +198,7 @@ static const command commands[] = {
 	    "everything under gc.DEBUG_SAVEALL, what a program put there itself.\n"
 	    "--limit N (default all). " JSON_HELP,
 	    "--limit --json" }, 0, 0, 0, true, ins_cmd_garbage },
-	{ { "retained", "objgraph-retained", "[ADDRESS] [--limit N] [--json]",
+	{ { "retained", "objgraph-retained", "[ADDRESS] [--tree] [--limit N] [--max-depth N] [--json]",
 	    "What objects keep alive alone: retained sizes over the heap's dominator tree.",
 	    "x retains y when every path of references from a root to y passes through x: what\n"
 	    "would be freed if x's last reference went away, x included, counted and sized as\n"
@@ -194,11 +207,29 @@ static const command commands[] = {
 	    "3.12+ immortal objects, the threads' frames and their locals, and what none of those\n"
 	    "reaches (garbage). Without ADDRESS, the objects that retain the most bytes (--limit N,\n"
 	    "default 10, 0 for all) and the heap's total; with ADDRESS, what it retains by type\n"
-	    "(--limit N types) and its immediate dominators up to a root. With --json, prints\n"
-	    "{\"total_bytes\",\"top\":[{\"address\",\"type\",\"repr\",\"count\",\"bytes\"}]} or\n"
-	    "{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"root\",\"dominators\":[{\"address\",\n"
-	    "\"type\",\"repr\"}],\"holds\":[{\"type\",\"count\",\"bytes\"}]}.",
-	    "--limit --json" }, 0, 1, 10, true, ins_cmd_retained },
+	    "(--limit N types) and its immediate dominators up to a root. With ADDRESS --tree, the top\n"
+	    "of its dominator tree (Eclipse MAT's): what it retains, indented, each object's children\n"
+	    "most bytes first, --limit N children each (default 10, 0 for all), --max-depth N levels\n"
+	    "(default 3). With --json, prints {\"total_bytes\",\"top\":[{\"address\",\"type\",\n"
+	    "\"repr\",\"count\",\"bytes\",\"chain\":[as objgraph-chain's]}]} or {\"address\",\"type\",\n"
+	    "\"repr\",\"count\",\"bytes\",\"root\",\"dominators\":[{\"address\",\"type\",\"repr\",\n"
+	    "\"edge\"}],\"holds\":[{\"type\",\"count\",\"bytes\"}]} or, with --tree, {\"tree\":\n"
+	    "[{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"depth\"}]} in preorder.",
+	    "--tree --limit --max-depth --json" }, 0, 1, 10, true, ins_cmd_retained },
+	{ { "suspects", "objgraph-suspects", "[--limit N] [--threshold PCT] [--json]",
+	    "Leak suspects, as Eclipse MAT reports them: what retains the largest share of the heap.",
+	    "The objects nothing else keeps alive (the top of objgraph-retained's dominator tree)\n"
+	    "that retain --threshold PCT percent of the heap's bytes or more (default 10), at most\n"
+	    "--limit N (default 5, 0 for all), largest first. For each, its accumulation point: down\n"
+	    "the dominator tree while one object retains 70% or more of what its dominator does, to\n"
+	    "where the bytes spread over many objects -- the container where objects of one type\n"
+	    "pile up; what piles up there (the type whose objects there retain the most: count and\n"
+	    "bytes), the chain from a module or a thread's frame to it (objgraph-chain --to root),\n"
+	    "and one sentence. With --json, prints {\"total_bytes\",\"threshold\",\"suspects\":\n"
+	    "[{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"share\",\"accumulation\":\n"
+	    "{\"address\",\"type\",\"repr\",\"label\",\"count\",\"bytes\"},\"chain\":[...],\n"
+	    "\"accumulated\":{\"type\",\"count\",\"bytes\"},\"sentence\"}]}.",
+	    "--limit --threshold --json" }, 0, 0, 5, true, ins_cmd_suspects },
 	{ { "stacks", "objgraph-stacks", "[--locals] [--greenlets] [--json]",
 	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",
 	    "For each thread of the main interpreter (newest first), its id (threading.get_ident())\n"
@@ -235,6 +266,35 @@ static const command commands[] = {
 	    "\"count\"}], and with --tree \"tree\": [{\"address\", \"depth\", \"parent\", \"repeated\"}]\n"
 	    "in preorder}.",
 	    "--tree --all --json" }, 0, 0, -1, true, ins_cmd_tasks },
+	{ { "allocations", "objgraph-allocations", "[--limit N] [--group-by lineno|filename|traceback] [--json]",
+	    "Where the traced memory was allocated: tracemalloc's statistics at the moment of the image.",
+	    "When the process runs with tracemalloc (PYTHONTRACEMALLOC=N, tracemalloc.start(N)), its\n"
+	    "traces are in memory: the size and traceback of every block allocated since tracing began\n"
+	    "and not freed. Groups them as tracemalloc.take_snapshot().statistics(KEY) would then:\n"
+	    "by the line of the most recent frame (lineno, the default), by its file (filename) or by\n"
+	    "the whole traceback (traceback), largest first, with the same numbers and order. --limit N\n"
+	    "rows (default 10, 0 for all). When tracemalloc is not tracing, says so (exit 0). With\n"
+	    "--json, prints {\"tracing\",\"traced_bytes\",\"traced_blocks\",\"top\":[{\"file\",\"line\",\n"
+	    "\"size\",\"count\"}]} (with --group-by traceback, each with \"traceback\": [{\"file\",\n"
+	    "\"line\"}], most recent call first); not tracing: {\"tracing\":false,\"note\",...}.",
+	    "--limit --group-by --json" }, 0, 0, 10, false, ins_cmd_allocations },
+	{ { "memory", "objgraph-memory", "[--limit N] [--json]",
+	    "Where the process's memory goes: pymalloc's arenas, pools and blocks, objects, segments.",
+	    "pymalloc's arenas, pools and blocks as sys._debugmallocstats() counts them (arenas\n"
+	    "allocated, bytes in allocated and available blocks, free pools, each size class's pools\n"
+	    "and blocks, arenas nearly empty), read from obmalloc's state (2.7-3.11: obmalloc.c's\n"
+	    "statics, in a stripped build found by what its _Py_GetAllocatedBlocks reads, run in the\n"
+	    "emulator; 3.12+: the interpreter's obmalloc); the Python objects' bytes (sys.getsizeof:\n"
+	    "tracked ones, frozen ones, and the untracked ones their references reach) and where they\n"
+	    "are (in pymalloc's arenas; malloc'd: by size, the --limit N largest, default 10, 0 for\n"
+	    "all; static); the image's memory, file-backed and anonymous. With --json, prints\n"
+	    "{\"pymalloc\": {\"in_use\", \"found_by\", \"arenas\", \"arena_size\", \"pools\", \"pool_size\",\n"
+	    "\"free_pools\", \"allocated_bytes\", \"free_bytes\", ..., \"by_size_class\": [{\"size\",\n"
+	    "\"pools\", \"used_blocks\", \"free_blocks\"}]} (or {\"in_use\": false|null, \"why\"}),\n"
+	    "\"objects\": {\"tracked\", \"tracked_bytes\", \"frozen\", \"frozen_bytes\", \"untracked\",\n"
+	    "\"untracked_bytes\", ..., \"largest_malloced\": [...]}, \"segments\": {\"total\",\n"
+	    "\"file_backed\", \"anonymous\", \"pymalloc_arenas\", ...}}.",
+	    "--limit --json" }, 0, 0, 10, true, ins_cmd_memory },
 	{ { "gc", "objgraph-gc", "[--json]",
 	    "The garbage collector's state (gc.isenabled, get_threshold, get_count, len(gc.garbage)).",
 	    "Also the number of objects in each generation and frozen by gc.freeze(). " JSON_HELP,
@@ -313,10 +373,12 @@ static const option options[] = {
 	OPT("--max-depth", OPT_COUNT, max_depth),
 	OPT("--too-many", OPT_COUNT, too_many),
 	OPT("--min-size", OPT_COUNT, min_size),
+	OPT("--threshold", OPT_COUNT, threshold),
 	OPT("--filter", OPT_TEXT, filter),
 	OPT("--baseline", OPT_TEXT, baseline),
 	OPT("--output", OPT_TEXT, output),
 	OPT("--to", OPT_TEXT, to),
+	OPT("--group-by", OPT_TEXT, group_by),
 	{ "--extra-ignore", OPT_LIST, offsetof(args, ignore), offsetof(args, nignore) },
 	OPT("--qualified", OPT_FLAG, qualified),
 	OPT("--json", OPT_FLAG, json),
@@ -329,6 +391,7 @@ static const option options[] = {
 	OPT("--tree", OPT_FLAG, tree),
 	OPT("--greenlets", OPT_FLAG, greenlets),
 	OPT("--raw", OPT_FLAG, raw),
+	OPT("--retained", OPT_FLAG, retained),
 };
 #undef OPT
 
@@ -369,7 +432,7 @@ static ins_error *parse_args(const command *c, int argc, char **argv, args *a)
 	const char *cmd = c->info.gdb_name;
 	memset(a, 0, sizeof(*a));
 	a->limit = c->default_limit;
-	a->max_depth = a->too_many = a->min_size = -1;
+	a->max_depth = a->too_many = a->min_size = a->threshold = -1;
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0 || !arg[2]) {

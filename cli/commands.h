@@ -5,7 +5,8 @@
  * commands.c holds the table and the dispatch; cmd_types.c types, count and by-type;
  * cmd_growth.c growth; cmd_state.c at, gc and info; cmd_graph.c refs, backrefs, chain,
  * leaking and refcheck; cmd_show.c show-refs, show-backrefs and show-chain (DOT pictures);
- * cmd_stacks.c stacks (threads.c, frames.c); cmd_retained.c retained (dominators.c). */
+ * cmd_stacks.c stacks (threads.c, frames.c); cmd_retained.c retained and suspects
+ * (dominators.c, suspects.c); show-dominators is cmd_show.c's. */
 #ifndef INS_COMMANDS_H
 #define INS_COMMANDS_H
 
@@ -25,9 +26,12 @@ typedef struct args {
 	const char *baseline;
 	const char *output;
 	const char *to;      /* chain --to root|module */
+	const char *group_by; /* allocations --group-by lineno|filename|traceback */
 	bool qualified, json, new_ids, all, refcounts, locals, edges, verify, tree;
 	bool raw;            /* leaking, growth: the heap as it is, without a collection first */
 	bool greenlets;      /* stacks --greenlets */
+	bool retained;       /* types --retained */
+	long threshold;      /* suspects --threshold PCT; -1: the command's default */
 	const char *pos[MAX_POS];
 	int npos;
 	const char *ignore[MAX_POS];  /* --extra-ignore ADDR, repeatable */
@@ -85,8 +89,24 @@ ins_error *ins_cmd_show_chain(const call *c);
 ins_error *ins_cmd_graph(const call *c);
 ins_error *ins_cmd_stacks(const call *c);
 ins_error *ins_cmd_tasks(const call *c);
+ins_error *ins_cmd_allocations(const call *c);
+/* cmd_allocations.c: a tracemalloc traceback (most recent call first) as JSON / File lines */
+struct ins_tracemalloc;
+struct ins_tm_traceback;
+void ins_cmd_json_traceback(ins_buf *out, const struct ins_tracemalloc *tm, const struct ins_tm_traceback *t);
+void ins_cmd_text_traceback(ins_buf *out, const struct ins_tracemalloc *tm, const struct ins_tm_traceback *t,
+			    const char *indent);
+ins_error *ins_cmd_memory(const call *c);
 ins_error *ins_cmd_cycles(const call *c);
 ins_error *ins_cmd_garbage(const call *c);
 ins_error *ins_cmd_retained(const call *c);
+ins_error *ins_cmd_suspects(const call *c);
+ins_error *ins_cmd_show_dominators(const call *c);
+/* The items of a chain (chain.h) as chain --json lists them, comma-separated (the inside of
+ * the "chain" array). */
+struct ins_chain;
+void ins_cmd_json_chain(ins_session *s, const struct ins_chain *ch, ins_buf *out);
+/* The same as chain prints them, one object a line, each line after indent. */
+void ins_cmd_text_chain(ins_session *s, const struct ins_chain *ch, const char *indent, ins_buf *out);
 
 #endif

@@ -131,6 +131,9 @@ graph_specs() {
 		"show-chain $r --output $o/chain.dot --json"
 		"graph --json" "cycles --limit 0 --json" "garbage --json" "stacks --locals --json"
 		"gc --json" "info --json" "retained --json" "retained $a --json" "tasks --json" "tasks --all --json"
+		"retained $d --tree --json" "types --limit 0 --retained --json" "suspects --json"
+		"show-dominators $d --output $o/dom.dot --json"
+		"memory --json" "allocations --json"
 	)
 	# and the options, on the first interpreter
 	[ "$mode" = all ] || return 0
@@ -151,7 +154,12 @@ graph_specs() {
 		"chain $r" "leaking --limit 5" "refcheck --limit 5" "show-chain $r --output $o/chain3.dot"
 		"cycles --limit 3" "garbage" "stacks --locals" "gc" "info"
 		"retained --limit 0 --json" "retained $l --limit 0 --json" "retained --limit 5" "retained $a"
+		"retained $d --tree --limit 3 --max-depth 2" "types --retained --limit 10" "types --retained --all --json"
+		"suspects --threshold 0 --limit 3" "suspects --threshold 1 --limit 0 --json"
+		"show-dominators $l --max-depth 1 --too-many 2 --refcounts --output $o/dom2.dot"
 		"tasks" "tasks --all" "tasks --tree" "tasks --tree --all --json"
+		"memory" "memory --limit 0 --json"
+		"allocations" "allocations --limit 0 --group-by traceback --json"
 	)
 }
 

@@ -333,3 +333,49 @@ for r in d["types"]:
 	[ "$st" -eq 0 ] || { echo "$res"; false; }
 	[ "$gst" -eq 0 ] || { printf '%s\n' "$gres" | grep -v '^\[\|^Reading\|^Using\|^0x\|^warning: File\|auto-load' | tail -20; false; }
 }
+
+@test "python: Heap.tasks() and Heap.greenlets() are the CLI's tasks --all --json and stacks --greenlets --json, on every interpreter's asyncio and greenlet cores" {
+	local id sysroot core n=0
+	while read -r id _ sysroot; do
+		for core in "$CORES/$id/asyncio_tasks.core" "$CORES/$id/asyncio_pure.core" "$CORES/$id/greenlets.core"; do
+			[ -f "$core" ] || continue
+			n=$((n + 1))
+			local cli
+			case $core in
+			*greenlets.core) cli=$(oi "$core" stacks --greenlets --locals --json 2>/dev/null) ;;
+			*) cli=$(oi "$core" tasks --all --json 2>/dev/null) ;;
+			esac
+			run $PY3 -c '
+import json, sys
+sys.path.insert(0, sys.argv[4])
+import objinspect
+core, sysroot, cli = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3])
+h = objinspect.open_core(core, sysroot=sysroot)
+hexa = lambda o: "0x%x" % o.address if o is not None else None
+if core.endswith("greenlets.core"):
+    got = [{"address": hexa(g.object), "type": g.type,
+            "frames": [[f.function, f.file, f.line, sorted(f.locals)] for f in g.frames]} for g in h.greenlets(locals=True)]
+    want = [{"address": g["address"], "type": g["type"],
+             "frames": [[f["function"], f["file"], f["line"], sorted(f["locals"])] for f in g["frames"]]} for g in cli["greenlets"]]
+    if len(want) != 3:
+        sys.exit("the CLI lists %d greenlets" % len(want))
+else:
+    got = [{"address": hexa(t.object), "name": t.name, "state": t.state, "coro": t.coro,
+            "await_chain": [{"function": s.function, "qualname": s.qualname, "file": s.file, "line": s.line} for s in t.await_chain],
+            "waits_on": hexa(t.waits_on), "awaiting": hexa(t.awaiting), "awaited_by": [hexa(a) for a in t.awaited_by],
+            "loop": hexa(t.loop), "thread_id": t.thread_id} for t in h.tasks(all=True)]
+    want = [{"address": t["address"], "name": t["name"], "state": t["state"], "coro": t["coro"],
+             "await_chain": t["await_chain"], "waits_on": t["waits_on"] and t["waits_on"]["address"],
+             "awaiting": t["awaiting"], "awaited_by": t["awaited_by"], "loop": t["loop"], "thread_id": t["thread_id"]}
+            for t in cli["tasks"]]
+    groups = sorted(set((t.coro, t.waiting_on) for t in h.tasks(all=True)))
+    if groups != sorted(set((g["coro"], g["waiting_on"]) for g in cli["summary"])):
+        sys.exit("waiting_on %s, the summary says %s" % (groups, cli["summary"]))
+if got != want or not got:
+    sys.exit("package:\n%s\nCLI:\n%s" % (got, want))' "$core" "${sysroot:-}" "$cli" "$ROOT/python"
+			[ "$status" -eq 0 ] || { echo "$id $(basename "$core"): $output"; return 1; }
+		done
+	done < <("$ROOT/corefixtures/interpreters")
+	[ "$n" -gt 0 ] || skip "no asyncio or greenlet cores in $CORES (make fixtures)"
+	echo "$n cores checked"
+}

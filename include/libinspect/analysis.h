@@ -121,6 +121,32 @@ typedef struct ins_retained {
  * none of those reaches). INS_ERR_NOT_FOUND if addr is no object of the graph. */
 INS_API ins_error *ins_program_retained(ins_program *p, uint64_t addr, ins_retained *out);
 
+/* ---- leak suspects (Eclipse MAT's report over the dominator tree) ---------- */
+
+typedef struct ins_suspect_info {
+	uint64_t address;           /* an object at the top of the dominator tree */
+	uint64_t count, bytes;      /* what it retains */
+	uint64_t accumulation;      /* down its subtree, where the bytes spread over many objects */
+	uint64_t acc_count, acc_bytes;  /* what that one retains */
+	const char *type;           /* what piles up there: the type (__name__) whose objects among
+				       its immediate children retain the most (lives as long as p) */
+	uint64_t accumulated, accumulated_bytes;  /* how many of them, what they retain */
+	uint64_t referrer;          /* another object referring to most of them, or 0 */
+	uint64_t referrer_count;    /* to how many */
+	uint64_t *chain;            /* objgraph-chain's objects, from a module in sys.modules (else
+				       the object a thread's frame's local holds) down to the
+				       accumulation point (malloc'd: ins_free) */
+	size_t nchain;
+	bool chain_found;           /* false: chain is the accumulation point alone */
+} ins_suspect_info;
+
+/* The objects at the top of the dominator tree that retain threshold percent of the heap's
+ * bytes or more, at most limit (0: all), largest first, each with its accumulation point
+ * (docs/commands.md, suspects). *out is malloc'd: ins_suspects_free. */
+INS_API ins_error *ins_program_suspects(ins_program *p, unsigned threshold, size_t limit, ins_suspect_info **out,
+					size_t *n);
+INS_API void ins_suspects_free(ins_suspect_info *v, size_t n);
+
 /* ---- threads and stacks (sys._current_frames) ------------------------------ */
 
 typedef struct ins_local_var {
@@ -153,6 +179,89 @@ typedef struct ins_stacks {
 
 INS_API ins_error *ins_program_stacks(ins_program *p, bool locals, ins_stacks *out);
 INS_API void ins_stacks_free(ins_stacks *s);
+
+/* The suspended greenlets (the greenlet package: gevent, eventlet), each with its stack from
+ * gr_frame (the greenlet type's own getter, run in the emulator), innermost first. */
+typedef struct ins_greenlet_stack {
+	uint64_t address;
+	const char *type;       /* module.qualname of its type */
+	ins_frame *frames;      /* innermost first */
+	size_t nframes;
+} ins_greenlet_stack;
+
+typedef struct ins_greenlet_stacks {
+	ins_greenlet_stack *v;  /* by address */
+	size_t n;
+	size_t found;           /* greenlet objects on the GC lists (suspended or not) */
+} ins_greenlet_stacks;
+
+INS_API ins_error *ins_program_greenlets(ins_program *p, bool locals, ins_greenlet_stacks *out);
+INS_API void ins_greenlet_stacks_free(ins_greenlet_stacks *g);
+
+/* ---- asyncio tasks (asyncio.all_tasks) ------------------------------------- */
+
+typedef struct ins_await_frame {
+	uint64_t coro;          /* the coroutine (or generator) */
+	const char *qualname;   /* its __qualname__ (Queue.get) */
+	const char *function;   /* co_name */
+	const char *file;       /* co_filename */
+	int line;               /* frame.f_lineno, -1 if none */
+} ins_await_frame;
+
+typedef struct ins_task_info {
+	uint64_t address;
+	const char *name;       /* Task.get_name() (3.8+), or NULL */
+	const char *state;      /* "PENDING", "CANCELLED", "FINISHED" */
+	const char *coro;       /* the coroutine's __qualname__, or NULL */
+	uint64_t coro_address;
+	ins_await_frame *chain; /* the await chain, outermost first */
+	size_t nchain;
+	uint64_t waits_on;      /* the future the innermost coroutine awaits, or 0 */
+	const char *waits_on_type;  /* its type's module.qualname, or NULL */
+	const char *waiting_on; /* in a word: the innermost awaited coroutine, else the future's type */
+	uint64_t awaiting;      /* Task._fut_waiter, or 0 */
+	uint64_t *awaited_by;   /* the pending tasks awaiting it (directly, or through a gather) */
+	size_t nawaited_by;
+	uint64_t loop;          /* Task._loop, or 0 */
+	uint64_t thread_id;     /* the thread running the loop (its _thread_id), when has_thread */
+	bool has_thread;
+} ins_task_info;
+
+typedef struct ins_task_list {
+	ins_task_info *v;       /* by address */
+	size_t n;
+	bool supported;         /* this Python has asyncio tasks we can read (3.7+) */
+} ins_task_list;
+
+/* Every pending task (with all, finished and cancelled ones still alive too). */
+INS_API ins_error *ins_program_tasks(ins_program *p, bool all, ins_task_list *out);
+INS_API void ins_task_list_free(ins_task_list *t);
+
+/* ---- where the memory goes (the memory command) --------------------------- */
+
+typedef struct ins_mem_class {
+	uint32_t size;          /* pymalloc's block size */
+	uint64_t pools, used_blocks, free_blocks;
+} ins_mem_class;
+
+typedef struct ins_memory_stats {
+	int pymalloc;           /* 1 read; 0 not in use (no arena: PYTHONMALLOC=malloc); -1 its
+				   state cannot be read (a 2.7-3.11 build with only .dynsym) */
+	const char *why;        /* pymalloc <= 0: one line saying why (lives as long as p) */
+	uint64_t arenas, arena_size, pools, pool_size, free_pools;
+	uint64_t allocated_bytes, free_bytes;  /* sys._debugmallocstats()'s bytes in allocated and
+						  available blocks */
+	uint64_t nearly_empty_arenas;          /* at most a tenth of their bytes in use */
+	ins_mem_class *classes; /* the size classes with pools in use (malloc'd: ins_free) */
+	size_t nclasses;
+	uint64_t tracked, tracked_bytes, frozen, frozen_bytes, untracked, untracked_bytes;
+	uint64_t in_pymalloc_bytes, malloced, malloced_bytes, static_bytes;  /* pymalloc >= 0 */
+	uint64_t memory_bytes, file_backed_bytes, anonymous_bytes;  /* the image's */
+} ins_memory_stats;
+
+/* pymalloc's arenas, pools and blocks as sys._debugmallocstats() counts them, the objects'
+ * sys.getsizeof bytes and where they are, the image's memory (docs/commands.md, memory). */
+INS_API ins_error *ins_program_memory(ins_program *p, ins_memory_stats *out);
 
 /* ---- the collector's state (gc.isenabled, get_threshold, get_count, ...) --- */
 

@@ -326,3 +326,155 @@ ins_error *ins_dominators_subtree(const ins_dominators *d, uint32_t x, uint32_t 
 	*n = m;
 	return NULL;
 }
+
+/* ---- the tree as children lists ---------------------------------------------- */
+
+typedef struct ranked {
+	uint64_t bytes;
+	uint32_t count, node;
+} ranked;
+
+/* larger first, as before() */
+static int cmp_ranked(const void *x, const void *y)
+{
+	const ranked *a = x, *b = y;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return a->node < b->node ? -1 : a->node > b->node;
+}
+
+ins_error *ins_domtree_build(const ins_dominators *d, ins_domtree *t)
+{
+	size_t n = d->n;
+	memset(t, 0, sizeof(*t));
+	t->start = calloc(n + 2, sizeof(uint64_t));
+	t->kids = malloc((n ? n : 1) * sizeof(uint32_t));
+	uint64_t *pos = malloc((n + 1) * sizeof(uint64_t));
+	ranked *r = malloc((n ? n : 1) * sizeof(*r));
+	if (!t->start || !t->kids || !pos || !r) {
+		free(pos);
+		free(r);
+		ins_domtree_free(t);
+		return ins_err_nomem();
+	}
+	for (size_t x = 0; x < n; x++) {
+		r[x] = (ranked){ d->bytes[x], d->count[x], (uint32_t)x };
+		uint32_t up = d->idom[x] == INS_DOM_ROOT ? (uint32_t)n : d->idom[x];
+		t->start[up + 1]++;
+	}
+	for (size_t i = 1; i <= n + 1; i++)
+		t->start[i] += t->start[i - 1];
+	memcpy(pos, t->start, (n + 1) * sizeof(uint64_t));
+	/* a stable distribution of the ranked nodes keeps each child list in rank order */
+	qsort(r, n, sizeof(*r), cmp_ranked);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = r[i].node, up = d->idom[x] == INS_DOM_ROOT ? (uint32_t)n : d->idom[x];
+		t->kids[pos[up]++] = x;
+	}
+	free(pos);
+	free(r);
+	return NULL;
+}
+
+void ins_domtree_free(ins_domtree *t)
+{
+	free(t->start);
+	free(t->kids);
+	memset(t, 0, sizeof(*t));
+}
+
+typedef struct walk {
+	uint32_t node, depth;
+	uint64_t next, end;
+} walk;
+
+ins_error *ins_domtree_top(const ins_dominators *d, const ins_domtree *t, uint32_t x, size_t max_depth,
+			   size_t per_node, ins_domitem **items, size_t *nitems)
+{
+	*items = NULL;
+	*nitems = 0;
+	if (x >= d->n)
+		return ins_err(INS_ERR_NOT_FOUND, "no such node");
+	/* the walk is as deep as the tree below x, at most */
+	size_t cap = max_depth < d->n ? max_depth + 1 : d->n + 1, ncap = 64, m = 0, sp = 0;
+	walk *stack = malloc(cap * sizeof(*stack));
+	ins_domitem *v = malloc(ncap * sizeof(*v));
+	if (!stack || !v) {
+		free(stack);
+		free(v);
+		return ins_err_nomem();
+	}
+	uint64_t kids = t->start[x + 1] - t->start[x];
+	v[m++] = (ins_domitem){ x, 0 };
+	stack[sp++] = (walk){ x, 0, t->start[x], t->start[x] + (per_node && per_node < kids ? per_node : kids) };
+	while (sp) {
+		walk *w = &stack[sp - 1];
+		if (w->depth >= max_depth || w->next >= w->end || sp >= cap) {
+			sp--;
+			continue;
+		}
+		uint32_t c = t->kids[w->next++];
+		if (m == ncap) {
+			ins_domitem *nv = realloc(v, 2 * ncap * sizeof(*v));
+			if (!nv) {
+				free(stack);
+				free(v);
+				return ins_err_nomem();
+			}
+			v = nv;
+			ncap *= 2;
+		}
+		uint32_t depth = w->depth + 1;
+		v[m++] = (ins_domitem){ c, depth };
+		kids = t->start[c + 1] - t->start[c];
+		stack[sp++] = (walk){ c, depth, t->start[c], t->start[c] + (per_node && per_node < kids ? per_node : kids) };
+	}
+	free(stack);
+	*items = v;
+	*nitems = m;
+	return NULL;
+}
+
+ins_error *ins_domtree_union(const ins_dominators *d, const ins_domtree *t, const uint32_t *group, size_t ngroups,
+			     uint64_t *count, uint64_t *bytes)
+{
+	size_t n = d->n;
+	walk *stack = malloc((n + 1) * sizeof(*stack));
+	uint32_t *active = calloc(ngroups ? ngroups : 1, sizeof(uint32_t));
+	if (!stack || !active) {
+		free(stack);
+		free(active);
+		return ins_err_nomem();
+	}
+	/* depth-first from the virtual root (node n): a member counts when no member of its
+	 * group is above it on the path */
+	size_t sp = 0;
+	stack[sp++] = (walk){ (uint32_t)n, 0, t->start[n], t->start[n + 1] };
+	while (sp) {
+		walk *w = &stack[sp - 1];
+		if (w->next >= w->end) {
+			uint32_t x = w->node;
+			if (x < n && group[x] < ngroups)
+				active[group[x]]--;
+			sp--;
+			continue;
+		}
+		uint32_t c = t->kids[w->next++];
+		uint32_t g = group[c];
+		if (g < ngroups) {
+			if (!active[g]) {
+				count[g] += d->count[c];
+				bytes[g] += d->bytes[c];
+			}
+			active[g]++;
+		}
+		if (sp > n) /* a tree of n nodes is no deeper than n */
+			break;
+		stack[sp++] = (walk){ c, 0, t->start[c], t->start[c + 1] };
+	}
+	free(stack);
+	free(active);
+	return NULL;
+}

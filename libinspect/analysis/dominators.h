@@ -70,4 +70,33 @@ ins_error *ins_dominators_top(const ins_dominators *d, size_t k, uint32_t **top,
 /* The nodes of x's dominator subtree (x first), *nodes malloc'd, *n = d->count[x]. */
 ins_error *ins_dominators_subtree(const ins_dominators *d, uint32_t x, uint32_t **nodes, size_t *n);
 
+/* The dominator tree as lists of children: kids[start[x] .. start[x + 1]) are the nodes x
+ * immediately dominates, most retained bytes first (then count, then node order); index
+ * d->n stands for the virtual root, whose children are the nodes with idom INS_DOM_ROOT. */
+typedef struct ins_domtree {
+	uint64_t *start; /* d->n + 2 */
+	uint32_t *kids;  /* d->n */
+} ins_domtree;
+
+ins_error *ins_domtree_build(const ins_dominators *d, ins_domtree *t);
+void ins_domtree_free(ins_domtree *t);
+
+/* One line of a dominator subtree's top (ins_domtree_top). */
+typedef struct ins_domitem {
+	uint32_t node;
+	uint32_t depth; /* 0 for the subtree's own root */
+} ins_domitem;
+
+/* The top of x's dominator subtree in preorder, children most bytes first: x at depth 0,
+ * then at most per_node children of each node listed (0: all), down to max_depth. */
+ins_error *ins_domtree_top(const ins_dominators *d, const ins_domtree *t, uint32_t x, size_t max_depth,
+			   size_t per_node, ins_domitem **items, size_t *nitems);
+
+/* What the members of each group retain together: group[x] is node x's group (< ngroups) or
+ * UINT32_MAX for none; a member counts its retained size unless a dominator of it is a
+ * member of the same group (its subtree is inside that one's), so the union of their
+ * subtrees is counted once. count[g] and bytes[g] (ngroups each) are added to. */
+ins_error *ins_domtree_union(const ins_dominators *d, const ins_domtree *t, const uint32_t *group, size_t ngroups,
+			     uint64_t *count, uint64_t *bytes);
+
 #endif

@@ -82,7 +82,16 @@ struct ins_emu {
 	enum ins_emu_status status;
 	bool invalid;             /* the failure was an instruction the emulator lacks */
 	ins_emu_stats stats;
+	struct read_trace *trace;  /* ins_emu_trace_reads in progress, or NULL */
 };
+
+/* The reads ins_emu_trace_reads records. */
+typedef struct read_trace {
+	struct ins_emu *e;
+	uint64_t *addr;
+	uint8_t *size;
+	size_t cap, n;
+} read_trace;
 
 const char *ins_emu_status_name(enum ins_emu_status s)
 {
@@ -697,6 +706,49 @@ static void count_success(ins_emu *e, uint64_t fn)
 	uint64_t w;
 	if (ins_map_get(&e->fails, fn, &w) && w)
 		*ins_map_slot(&e->fails, fn, 0) = 0;
+}
+
+/* Records a read outside the stack (the hook sees MMIO reads too, whole); at cap the call
+ * is stopped. */
+static void trace_read(uc_engine *uc, read_trace *t, uint64_t address, unsigned size)
+{
+	if (in_stack(t->e, address, size) || t->n >= t->cap)
+		return;
+	t->addr[t->n] = address;
+	t->size[t->n] = (uint8_t)(size < 255 ? size : 255);
+	if (++t->n == t->cap) {
+		fail(t->e, INS_EMU_BUDGET, address);
+		uc_emu_stop(uc);
+	}
+}
+
+static void on_read(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+	(void)type;
+	(void)value;
+	if (size > 0)
+		trace_read(uc, user, address, (unsigned)size);
+}
+
+enum ins_emu_status ins_emu_trace_reads(ins_emu *e, uint64_t fn, uint64_t *addr, uint8_t *size, size_t cap,
+					size_t *n)
+{
+	*n = 0;
+	if (!e || !e->uc || !cap)
+		return INS_EMU_NOENGINE;
+	read_trace t = { e, addr, size, cap, 0 };
+	uc_hook h;
+	if (uc_hook_add(e->uc, &h, UC_HOOK_MEM_READ, (void *)on_read, &t, 1, 0) != UC_ERR_OK)
+		return INS_EMU_NOENGINE;
+	e->trace = &t;
+	uint64_t obj = 0;
+	ins_emu_result res;
+	const uint64_t *targets;
+	enum ins_emu_status st = ins_emu_batch(e, &fn, &obj, 1, &res, &targets);
+	e->trace = NULL;
+	uc_hook_del(e->uc, h);
+	*n = t.n;
+	return st == INS_EMU_OK ? res.status : st;
 }
 
 enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_t *objs, size_t n,

@@ -56,6 +56,12 @@ enum ins_emu_status ins_emu_batch(ins_emu *e, const uint64_t *fns, const uint64_
 				  ins_emu_result *res, const uint64_t **targets);
 
 const ins_emu_stats *ins_emu_get_stats(const ins_emu *e);
+/* Calls fn(0, visit, 0) once and records, in order, the address and size of each memory read
+ * it makes outside its stack, the first cap of them (*n); at cap the call is stopped (status
+ * INS_EMU_BUDGET). For finding the variables a function of the target reads: static ones a
+ * stripped build does not name (memory.c: pymalloc's arenas). */
+enum ins_emu_status ins_emu_trace_reads(ins_emu *e, uint64_t fn, uint64_t *addr, uint8_t *size, size_t cap,
+					size_t *n);
 const char *ins_emu_status_name(enum ins_emu_status s);
 
 #endif

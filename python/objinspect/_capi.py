@@ -105,6 +105,28 @@ class ins_retained(ctypes.Structure):
                 ("ndominators", c_size_t), ("total_bytes", c_uint64)]
 
 
+class ins_mem_class(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_uint32), ("pools", c_uint64), ("used_blocks", c_uint64), ("free_blocks", c_uint64)]
+
+
+class ins_memory_stats(ctypes.Structure):
+    _fields_ = [("pymalloc", c_int), ("why", c_char_p)] + \
+        [(n, c_uint64) for n in ("arenas", "arena_size", "pools", "pool_size", "free_pools", "allocated_bytes",
+                                 "free_bytes", "nearly_empty_arenas")] + \
+        [("classes", POINTER(ins_mem_class)), ("nclasses", c_size_t)] + \
+        [(n, c_uint64) for n in ("tracked", "tracked_bytes", "frozen", "frozen_bytes", "untracked",
+                                 "untracked_bytes", "in_pymalloc_bytes", "malloced", "malloced_bytes",
+                                 "static_bytes", "memory_bytes", "file_backed_bytes", "anonymous_bytes")]
+
+
+class ins_suspect_info(ctypes.Structure):
+    _fields_ = [("address", c_uint64), ("count", c_uint64), ("bytes", c_uint64), ("accumulation", c_uint64),
+                ("acc_count", c_uint64), ("acc_bytes", c_uint64), ("type", ctypes.c_char_p),
+                ("accumulated", c_uint64), ("accumulated_bytes", c_uint64), ("referrer", c_uint64),
+                ("referrer_count", c_uint64), ("chain", POINTER(c_uint64)), ("nchain", c_size_t),
+                ("chain_found", c_bool)]
+
+
 class ins_local_var(ctypes.Structure):
     _fields_ = [("name", c_char_p), ("value", c_uint64)]
 
@@ -121,6 +143,31 @@ class ins_thread(ctypes.Structure):
 
 class ins_stacks(ctypes.Structure):
     _fields_ = [("v", POINTER(ins_thread)), ("n", c_size_t)]
+
+
+class ins_greenlet_stack(ctypes.Structure):
+    _fields_ = [("address", c_uint64), ("type", c_char_p), ("frames", POINTER(ins_frame)), ("nframes", c_size_t)]
+
+
+class ins_greenlet_stacks(ctypes.Structure):
+    _fields_ = [("v", POINTER(ins_greenlet_stack)), ("n", c_size_t), ("found", c_size_t)]
+
+
+class ins_await_frame(ctypes.Structure):
+    _fields_ = [("coro", c_uint64), ("qualname", c_char_p), ("function", c_char_p), ("file", c_char_p),
+                ("line", c_int)]
+
+
+class ins_task_info(ctypes.Structure):
+    _fields_ = [("address", c_uint64), ("name", c_char_p), ("state", c_char_p), ("coro", c_char_p),
+                ("coro_address", c_uint64), ("chain", POINTER(ins_await_frame)), ("nchain", c_size_t),
+                ("waits_on", c_uint64), ("waits_on_type", c_char_p), ("waiting_on", c_char_p),
+                ("awaiting", c_uint64), ("awaited_by", POINTER(c_uint64)), ("nawaited_by", c_size_t),
+                ("loop", c_uint64), ("thread_id", c_uint64), ("has_thread", c_bool)]
+
+
+class ins_task_list(ctypes.Structure):
+    _fields_ = [("v", POINTER(ins_task_info)), ("n", c_size_t), ("supported", c_bool)]
 
 
 class ins_gc_state(ctypes.Structure):
@@ -163,8 +210,15 @@ _PROTOTYPES = {
     "ins_program_leaking": (_ERR, [_PROG, c_bool, POINTER(POINTER(c_uint64)), POINTER(c_size_t)]),
     "ins_program_refcheck": (_ERR, [_PROG, POINTER(POINTER(ins_refcheck_row)), POINTER(c_size_t)]),
     "ins_program_retained": (_ERR, [_PROG, c_uint64, POINTER(ins_retained)]),
+    "ins_program_suspects": (_ERR, [_PROG, c_uint, c_size_t, POINTER(POINTER(ins_suspect_info)), POINTER(c_size_t)]),
+    "ins_suspects_free": (None, [POINTER(ins_suspect_info), c_size_t]),
+    "ins_program_memory": (_ERR, [_PROG, POINTER(ins_memory_stats)]),
     "ins_program_stacks": (_ERR, [_PROG, c_bool, POINTER(ins_stacks)]),
     "ins_stacks_free": (None, [POINTER(ins_stacks)]),
+    "ins_program_greenlets": (_ERR, [_PROG, c_bool, POINTER(ins_greenlet_stacks)]),
+    "ins_greenlet_stacks_free": (None, [POINTER(ins_greenlet_stacks)]),
+    "ins_program_tasks": (_ERR, [_PROG, c_bool, POINTER(ins_task_list)]),
+    "ins_task_list_free": (None, [POINTER(ins_task_list)]),
     "ins_program_gc": (_ERR, [_PROG, POINTER(ins_gc_state)]),
 }
 

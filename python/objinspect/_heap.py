@@ -26,6 +26,30 @@ bytes their sys.getsizeof sum: its subtree of the dominator tree), its dominator
 every path from a root to it goes through, nearest first: why it is alive) and the bytes of the
 whole reference graph."""
 
+MEMORY_FIELDS = ("pymalloc why arenas arena_size pools pool_size free_pools allocated_bytes free_bytes "
+                 "nearly_empty_arenas size_classes tracked tracked_bytes frozen frozen_bytes untracked "
+                 "untracked_bytes in_pymalloc_bytes malloced malloced_bytes static_bytes memory_bytes "
+                 "file_backed_bytes anonymous_bytes")
+Memory = collections.namedtuple("Memory", MEMORY_FIELDS)
+Memory.__doc__ = """Heap.memory(): where the memory goes (the `memory` command). pymalloc is True
+(its state read), False (not in use: PYTHONMALLOC=malloc) or None (its state cannot be read: a
+2.7-3.11 build with only .dynsym), why says why when it is not True; arenas ... free_bytes are
+what sys._debugmallocstats() prints (bytes in allocated and available blocks), size_classes a
+list of SizeClass(size, pools, used_blocks, free_blocks); the objects' counts and
+sys.getsizeof bytes, where they are (None without pymalloc's state), and the image's memory."""
+
+SizeClass = collections.namedtuple("SizeClass", "size pools used_blocks free_blocks")
+SizeClass.__doc__ = "One pymalloc size class of Heap.memory(): block size, pools in use, blocks in use and free."
+
+Suspect = collections.namedtuple("Suspect", "object count bytes accumulation accumulation_count accumulation_bytes "
+                                  "type accumulated accumulated_bytes referrer referrer_count chain chain_found")
+Suspect.__doc__ = """One of Heap.suspects(): an object at the top of the dominator tree and what it
+retains (count, bytes); its accumulation point (an Object, with what it retains) where the bytes
+spread over many objects; what piles up there (type name, how many, their retained bytes); the
+Object referring to most of them when it is not the accumulation point (else None) and to how
+many; the chain of Objects from a module (or a thread's frame's local) to the accumulation
+point, chain_found False when it is that point alone."""
+
 RefcheckRow = collections.namedtuple("RefcheckRow", "object refcnt referrers residual")
 RefcheckRow.__doc__ = """One row of Heap.refcheck(): the object, its ob_refcnt, the references to it
 the heap holds, and residual = refcnt - referrers (held by C code, the stack, or leaked)."""
@@ -34,6 +58,24 @@ Thread = collections.namedtuple("Thread", "thread_id tstate gil frames")
 Thread.__doc__ = """A thread of Heap.stacks(): threading.get_ident(), the address of its
 PyThreadState, gil (True holds the GIL, False does not, None cannot be told), frames
 (innermost first)."""
+
+
+Greenlet = collections.namedtuple("Greenlet", "object type frames")
+Greenlet.__doc__ = """A suspended greenlet of Heap.greenlets(): the greenlet (an Object), its type's
+module.qualname, and the frames of its stack from gr_frame (Frame, innermost first)."""
+
+Task = collections.namedtuple("Task", "object name state coro await_chain waits_on waiting_on awaiting "
+                              "awaited_by loop thread_id")
+Task.__doc__ = """An asyncio task of Heap.tasks(): the task (an Object), Task.get_name() (3.8+,
+else None), its state ("PENDING", "CANCELLED", "FINISHED"), its coroutine's __qualname__, the
+await chain (AwaitStep, outermost first), the future the innermost coroutine awaits (an Object,
+or None), what it waits on in a word (Queue.get, sleep, Task), Task._fut_waiter (an Object or
+None), the pending tasks awaiting it (Objects), its loop (an Object or None) and the thread
+running that loop (threading.get_ident(), or None)."""
+
+AwaitStep = collections.namedtuple("AwaitStep", "coro qualname function file line")
+AwaitStep.__doc__ = """A coroutine in a task's await chain: the coroutine (an Object), its
+__qualname__, co_name, co_filename and f_lineno (None if none)."""
 
 
 class Frame(collections.namedtuple("Frame", "function file line address frame_object locals")):
@@ -467,6 +509,46 @@ class Heap(object):
             if r.dominators:
                 self._lib.ins_free(r.dominators)
 
+    def suspects(self, threshold=10, limit=5):
+        """Eclipse MAT's leak suspects (the `suspects` command): the objects at the top of the
+        dominator tree retaining threshold percent of the heap's bytes or more, at most limit
+        (0: all), largest first, each a Suspect."""
+        v = ctypes.POINTER(C.ins_suspect_info)()
+        n = C.c_size_t()
+        self._lib.check(self._lib.ins_program_suspects(self._h(), int(threshold), int(limit), ctypes.byref(v),
+                                                       ctypes.byref(n)))
+        try:
+            out = []
+            for x in (v[:n.value] if n.value else []):
+                chain = [Object(self, a) for a in (x.chain[:x.nchain] if x.nchain else [])]
+                out.append(Suspect(Object(self, x.address), x.count, x.bytes, Object(self, x.accumulation),
+                                   x.acc_count, x.acc_bytes, C.decode(x.type), x.accumulated, x.accumulated_bytes,
+                                   Object(self, x.referrer) if x.referrer else None, x.referrer_count, chain,
+                                   bool(x.chain_found)))
+            return out
+        finally:
+            if v:
+                self._lib.ins_suspects_free(v, n.value)
+
+    def memory(self):
+        """Where the memory goes: pymalloc's arenas, pools and blocks as sys._debugmallocstats()
+        counts them, the objects' bytes and where they are, the image's memory: a Memory."""
+        m = C.ins_memory_stats()
+        self._lib.check(self._lib.ins_program_memory(self._h(), ctypes.byref(m)))
+        try:
+            classes = [SizeClass(c.size, c.pools, c.used_blocks, c.free_blocks)
+                       for c in (m.classes[:m.nclasses] if m.nclasses else [])]
+        finally:
+            if m.classes:
+                self._lib.ins_free(m.classes)
+        placed = m.pymalloc >= 0
+        vals = dict((n, getattr(m, n)) for n in MEMORY_FIELDS.split() if n not in ("pymalloc", "why", "size_classes"))
+        for n in ("in_pymalloc_bytes", "malloced", "malloced_bytes", "static_bytes"):
+            if not placed:
+                vals[n] = None
+        return Memory(pymalloc={1: True, 0: False}.get(m.pymalloc), size_classes=classes,
+                      why=m.why.decode("utf-8", "replace") if m.why else None, **vals)
+
     # -- threads --
 
     def stacks(self, locals=False):
@@ -477,19 +559,54 @@ class Heap(object):
         s = C.ins_stacks()
         self._lib.check(self._lib.ins_program_stacks(self._h(), bool(locals), ctypes.byref(s)))
         try:
-            threads = []
-            for t in (s.v[:s.n] if s.n else []):
-                frames = []
-                for f in (t.frames[:t.nframes] if t.nframes else []):
-                    loc = {}
-                    for v in (f.locals[:f.nlocals] if f.nlocals else []):
-                        loc[C.decode(v.name)] = Object(self, v.value) if v.value else None
-                    frames.append(Frame(C.decode(f.function), C.decode(f.file), f.line if f.line >= 0 else None,
-                                        f.address, Object(self, f.frame_object) if f.frame_object else None, loc))
-                threads.append(Thread(t.thread_id, t.tstate, {1: True, 0: False}.get(t.gil), frames))
-            return threads
+            return [Thread(t.thread_id, t.tstate, {1: True, 0: False}.get(t.gil), self._frames(t.frames, t.nframes))
+                    for t in (s.v[:s.n] if s.n else [])]
         finally:
             self._lib.ins_stacks_free(ctypes.byref(s))
+
+    def _frames(self, frames, n):
+        out = []
+        for f in (frames[:n] if n else []):
+            loc = {}
+            for v in (f.locals[:f.nlocals] if f.nlocals else []):
+                loc[C.decode(v.name)] = Object(self, v.value) if v.value else None
+            out.append(Frame(C.decode(f.function), C.decode(f.file), f.line if f.line >= 0 else None,
+                             f.address, Object(self, f.frame_object) if f.frame_object else None, loc))
+        return out
+
+    def greenlets(self, locals=False):
+        """The suspended greenlets (the greenlet package: gevent, eventlet), by address, a list
+        of Greenlet(object, type, frames): the stack from each one's gr_frame, innermost first
+        (stacks --greenlets)."""
+        g = C.ins_greenlet_stacks()
+        self._lib.check(self._lib.ins_program_greenlets(self._h(), bool(locals), ctypes.byref(g)))
+        try:
+            return [Greenlet(Object(self, x.address), C.decode(x.type), self._frames(x.frames, x.nframes))
+                    for x in (g.v[:g.n] if g.n else [])]
+        finally:
+            self._lib.ins_greenlet_stacks_free(ctypes.byref(g))
+
+    def tasks(self, all=False):
+        """asyncio.all_tasks(), from outside: every pending task by address (with all, the
+        finished and cancelled ones still alive too), a list of Task (see its doc)."""
+        t = C.ins_task_list()
+        self._lib.check(self._lib.ins_program_tasks(self._h(), bool(all), ctypes.byref(t)))
+        obj = (lambda a: Object(self, a) if a else None)
+        try:
+            out = []
+            for x in (t.v[:t.n] if t.n else []):
+                chain = [AwaitStep(obj(s.coro), C.decode(s.qualname) if s.qualname else None,
+                                   C.decode(s.function) if s.function else None,
+                                   C.decode(s.file) if s.file else None, s.line if s.line >= 0 else None)
+                         for s in (x.chain[:x.nchain] if x.nchain else [])]
+                out.append(Task(obj(x.address), C.decode(x.name) if x.name else None, C.decode(x.state),
+                                C.decode(x.coro) if x.coro else None, chain, obj(x.waits_on),
+                                C.decode(x.waiting_on), obj(x.awaiting),
+                                [obj(a) for a in (x.awaited_by[:x.nawaited_by] if x.nawaited_by else [])],
+                                obj(x.loop), x.thread_id if x.has_thread else None))
+            return out
+        finally:
+            self._lib.ins_task_list_free(ctypes.byref(t))
 
     # -- the collector --
 

@@ -152,6 +152,10 @@ def dump_heap(heap, truth):
     for a in sorted(chains)[:CLI_PER_OBJECT]:
         r = heap.object(int(a, 16)).retained()
         d["retained"][a] = [r.count, r.bytes, [hx(o.address) for o in r.dominators]]
+    d["suspects"] = [[hx(x.object.address), x.count, x.bytes, hx(x.accumulation.address), x.accumulation_count,
+                      x.accumulation_bytes, x.type, x.accumulated, x.accumulated_bytes,
+                      hx(x.referrer.address) if x.referrer else None, [hx(o.address) for o in x.chain]]
+                     for x in heap.suspects(threshold=0, limit=3)]
     col = heap.collect()
     d["unreachable"] = [hx(o.address) for o in col.unreachable]
     d["cycles"] = [{"members": [hx(o.address) for o in c.members], "types": [o.type for o in c.members],
@@ -439,6 +443,20 @@ def check_retained_part(bad, core, d, truth, cli_wants):
             bad.append("retained(%s): package %s, CLI %s" % (a, theirs, want))
 
 
+def check_suspects_part(bad, core, d, truth, cli_wants):
+    """Heap.suspects(threshold=0, limit=3) = `suspects --threshold 0 --limit 3`."""
+    if "chains" not in cli_wants or "suspects" not in d:
+        return
+    doc = cli(core, "suspects", "--threshold", "0", "--limit", "3")
+    want = [[x["address"], x["count"], x["bytes"], x["accumulation"]["address"], x["accumulation"]["count"],
+             x["accumulation"]["bytes"], x["accumulated"]["type"], x["accumulated"]["count"],
+             x["accumulated"]["bytes"], (x["accumulated"]["referrer"] or {}).get("address"),
+             [c["address"] for c in x["chain"] if c["type"] != "frame" or c["edge"] is not None]]
+            for x in doc["suspects"]]
+    if d["suspects"] != want or not want:
+        bad.append("suspects: package %s, CLI %s" % (d["suspects"], want))
+
+
 def check_collect_part(bad, core, d, truth, cli_wants):
     if "collect" in cli_wants:
         doc = cli(core, "cycles", "--limit", "0")
@@ -561,8 +579,8 @@ def cmd_check(cores, out, ident, scenarios):
             mine.append("python: package %s, CLI %s" % (d["python"], cli(core, "info")["python"]))
         if d["description"] != "core " + core and d["description"] != "core " + os.path.abspath(core):
             mine.append("description %r" % d["description"])
-        for part in (check_types_part, check_objects_part, check_chain_part, check_retained_part, check_collect_part,
-                     check_stacks_part, check_gc_part):
+        for part in (check_types_part, check_objects_part, check_chain_part, check_retained_part, check_suspects_part,
+                     check_collect_part, check_stacks_part, check_gc_part):
             try:
                 part(mine, core, d, truth, wants)
             except Exception as e:   # a missing key, a CLI failure: a mismatch, not a crash of the check

@@ -114,6 +114,80 @@ int main(int argc, char **argv)
 	free(mark);
 	free(queue);
 
+	/* the children lists (ins_domtree_build): exactly the nodes each one dominates
+	 * immediately, most bytes first; the union by type (ins_domtree_union): each node's
+	 * subtree counted unless an ancestor is of its type, checked by walking up */
+	ins_domtree t;
+	if ((err = ins_domtree_build(&d, &t))) {
+		printf("FAIL domtree: %s\n", err->message);
+		return 1;
+	}
+	size_t bad_kids = 0;
+	for (size_t x = 0; x <= n; x++)
+		for (uint64_t k = t.start[x]; k < t.start[x + 1]; k++) {
+			uint32_t y = t.kids[k], up = d.idom[y] == INS_DOM_ROOT ? (uint32_t)n : d.idom[y];
+			bad_kids += up != x || (k > t.start[x] && d.bytes[t.kids[k - 1]] < d.bytes[y]);
+		}
+	CHECK(bad_kids == 0 && t.start[n + 1] == n, "every node is listed once, under its immediate dominator, "
+	      "most bytes first (%zu misplaced)", bad_kids);
+	ins_map type_of = { 0 };
+	uint32_t *group = malloc(n * sizeof(*group));
+	size_t ngroups = 0;
+	for (size_t x = 0; x < n; x++) {
+		const ins_type *ty = ins_obj_type(&s->objs, g->addr[x]);
+		uint64_t *slot = ins_map_slot(&type_of, ty ? ty->addr : 0, 0);
+		if (!*slot)
+			*slot = ++ngroups;
+		group[x] = (uint32_t)(*slot - 1);
+	}
+	uint64_t *ucount = calloc(ngroups, 8), *ubytes = calloc(ngroups, 8);
+	uint64_t *wcount = calloc(ngroups, 8), *wbytes = calloc(ngroups, 8);
+	size_t nested = 0;
+	for (size_t x = 0; x < n; x++) {
+		bool inside = false;
+		for (uint32_t y = d.idom[x], k = 0; y != INS_DOM_ROOT && k < n && !inside; y = d.idom[y], k++)
+			inside = group[y] == group[x];
+		nested += inside;
+		if (!inside) {
+			wcount[group[x]] += d.count[x];
+			wbytes[group[x]] += d.bytes[x];
+		}
+	}
+	if ((err = ins_domtree_union(&d, &t, group, ngroups, ucount, ubytes))) {
+		printf("FAIL union: %s\n", err->message);
+		return 1;
+	}
+	size_t bad_union = 0;
+	for (size_t k = 0; k < ngroups; k++)
+		bad_union += ucount[k] != wcount[k] || ubytes[k] != wbytes[k];
+	CHECK(bad_union == 0 && nested > 0, "the union of each type's subtrees equals a walk up the tree (%zu types, "
+	      "%zu objects inside one of their type; %zu differ)", ngroups, nested, bad_union);
+	/* the top of the largest subtree: preorder, children most bytes first, bounded */
+	ins_domitem *items;
+	size_t nitems;
+	uint32_t big = t.kids[t.start[n]];
+	if ((err = ins_domtree_top(&d, &t, big, 2, 3, &items, &nitems))) {
+		printf("FAIL top: %s\n", err->message);
+		return 1;
+	}
+	size_t bad_top = items[0].node != big || items[0].depth != 0;
+	for (size_t i = 1; i < nitems; i++) {
+		uint32_t parent = items[i - 1].node;
+		for (size_t k = i - 1; items[k].depth >= items[i].depth && k > 0; k--)
+			parent = items[k - 1].node;
+		bad_top += items[i].depth > 2 || items[i].depth > items[i - 1].depth + 1 || d.idom[items[i].node] != parent;
+	}
+	CHECK(bad_top == 0 && nitems > 1 && nitems <= 1 + 3 + 9, "the top of the largest subtree: %zu lines in "
+	      "preorder under their immediate dominators (%zu wrong)", nitems, bad_top);
+	free(items);
+	free(group);
+	free(ucount);
+	free(ubytes);
+	free(wcount);
+	free(wbytes);
+	ins_map_free(&type_of);
+	ins_domtree_free(&t);
+
 	/* the public API says the same of the node that retains the most */
 	uint32_t *top;
 	size_t ntop;
