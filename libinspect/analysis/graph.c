@@ -373,6 +373,32 @@ void ins_graph_free(ins_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
+ins_error *ins_graph_reach(const ins_graph *g, size_t nroots, uint32_t **order, size_t *n)
+{
+	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	if (!seen || !queue) {
+		free(seen);
+		free(queue);
+		return ins_err_nomem();
+	}
+	size_t tail = 0;
+	for (size_t i = 0; i < nroots && i < g->n; i++) {
+		seen[i] = 1;
+		queue[tail++] = (uint32_t)i;
+	}
+	for (size_t head = 0; head < tail; head++)
+		for (uint32_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++)
+			if (!seen[g->out[e]]) {
+				seen[g->out[e]] = 1;
+				queue[tail++] = g->out[e];
+			}
+	free(seen);
+	*order = queue;
+	*n = tail;
+	return NULL;
+}
+
 bool ins_graph_node(const ins_graph *g, uint64_t addr, uint32_t *node)
 {
 	uint32_t v = nt_get(g, addr);

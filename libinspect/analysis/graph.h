@@ -51,6 +51,10 @@ typedef struct ins_graph {
 ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g);
 void ins_graph_free(ins_graph *g);
 
+/* The nodes reachable from nodes [0, nroots) along references (those first, then breadth
+ * first): what gc.get_referents reaches from them, transitively. *order is malloc'd. */
+ins_error *ins_graph_reach(const ins_graph *g, size_t nroots, uint32_t **order, size_t *n);
+
 /* The node of addr; false if addr is no node. */
 bool ins_graph_node(const ins_graph *g, uint64_t addr, uint32_t *node);
 

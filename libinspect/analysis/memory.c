@@ -348,25 +348,11 @@ static ins_error *count_objects(ins_session *s, size_t limit, ins_memory *m)
 	}
 	/* the objects on the GC lists, then the untracked ones their references reach (as types
 	 * --all counts them: gc.get_referents from gc.get_objects, transitively) */
-	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
-	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
-	if (!seen || !queue) {
-		free(seen);
-		free(queue);
-		return ins_err_nomem();
-	}
-	size_t tail = 0;
-	for (size_t i = 0; i < g->nheap; i++) {
-		seen[i] = 1;
-		queue[tail++] = (uint32_t)i;
-	}
-	for (size_t head = 0; head < tail; head++)
-		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++)
-			if (!seen[g->out[e]]) {
-				seen[g->out[e]] = 1;
-				queue[tail++] = g->out[e];
-			}
-	free(seen);
+	uint32_t *queue;
+	size_t tail;
+	err = ins_graph_reach(g, g->nheap, &queue, &tail);
+	if (err)
+		return err;
 	for (size_t q = 0; q < tail; q++) {
 		size_t i = queue[q];
 		uint64_t a = g->addr[i];

@@ -227,24 +227,10 @@ static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MA
 	if (err)
 		return err;
 	const ins_graph *g = s->graph;
-	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
-	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
-	if (!seen || !queue) {
-		free(seen);
-		free(queue);
-		return ins_err_nomem();
-	}
-	size_t tail = 0;
-	for (size_t i = 0; i < g->ntracked; i++) {
-		seen[i] = 1;
-		queue[tail++] = (uint32_t)i;
-	}
-	for (size_t head = 0; head < tail; head++)
-		for (uint64_t e = g->out_start[queue[head]]; e < g->out_start[queue[head] + 1]; e++)
-			if (!seen[g->out[e]]) {
-				seen[g->out[e]] = 1;
-				queue[tail++] = g->out[e];
-			}
+	uint32_t *queue;
+	size_t tail;
+	if ((err = ins_graph_reach(g, g->ntracked, &queue, &tail)))
+		return err;
 	memset(counts, 0, (INS_MAX_GENS + 1) * sizeof(*counts));
 	counts[0] = g->ntracked;
 	counts[s->in->ngens] = g->nheap - g->ntracked;
@@ -258,7 +244,6 @@ static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MA
 		ins_image_u64(s->img, g->addr[x] + (uint64_t)s->in->L.obj_type, &type);
 		count_object(r, g->addr[x], type, 0);
 	}
-	free(seen);
 	free(queue);
 	return NULL;
 }

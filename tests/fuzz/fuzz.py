@@ -50,7 +50,7 @@ import mutate  # noqa: E402
 OK_CLASSES = ("answer", "warning", "error")
 CLASSES = OK_CLASSES + ("crash", "hang", "memory", "json", "unclean", "disclosure")
 SCENARIOS = ["cache_leak", "cext", "threads", "graph", "del_cycle", "tb_cycle", "slots", "garbage27",
-             "big_list", "tracemalloc_sites"]
+             "big_list", "tracemalloc_sites", "asyncio_tasks", "greenlets", "pymalloc"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNICORN_BUFFER_MB = 2048  # Unicorn reserves its translated-code buffer up front
 

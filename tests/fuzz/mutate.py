@@ -25,10 +25,12 @@ COMMON_TYPES = ["str", "dict", "list", "tuple", "type", "int", "function", "modu
                 "bytes", "float", "NoneType", "generator", "coroutine", "getset_descriptor"]
 
 COMMANDS = ["types", "count {T}", "by-type {T}", "at {A}", "refs {A}", "backrefs {A}", "chain {A}",
-            "leaking", "refcheck", "graph", "cycles", "garbage", "stacks", "gc", "info", "allocations"]
+            "leaking", "refcheck", "graph", "cycles", "garbage", "stacks", "gc", "info", "allocations",
+            "memory", "retained", "suspects", "tasks"]
 VARIANTS = ["types --all", "graph --verify", "stacks --locals", "refs {A} --max-depth 3",
             "chain {A} --to root", "leaking --raw", "by-type {T} --limit 0", "refcheck --limit 0",
-            "allocations --group-by traceback --limit 0"]
+            "allocations --group-by traceback --limit 0", "memory --limit 0", "retained {A} --tree",
+            "types --retained", "tasks --tree --all", "stacks --greenlets --locals"]
 
 
 def _int(rng):
