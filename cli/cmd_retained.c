@@ -466,6 +466,9 @@ static void sentence(ins_session *s, const ins_dominators *d, const ins_suspect 
 	human_bytes(d->bytes[acc], out);
 	double share = percent(d->bytes[acc], d->total_bytes);
 	ins_buf_printf(out, share < 10 ? " retained, %.1f%% of the heap" : " retained, %.0f%% of the heap", share);
+	if (x->site_file)
+		ins_buf_printf(out, "; %llu of the %s allocated at %s:%u", (unsigned long long)x->site_count,
+			       x->type ? x->type->name : "?", x->site_file, x->site_line);
 }
 
 ins_error *ins_cmd_suspects(const call *c)
@@ -534,6 +537,15 @@ ins_error *ins_cmd_suspects(const call *c)
 					ins_buf_puts(out, "null");
 				ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)x->held);
 				ins_buf_free(&label2);
+			} else {
+				ins_buf_puts(out, "null");
+			}
+			ins_buf_puts(out, ",\"allocated_at\":");
+			if (x->site_file) {
+				ins_buf_puts(out, "{\"file\":");
+				ins_json_str(out, x->site_file);
+				ins_buf_printf(out, ",\"line\":%u,\"count\":%llu}", x->site_line,
+					       (unsigned long long)x->site_count);
 			} else {
 				ins_buf_puts(out, "null");
 			}

@@ -225,10 +225,13 @@ static const command commands[] = {
 	    "where the bytes spread over many objects -- the container where objects of one type\n"
 	    "pile up; what piles up there (the type whose objects there retain the most: count and\n"
 	    "bytes), the chain from a module or a thread's frame to it (objgraph-chain --to root),\n"
-	    "and one sentence. With --json, prints {\"total_bytes\",\"threshold\",\"suspects\":\n"
+	    "and one sentence. When the process runs with tracemalloc, also where most of what piles\n"
+	    "up was allocated (the most common most recent frame of their tracebacks).\n"
+	    "With --json, prints {\"total_bytes\",\"threshold\",\"suspects\":\n"
 	    "[{\"address\",\"type\",\"repr\",\"count\",\"bytes\",\"share\",\"accumulation\":\n"
 	    "{\"address\",\"type\",\"repr\",\"label\",\"count\",\"bytes\"},\"chain\":[...],\n"
-	    "\"accumulated\":{\"type\",\"count\",\"bytes\"},\"sentence\"}]}.",
+	    "\"accumulated\":{\"type\",\"count\",\"bytes\",\"referrer\",\"allocated_at\":{\"file\",\n"
+	    "\"line\",\"count\"} or null},\"sentence\"}]}.",
 	    "--limit --threshold --json" }, 0, 0, 5, true, ins_cmd_suspects },
 	{ { "stacks", "objgraph-stacks", "[--locals] [--greenlets] [--json]",
 	    "Every thread's Python stack, and which thread holds the GIL (sys._current_frames).",

@@ -1,6 +1,8 @@
 /* suspects.c -- leak suspects: top-level dominators, their accumulation points and chains
  * (see suspects.h). */
+#define _GNU_SOURCE
 #include "suspects.h"
+#include "allocations.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,44 @@ static ins_error *accumulated(ins_session *s, const ins_dominators *d, const ins
 	return err;
 }
 
+/* Where most of the accumulated objects (x's type among the accumulation point's children in
+ * the tree) were allocated: the most recent frame of their tracebacks, the most common one
+ * (then the lowest file rank and line). */
+static ins_error *allocation_site(ins_session *s, const ins_tracemalloc *tm, const ins_domtree *t, ins_suspect *x)
+{
+	const ins_graph *g = s->graph;
+	ins_map sites = { 0 }; /* file << 32 | line -> objects */
+	uint64_t best = 0, best_key = 0;
+	for (uint64_t k = t->start[x->accumulation]; k < t->start[x->accumulation + 1]; k++) {
+		uint32_t c = t->kids[k];
+		if (!x->type || ins_obj_type(&s->objs, g->addr[c]) != x->type)
+			continue;
+		const ins_tm_traceback *tb = ins_alloc_object_traceback(s, tm, g->addr[c]);
+		if (!tb || !tb->nframe)
+			continue;
+		const ins_tm_frame *f = &tm->frames[tb->first];
+		uint64_t key = (uint64_t)f->file << 32 | f->line;
+		uint64_t *slot = ins_map_slot(&sites, key + 1, 0);
+		if (!slot) {
+			ins_map_free(&sites);
+			return ins_err_nomem();
+		}
+		++*slot;
+		if (*slot > best || (*slot == best && key < best_key)) {
+			best = *slot;
+			best_key = key;
+		}
+	}
+	ins_map_free(&sites);
+	if (!best)
+		return NULL;
+	if (!(x->site_file = strdup(tm->files[best_key >> 32])))
+		return ins_err_nomem();
+	x->site_line = (uint32_t)best_key;
+	x->site_count = best;
+	return NULL;
+}
+
 /* A module's global, attribute, item... down to node x, or else a thread's frame's local. */
 static ins_error *find_chain(ins_session *s, uint32_t x, const ins_map *modules, ins_chain *out)
 {
@@ -156,6 +196,19 @@ ins_error *ins_suspects_find(ins_session *s, const ins_dominators *d, const ins_
 		ins_map_free(&modules);
 		memset(&modules, 0, sizeof(modules));
 	}
+	/* tracemalloc's traces, when it traces (a table that does not hold together: a warning) */
+	ins_tracemalloc tm;
+	memset(&tm, 0, sizeof(tm));
+	ins_error *tmerr = err ? NULL : ins_tracemalloc_read(&s->objs, &tm);
+	if (tmerr) {
+		if (tmerr->code == INS_ERR_NOMEM) {
+			err = tmerr;
+		} else {
+			ins_buf_printf(s->warn, "warning: tracemalloc's traces cannot be read: %s\n", tmerr->message);
+			ins_error_free(tmerr);
+		}
+		memset(&tm, 0, sizeof(tm));
+	}
 	size_t done = 0;
 	for (; !err && done < m; done++) {
 		ins_suspect *x = &v[done];
@@ -166,7 +219,10 @@ ins_error *ins_suspects_find(ins_session *s, const ins_dominators *d, const ins_
 			err = find_chain(s, x->accumulation, &modules, &x->chain);
 		if (!err && x->holder != UINT32_MAX)
 			err = find_chain(s, x->holder, &modules, &x->holder_chain);
+		if (!err && tm.state == INS_TM_TRACING)
+			err = allocation_site(s, &tm, t, x);
 	}
+	ins_tracemalloc_free(&tm);
 	ins_map_free(&modules);
 	if (err) {
 		ins_suspect_list_free(v, m);
@@ -182,6 +238,7 @@ void ins_suspect_list_free(ins_suspect *v, size_t n)
 	for (size_t i = 0; v && i < n; i++) {
 		ins_chain_free(&v[i].chain);
 		ins_chain_free(&v[i].holder_chain);
+		free(v[i].site_file);
 	}
 	free(v);
 }

@@ -10,7 +10,8 @@
  * object that refers to most of them, when that is not the accumulation point: a list they
  * are kept in that is not alone in keeping them); the chain
  * (chain.h: to a module in sys.modules, else to a thread's frame) says where the point is
- * held.
+ * held. When the process runs with tracemalloc, the line where most of what accumulates was
+ * allocated (the most recent frame of their tracebacks: allocations.h).
  */
 #ifndef INS_SUSPECTS_H
 #define INS_SUSPECTS_H
@@ -32,6 +33,9 @@ typedef struct ins_suspect {
 	uint64_t held;
 	ins_chain holder_chain; /* to the holder, when there is one */
 	ins_chain chain;       /* from a module (else a thread's frame) down to the accumulation point */
+	char *site_file;       /* when tracemalloc traces: where most of what accumulates was */
+	uint32_t site_line;    /* allocated (the most recent frame of its tracebacks), and how */
+	uint64_t site_count;   /* many of them were allocated there; site_file NULL otherwise */
 } ins_suspect;
 
 /* The top-level objects retaining pct percent of the heap or more, at most limit of them
