@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocations.h"
 #include "commands.h"
 #include "typeretained.h"
 
@@ -97,7 +98,26 @@ ins_error *ins_cmd_types(const call *c)
 	return err;
 }
 
-/* count and by-type: how many objects of a type; by-type also lists them. */
+#define MAX_SITES 10  /* allocation sites by-type names */
+
+/* by-type, when the process runs with tracemalloc: where the objects were allocated (the most
+ * recent frame of their tracebacks), most objects first. *tm is read; a table that does not
+ * hold together is a warning. */
+static ins_error *sites_of(const call *c, const uint64_t *objs, size_t n, ins_tracemalloc *tm,
+			   ins_alloc_site **sites, size_t *nsites)
+{
+	ins_error *err = ins_tracemalloc_read(&c->s->objs, tm);
+	if (err && err->code != INS_ERR_NOMEM) {
+		ins_buf_printf(c->warn, "warning: %s\n", err->message);
+		ins_error_free(err);
+		err = NULL;
+		memset(tm, 0, sizeof(*tm));
+	}
+	return err ? err : ins_alloc_sites(c->s, tm, objs, n, sites, nsites);
+}
+
+/* count and by-type: how many objects of a type; by-type also lists them, and where they were
+ * allocated when tracemalloc traces. */
 static ins_error *type_objects(const call *c, bool list)
 {
 	ins_session *s = c->s;
@@ -107,6 +127,13 @@ static ins_error *type_objects(const call *c, bool list)
 	size_t n = 0;
 	ins_error *err = ins_bytype_find(s, a->pos[0], &objs, &n);
 	size_t shown = !list ? 0 : a->limit > 0 && (size_t)a->limit < n ? (size_t)a->limit : n;
+	ins_tracemalloc tm;
+	ins_alloc_site *sites = NULL;
+	size_t nsites = 0;
+	memset(&tm, 0, sizeof(tm));
+	if (!err && list)
+		err = sites_of(c, objs, n, &tm, &sites, &nsites);
+	size_t nshow = nsites < MAX_SITES ? nsites : MAX_SITES;
 	if (!err && a->json) {
 		ins_buf_puts(out, "{\"type\":");
 		ins_json_str(out, a->pos[0]);
@@ -119,6 +146,16 @@ static ins_error *type_objects(const call *c, bool list)
 				ins_json_addr(out, objs[i]);
 			}
 			ins_buf_putc(out, ']');
+			if (tm.state == INS_TM_TRACING) {
+				ins_buf_puts(out, ",\"allocated_at\":[");
+				for (size_t i = 0; i < nshow; i++) {
+					ins_buf_puts(out, i ? ",{\"file\":" : "{\"file\":");
+					ins_json_str(out, tm.files[sites[i].file]);
+					ins_buf_printf(out, ",\"line\":%u,\"count\":%llu}", sites[i].line,
+						       (unsigned long long)sites[i].count);
+				}
+				ins_buf_putc(out, ']');
+			}
 		}
 		ins_buf_puts(out, "}\n");
 	} else if (!err && !list) {
@@ -132,7 +169,14 @@ static ins_error *type_objects(const call *c, bool list)
 		if (shown < n)
 			ins_buf_printf(out, "... %zu more (--limit 0 shows all)\n", n - shown);
 		ins_buf_printf(out, "(%zu objects of type %s)\n", n, a->pos[0]);
+		if (nshow)
+			ins_buf_puts(out, "allocated at (tracemalloc, most recent frame):\n");
+		for (size_t i = 0; i < nshow; i++)
+			ins_buf_printf(out, "  %llu at %s:%u\n", (unsigned long long)sites[i].count, tm.files[sites[i].file],
+				       sites[i].line);
 	}
+	free(sites);
+	ins_tracemalloc_free(&tm);
 	free(objs);
 	return err;
 }

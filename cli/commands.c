@@ -67,7 +67,9 @@ static const command commands[] = {
 	{ { "by-type", "objgraph-by-type", "TYPE [--limit N] [--json]",
 	    "The tracked objects of a type, by address (objgraph.by_type).",
 	    "Lists the address and a short repr of every tracked object of TYPE (see objgraph-count\n"
-	    "for how TYPE matches). --limit N lists the first N (default all). " JSON_HELP,
+	    "for how TYPE matches). --limit N lists the first N (default all). When the process runs\n"
+	    "with tracemalloc, also where they were allocated: the ten lines (the most recent frame of\n"
+	    "their tracebacks) that made the most of them. " JSON_HELP,
 	    "--limit --json" }, 1, 1, 0, false, ins_cmd_by_type },
 	{ { "at", "objgraph-at", "ADDRESS [--json]",
 	    "What the object at an address is: type, refcount, size, tracking, repr (objgraph.at).",

@@ -161,3 +161,58 @@ const ins_tm_traceback *ins_alloc_object_traceback(ins_session *s, const ins_tra
 	const ins_tm_trace *tr = ins_tracemalloc_find(tm, 0, ins_tracemalloc_block_of(&s->objs, obj, t));
 	return tr ? &tm->tbs[tr->tb] : NULL;
 }
+
+static int cmp_site(const void *a, const void *b)
+{
+	const ins_alloc_site *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+ins_error *ins_alloc_sites(ins_session *s, const ins_tracemalloc *tm, const uint64_t *objs, size_t n,
+			   ins_alloc_site **sites, size_t *nsites)
+{
+	*sites = NULL;
+	*nsites = 0;
+	if (tm->state != INS_TM_TRACING || !n)
+		return NULL;
+	ins_map index = { 0 }; /* file << 32 | line, + 1 -> site + 1 */
+	ins_alloc_site *v = NULL;
+	size_t m = 0, cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		const ins_tm_traceback *tb = ins_alloc_object_traceback(s, tm, objs[i]);
+		if (!tb || !tb->nframe)
+			continue;
+		const ins_tm_frame *f = &tm->frames[tb->first];
+		uint64_t *slot = ins_map_slot(&index, ((uint64_t)f->file << 32 | f->line) + 1, 0);
+		if (slot && !*slot && m == cap) {
+			size_t c = cap ? 2 * cap : 16;
+			ins_alloc_site *nv = realloc(v, c * sizeof(*v));
+			if (nv) {
+				v = nv;
+				cap = c;
+			} else {
+				slot = NULL;
+			}
+		}
+		if (!slot) {
+			free(v);
+			ins_map_free(&index);
+			return ins_err_nomem();
+		}
+		if (!*slot) {
+			v[m] = (ins_alloc_site){ f->file, f->line, 0 };
+			*slot = ++m;
+		}
+		v[*slot - 1].count++;
+	}
+	ins_map_free(&index);
+	if (m > 1)
+		qsort(v, m, sizeof(*v), cmp_site);
+	*sites = v;
+	*nsites = m;
+	return NULL;
+}

@@ -41,4 +41,16 @@ void ins_allocations_free(ins_allocations *a);
  * block was not traced (allocated before tracing started, or not by Python's allocators). */
 const ins_tm_traceback *ins_alloc_object_traceback(ins_session *s, const ins_tracemalloc *tm, uint64_t obj);
 
+/* Where objects were allocated: the most recent frame of their tracebacks. */
+typedef struct ins_alloc_site {
+	uint32_t file;          /* index into tm.files */
+	uint32_t line;
+	uint64_t count;         /* objects allocated there */
+} ins_alloc_site;
+
+/* The allocation sites of the objects objs[0, n) that were traced, most objects first (then
+ * by file name and line); *sites malloc'd (none when tm is not tracing). */
+ins_error *ins_alloc_sites(ins_session *s, const ins_tracemalloc *tm, const uint64_t *objs, size_t n,
+			   ins_alloc_site **sites, size_t *nsites);
+
 #endif

@@ -122,41 +122,30 @@ static ins_error *accumulated(ins_session *s, const ins_dominators *d, const ins
 }
 
 /* Where most of the accumulated objects (x's type among the accumulation point's children in
- * the tree) were allocated: the most recent frame of their tracebacks, the most common one
- * (then the lowest file rank and line). */
+ * the tree) were allocated (allocations.h: the most common most recent frame). */
 static ins_error *allocation_site(ins_session *s, const ins_tracemalloc *tm, const ins_domtree *t, ins_suspect *x)
 {
 	const ins_graph *g = s->graph;
-	ins_map sites = { 0 }; /* file << 32 | line -> objects */
-	uint64_t best = 0, best_key = 0;
-	for (uint64_t k = t->start[x->accumulation]; k < t->start[x->accumulation + 1]; k++) {
-		uint32_t c = t->kids[k];
-		if (!x->type || ins_obj_type(&s->objs, g->addr[c]) != x->type)
-			continue;
-		const ins_tm_traceback *tb = ins_alloc_object_traceback(s, tm, g->addr[c]);
-		if (!tb || !tb->nframe)
-			continue;
-		const ins_tm_frame *f = &tm->frames[tb->first];
-		uint64_t key = (uint64_t)f->file << 32 | f->line;
-		uint64_t *slot = ins_map_slot(&sites, key + 1, 0);
-		if (!slot) {
-			ins_map_free(&sites);
-			return ins_err_nomem();
-		}
-		++*slot;
-		if (*slot > best || (*slot == best && key < best_key)) {
-			best = *slot;
-			best_key = key;
-		}
-	}
-	ins_map_free(&sites);
-	if (!best)
-		return NULL;
-	if (!(x->site_file = strdup(tm->files[best_key >> 32])))
+	uint64_t first = t->start[x->accumulation], end = t->start[x->accumulation + 1];
+	uint64_t *objs = malloc((end > first ? end - first : 1) * sizeof(*objs));
+	if (!objs)
 		return ins_err_nomem();
-	x->site_line = (uint32_t)best_key;
-	x->site_count = best;
-	return NULL;
+	size_t n = 0;
+	for (uint64_t k = first; k < end; k++)
+		if (x->type && ins_obj_type(&s->objs, g->addr[t->kids[k]]) == x->type)
+			objs[n++] = g->addr[t->kids[k]];
+	ins_alloc_site *sites;
+	size_t nsites;
+	ins_error *err = ins_alloc_sites(s, tm, objs, n, &sites, &nsites);
+	free(objs);
+	if (!err && nsites) {
+		if (!(x->site_file = strdup(tm->files[sites[0].file])))
+			err = ins_err_nomem();
+		x->site_line = sites[0].line;
+		x->site_count = sites[0].count;
+	}
+	free(sites);
+	return err;
 }
 
 /* A module's global, attribute, item... down to node x, or else a thread's frame's local. */
