@@ -379,3 +379,46 @@ if got != want or not got:
 	[ "$n" -gt 0 ] || skip "no asyncio or greenlet cores in $CORES (make fixtures)"
 	echo "$n cores checked"
 }
+
+@test "python: Heap.allocations() and Object.traceback() are the CLI's allocations --json (by lineno, filename, traceback) and at --json's traceback, on every interpreter's tracemalloc core" {
+	local id sysroot core n=0
+	while read -r id _ sysroot; do
+		core=$CORES/$id/tracemalloc_sites.core
+		[ -f "$core" ] || continue
+		n=$((n + 1))
+		local g cli=()
+		for g in lineno filename traceback; do
+			oi "$core" allocations --group-by $g --limit 0 --json > "$BATS_TEST_TMPDIR/$g.json" 2>/dev/null
+			cli+=("$BATS_TEST_TMPDIR/$g.json")
+		done
+		run $PY3 -c '
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[3])
+import objinspect
+core, sysroot, oi, truth = sys.argv[1], sys.argv[2] or None, sys.argv[4], sys.argv[5]
+h = objinspect.open_core(core, sysroot=sysroot)
+for key, path in zip(("lineno", "filename", "traceback"), sys.argv[6:9]):
+    cli, a = json.load(open(path)), h.allocations(key)
+    if a.available != cli["available"] or (cli["available"] and (a.traced_bytes, a.traced_blocks) != (cli["traced_bytes"], cli["traced_blocks"])):
+        sys.exit("%s: %s, the CLI says %s" % (key, a[:5], dict((k, cli.get(k)) for k in ("available", "traced_bytes", "traced_blocks"))))
+    got = [{"file": g.file, "line": g.line, "size": g.size, "count": g.count} for g in a.groups]
+    want = [{"file": r["file"], "line": r["line"], "size": r["size"], "count": r["count"]} for r in cli["top"]]
+    if key == "traceback":
+        got = [dict(d, traceback=[list(f) for f in g.traceback]) for d, g in zip(got, a.groups)]
+        want = [dict(d, traceback=[[f["file"], f["line"]] for f in r["traceback"]]) for d, r in zip(want, cli["top"])]
+    if got != want:
+        sys.exit("%s: the package has %d groups, the CLI %d; first difference %s" % (
+            key, len(got), len(want), next(((x, y) for x, y in zip(got, want) if x != y), None)))
+objs = json.load(open(truth)).get("tracemalloc", {}).get("objects") or {}
+for name, o in sorted(objs.items()):
+    at = json.loads(subprocess.run([oi] + (["--sysroot", sysroot] if sysroot else []) + [core, "at", o["address"], "--json"],
+                                   stdout=subprocess.PIPE, check=True, timeout=60).stdout)
+    want = [(f["file"], f["line"]) for f in at["traceback"]] if at.get("traceback") else None
+    if h.traceback(int(o["address"], 16)) != want:
+        sys.exit("%s: traceback %s, at says %s" % (name, h.traceback(int(o["address"], 16)), want))' \
+			"$core" "${sysroot:-}" "$ROOT/python" "$OBJINSPECT" "$CORES/$id/tracemalloc_sites.truth.json" "${cli[@]}"
+		[ "$status" -eq 0 ] || { echo "$id: $output"; return 1; }
+	done < <("$ROOT/corefixtures/interpreters")
+	[ "$n" -gt 0 ] || skip "no tracemalloc cores in $CORES (make fixtures)"
+	echo "$n cores checked"
+}

@@ -263,6 +263,41 @@ typedef struct ins_memory_stats {
  * sys.getsizeof bytes and where they are, the image's memory (docs/commands.md, memory). */
 INS_API ins_error *ins_program_memory(ins_program *p, ins_memory_stats *out);
 
+/* ---- tracemalloc (Snapshot.statistics, get_object_traceback) ------------------ */
+
+typedef struct ins_alloc_frame {
+	const char *file;
+	unsigned line;
+} ins_alloc_frame;
+
+typedef struct ins_alloc_group {
+	const char *file;       /* its traceback's most recent frame (NULL: no frames) */
+	unsigned line;          /* 0 when grouped by filename */
+	uint64_t size, count;   /* bytes and blocks */
+	ins_alloc_frame *traceback; /* INS_ALLOC_BY_TRACEBACK: the whole traceback, most recent first */
+	size_t nframes;
+} ins_alloc_group;
+
+typedef struct ins_allocation_stats {
+	int tracing;            /* tracemalloc.is_tracing(): 1, 0, or -1 when it cannot be told */
+	bool available;         /* the traces were read; else why says why */
+	const char *why;
+	uint64_t traced_bytes, traced_blocks;
+	ins_alloc_group *v;     /* every group, in Snapshot.statistics(key)'s order */
+	size_t n;
+} ins_allocation_stats;
+
+enum { INS_ALLOC_BY_LINENO = 0, INS_ALLOC_BY_FILENAME = 1, INS_ALLOC_BY_TRACEBACK = 2 };
+
+/* tracemalloc.take_snapshot().statistics(key) at the moment of the image (the allocations
+ * command), group_by one of INS_ALLOC_BY_*. */
+INS_API ins_error *ins_program_allocations(ins_program *p, int group_by, ins_allocation_stats *out);
+INS_API void ins_allocation_stats_free(ins_allocation_stats *a);
+
+/* tracemalloc.get_object_traceback(obj), most recent call first; *n is 0 (and *frames NULL)
+ * when its block was not traced or nothing traces. *frames is malloc'd: ins_free. */
+INS_API ins_error *ins_program_object_traceback(ins_program *p, uint64_t obj, ins_alloc_frame **frames, size_t *n);
+
 /* ---- the collector's state (gc.isenabled, get_threshold, get_count, ...) --- */
 
 typedef struct ins_gc_state {

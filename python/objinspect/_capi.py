@@ -170,6 +170,25 @@ class ins_task_list(ctypes.Structure):
     _fields_ = [("v", POINTER(ins_task_info)), ("n", c_size_t), ("supported", c_bool)]
 
 
+class ins_alloc_frame(ctypes.Structure):
+    _fields_ = [("file", c_char_p), ("line", ctypes.c_uint)]
+
+
+class ins_alloc_group(ctypes.Structure):
+    _fields_ = [("file", c_char_p), ("line", ctypes.c_uint), ("size", c_uint64), ("count", c_uint64),
+                ("traceback", POINTER(ins_alloc_frame)), ("nframes", c_size_t)]
+
+
+class ins_allocation_stats(ctypes.Structure):
+    _fields_ = [("tracing", c_int), ("available", c_bool), ("why", c_char_p), ("traced_bytes", c_uint64),
+                ("traced_blocks", c_uint64), ("v", POINTER(ins_alloc_group)), ("n", c_size_t)]
+
+
+INS_ALLOC_BY_LINENO = 0
+INS_ALLOC_BY_FILENAME = 1
+INS_ALLOC_BY_TRACEBACK = 2
+
+
 class ins_gc_state(ctypes.Structure):
     _fields_ = [("enabled", c_bool), ("enabled_known", c_bool), ("garbage_known", c_bool), ("ngens", c_int), ("threshold", ctypes.c_long * 3),
                 ("count", ctypes.c_long * 3), ("generation_size", c_size_t * 3), ("frozen", c_size_t),
@@ -219,6 +238,9 @@ _PROTOTYPES = {
     "ins_greenlet_stacks_free": (None, [POINTER(ins_greenlet_stacks)]),
     "ins_program_tasks": (_ERR, [_PROG, c_bool, POINTER(ins_task_list)]),
     "ins_task_list_free": (None, [POINTER(ins_task_list)]),
+    "ins_program_allocations": (_ERR, [_PROG, c_int, POINTER(ins_allocation_stats)]),
+    "ins_allocation_stats_free": (None, [POINTER(ins_allocation_stats)]),
+    "ins_program_object_traceback": (_ERR, [_PROG, c_uint64, POINTER(POINTER(ins_alloc_frame)), POINTER(c_size_t)]),
     "ins_program_gc": (_ERR, [_PROG, POINTER(ins_gc_state)]),
 }
 

@@ -73,6 +73,16 @@ or None), what it waits on in a word (Queue.get, sleep, Task), Task._fut_waiter 
 None), the pending tasks awaiting it (Objects), its loop (an Object or None) and the thread
 running that loop (threading.get_ident(), or None)."""
 
+Allocations = collections.namedtuple("Allocations", "tracing available why traced_bytes traced_blocks groups")
+Allocations.__doc__ = """Heap.allocations(): tracemalloc.is_tracing() (None when it cannot be told),
+whether the traces could be read (else why says why), the traced bytes and blocks, and the
+groups in Snapshot.statistics' order."""
+
+AllocGroup = collections.namedtuple("AllocGroup", "file line size count traceback")
+AllocGroup.__doc__ = """A Statistic of Heap.allocations(): the most recent frame's file and line
+(line 0 grouped by filename), bytes, blocks, and by traceback the whole traceback as
+[(file, line)], most recent call first (else None)."""
+
 AwaitStep = collections.namedtuple("AwaitStep", "coro qualname function file line")
 AwaitStep.__doc__ = """A coroutine in a task's await chain: the coroutine (an Object), its
 __qualname__, co_name, co_filename and f_lineno (None if none)."""
@@ -211,6 +221,10 @@ class Object(object):
     def retained(self):
         """Heap.retained(self)."""
         return self.heap.retained(self)
+
+    def traceback(self):
+        """Heap.traceback(self)."""
+        return self.heap.traceback(self)
 
     def __eq__(self, other):
         if not isinstance(other, Object):
@@ -529,6 +543,40 @@ class Heap(object):
         finally:
             if v:
                 self._lib.ins_suspects_free(v, n.value)
+
+    def allocations(self, group_by="lineno"):
+        """tracemalloc.take_snapshot().statistics(group_by) at the moment of the image, when the
+        process runs with tracemalloc: an Allocations (group_by: lineno, filename, traceback)."""
+        keys = {"lineno": C.INS_ALLOC_BY_LINENO, "filename": C.INS_ALLOC_BY_FILENAME,
+                "traceback": C.INS_ALLOC_BY_TRACEBACK}
+        if group_by not in keys:
+            raise ValueError("group_by is lineno, filename or traceback, not %r" % (group_by,))
+        a = C.ins_allocation_stats()
+        self._lib.check(self._lib.ins_program_allocations(self._h(), keys[group_by], ctypes.byref(a)))
+        try:
+            groups = []
+            for g in (a.v[:a.n] if a.n else []):
+                tb = None
+                if group_by == "traceback":
+                    tb = [(C.decode(f.file), f.line) for f in (g.traceback[:g.nframes] if g.nframes else [])]
+                groups.append(AllocGroup(C.decode(g.file) if g.file else None, g.line, g.size, g.count, tb))
+            return Allocations({1: True, 0: False}.get(a.tracing), bool(a.available),
+                               C.decode(a.why) if a.why else None, a.traced_bytes, a.traced_blocks, groups)
+        finally:
+            self._lib.ins_allocation_stats_free(ctypes.byref(a))
+
+    def traceback(self, obj):
+        """tracemalloc.get_object_traceback(obj) from outside: [(file, line)], most recent call
+        first, or None when its block was not traced (or nothing traces)."""
+        frames = ctypes.POINTER(C.ins_alloc_frame)()
+        n = ctypes.c_size_t()
+        self._lib.check(self._lib.ins_program_object_traceback(self._h(), _address(obj), ctypes.byref(frames),
+                                                              ctypes.byref(n)))
+        try:
+            return [(C.decode(f.file), f.line) for f in frames[:n.value]] if n.value else None
+        finally:
+            if frames:
+                self._lib.ins_free(frames)
 
     def memory(self):
         """Where the memory goes: pymalloc's arenas, pools and blocks as sys._debugmallocstats()
