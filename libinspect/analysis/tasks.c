@@ -389,16 +389,15 @@ ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out)
 	const ins_layout *L = &s->in->L;
 	out->supported = L->asyncio_task_coro >= 0 && L->asyncio_task_state >= 0;
 	ins_error *err = ins_session_heap(s);
+	if (!err)
+		err = ins_session_trav(s);  /* the session's traversal: instance attributes by name */
 	if (err)
 		return err;
 	const ins_heap *h = &s->heap;
+	ins_trav *tr = s->trav;
 	uint8_t *kind = calloc(h->ntypes ? h->ntypes : 1, 1);
-	ins_trav *tr = ins_trav_new(&s->objs);
-	if (!kind || !tr) {
-		free(kind);
-		ins_trav_free(tr);
+	if (!kind)
 		return ins_err(INS_ERR_NOMEM, "out of memory");
-	}
 	for (size_t i = 0; i < h->ntypes; i++) {
 		kind[i] = (uint8_t)task_type_kind(s, h->types[i]);
 		out->supported |= kind[i] == PY_TASK;
@@ -436,7 +435,6 @@ ins_error *ins_tasks_read(ins_session *s, bool all, ins_tasks *out)
 		read_loops(s, tr, out);
 		err = link_awaited_by(s, tr, out);
 	}
-	ins_trav_free(tr);
 	if (err)
 		ins_tasks_free(out);
 	return err;
