@@ -9,7 +9,9 @@
 #   maxrss_kb      resource.getrusage(RUSAGE_SELF).ru_maxrss
 #   objects        len(gc.get_objects()) with the heap as the core will see it
 # writes them as JSON to OUT_JSON, prints "READY", and blocks on stdin so that
-# bench/run can take a core.
+# bench/run can take a core. When bench/run then writes "after", it times what changes
+# the heap (after_core: gc.collect(), objgraph's get_leaking_objects) into
+# OUT_JSON.after and prints READY again.
 #
 # Per unit of the heap: a Record (plain class, instance __dict__ holding an int,
 # a str and a list), that list, a tuple (record, int) -- it holds a tracked object
@@ -143,6 +145,43 @@ def time_referents():
     t1 = _clock()
     time_referents.edges = edges
     return t1 - t0
+
+
+def time_collect():
+    # The process's own full collection of the heap the core holds (its garbage cycles
+    # included): once, as it frees them.
+    t0 = _clock()
+    gc.collect()
+    return _clock() - t0
+
+
+def time_leaking():
+    # objgraph.get_leaking_objects(): gc.collect(), then the tracked objects that no
+    # gc.get_referents of a tracked object reaches (objgraph's code, its calls per object).
+    t0 = _clock()
+    gc.collect()
+    objects = gc.get_objects()
+    ids = set(id(i) for i in objects)
+    for i in objects:
+        ids.difference_update(id(j) for j in gc.get_referents(i))
+    leaking = [i for i in objects if id(i) in ids]
+    t1 = _clock()
+    time_leaking.count = len(leaking)
+    del objects, leaking
+    return t1 - t0
+
+
+def after_core(out):
+    # What changes the heap runs after the core is taken (bench/run writes "after"): the
+    # collection, then objgraph's get_leaking_objects; written to OUT_JSON.after.
+    collect_s = time_collect()
+    leaking_s = time_leaking()
+    text = json.dumps({"collect_s": collect_s, "leaking_s": leaking_s, "leaking": time_leaking.count})
+    with open(out + ".after.tmp", "w") as f:
+        f.write(text)
+    os.rename(out + ".after.tmp", out + ".after")
+    print("READY")
+    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------- --ext N
@@ -398,7 +437,9 @@ def main():
     os.rename(tmp, out)
     print("READY")
     sys.stdout.flush()
-    sys.stdin.readline()
+    if sys.stdin.readline() == "after\n":
+        after_core(out)
+        sys.stdin.readline()
     return 0
 
 

@@ -10,15 +10,16 @@
 #include "frames.h"
 #include "gcstate.h"
 
-static void put_cycle(ins_session *s, const ins_cycle *cy, const ins_cycles_facts *facts, uint8_t *in_cycle,
-		      bool json, ins_buf *out)
+static ins_error *put_cycle(ins_session *s, const ins_cycle *cy, const ins_cycles_facts *facts, bool json,
+			    ins_buf *out)
 {
 	const ins_graph *g = s->graph;
 	bool fin;
-	uint32_t callbacks;
+	uint32_t callbacks, *sources;
+	ins_error *err = ins_cycles_sources(s, cy, &sources);
+	if (err)
+		return err;
 	ins_cycles_summary(s, cy, facts, &fin, &callbacks);
-	for (size_t i = 0; i < cy->n; i++)
-		in_cycle[cy->members[i]] = 1;
 	if (json)
 		ins_buf_printf(out, "{\"size\":%zu,\"bytes\":%llu,\"held\":%zu,\"held_bytes\":%llu,\"finalizers\":%s,"
 			       "\"weakref_callbacks\":%u,\"objects\":[", cy->n, (unsigned long long)cy->bytes, cy->held,
@@ -29,7 +30,7 @@ static void put_cycle(ins_session *s, const ins_cycle *cy, const ins_cycles_fact
 			       fin ? "; finalizers" : "", callbacks ? "; weakref callbacks point in" : "");
 	for (size_t i = 0; i < cy->n; i++) {
 		uint64_t x = g->addr[cy->members[i]];
-		uint32_t src = ins_cycles_source(s, cy, i, in_cycle);
+		uint32_t src = sources[i];
 		const ins_type *t = ins_obj_type(&s->objs, x);
 		const char *fname = t ? ins_finalizer_name(ins_type_finalizer(&s->objs, t)) : NULL;
 		ins_buf label = { 0 }, repr = { 0 };
@@ -72,8 +73,8 @@ static void put_cycle(ins_session *s, const ins_cycle *cy, const ins_cycles_fact
 	}
 	if (json)
 		ins_buf_puts(out, "]}");
-	for (size_t i = 0; i < cy->n; i++)
-		in_cycle[cy->members[i]] = 0;
+	free(sources);
+	return NULL;
 }
 
 /* The frames among the garbage (a frame and its traceback keeping a request alive): where
@@ -140,15 +141,10 @@ ins_error *ins_cmd_cycles(const call *c)
 	ins_error *err = ins_collect_run(s, &col);
 	if (err)
 		return err;
-	const ins_graph *g = s->graph;
 	ins_group *rows = NULL;
 	size_t nrows = 0;
 	ins_cycles_facts facts = { 0 };
-	uint8_t *in_cycle = calloc(g->n ? g->n : 1, 1);
-	if (!in_cycle)
-		err = ins_err_nomem();
-	if (!err)
-		err = ins_cycles_facts_of(s, &col, &facts);
+	err = ins_cycles_facts_of(s, &col, &facts);
 	if (!err)
 		err = ins_typestats_count_nodes(s, col.unreachable, col.n, &rows, &nrows);
 	if (err)
@@ -180,7 +176,8 @@ ins_error *ins_cmd_cycles(const call *c)
 			continue;
 		if (a->json && shown)
 			ins_buf_putc(out, ',');
-		put_cycle(s, &col.cycles[k], &facts, in_cycle, a->json, out);
+		if ((err = put_cycle(s, &col.cycles[k], &facts, a->json, out)))
+			goto done;
 		shown++;
 	}
 	if (a->json) {
@@ -196,7 +193,6 @@ ins_error *ins_cmd_cycles(const call *c)
 	}
 done:
 	free(rows);
-	free(in_cycle);
 	ins_cycles_facts_free(&facts);
 	ins_collect_free(&col);
 	return err;

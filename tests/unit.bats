@@ -39,6 +39,10 @@ run_unit() {
 	run_unit hashmap
 }
 
+@test "unit: the tracked-only graph's address directory finds each of 200000 addresses (duplicates, chunk edges, 0, the top) and nothing else" {
+	run_unit addrdir
+}
+
 @test "unit: JSON escaping (quotes, backslash, control characters, invalid and valid UTF-8)" {
 	run_unit json_escape
 }

@@ -1,5 +1,7 @@
 /* collect.c -- the unreachable set and its cycles (see collect.h). */
 #include "collect.h"
+#include "bigmem.h"
+#include "checked.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@ static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
 {
 	const ins_graph *g = s->graph;
 	size_t nt = g->ntracked;
-	int64_t *refs = malloc((nt ? nt : 1) * sizeof(*refs));
+	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
 	if (!refs)
 		return ins_err_nomem();
 	for (size_t i = 0; i < nt; i++) {
@@ -209,13 +211,13 @@ static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *
 	size_t n = out->n;
 	tarjan t = { .g = g, .local = local, .nodes = out->unreachable, .n = n };
 	size_t words = n ? n : 1;
-	t.index = malloc(words * sizeof(uint32_t));
-	t.low = malloc(words * sizeof(uint32_t));
-	t.comp = malloc(words * sizeof(uint32_t));
-	t.stack = malloc(words * sizeof(uint32_t));
-	t.call = malloc(words * sizeof(uint32_t));
-	t.next = malloc(words * sizeof(uint32_t));
-	t.on = calloc(words, 1);
+	t.index = ins_big_malloc(words, sizeof(uint32_t));
+	t.low = ins_big_malloc(words, sizeof(uint32_t));
+	t.comp = ins_big_malloc(words, sizeof(uint32_t));
+	t.stack = ins_big_malloc(words, sizeof(uint32_t));
+	t.call = ins_big_malloc(words, sizeof(uint32_t));
+	t.next = ins_big_malloc(words, sizeof(uint32_t));
+	t.on = ins_big_calloc(words, 1);
 	size_t *count = NULL;
 	uint32_t *at = NULL, *claim = NULL;
 	ins_error *err = NULL;
@@ -229,8 +231,8 @@ static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *
 		if (t.index[v] == NONE)
 			strongconnect(&t, (uint32_t)v, &counter);
 	/* components that are cycles: several members, or one referring to itself */
-	count = calloc(t.ncomp ? t.ncomp : 1, sizeof(*count));
-	at = malloc((t.ncomp ? t.ncomp : 1) * sizeof(*at));
+	count = ins_big_calloc(t.ncomp ? t.ncomp : 1, sizeof(*count));
+	at = ins_big_malloc((t.ncomp ? t.ncomp : 1), sizeof(*at));
 	if (!count || !at) {
 		err = ins_err_nomem();
 		goto done;
@@ -244,7 +246,7 @@ static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *
 		if (at[c] == NONE && (count[c] > 1 || self_loop(g, out->unreachable[v])))
 			at[c] = (uint32_t)out->ncycles++;
 	}
-	out->cycles = calloc(out->ncycles ? out->ncycles : 1, sizeof(*out->cycles));
+	out->cycles = ins_big_calloc(out->ncycles ? out->ncycles : 1, sizeof(*out->cycles));
 	if (!out->cycles) {
 		err = ins_err_nomem();
 		goto done;
@@ -254,7 +256,7 @@ static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *
 		if (at[c] == NONE)
 			continue;
 		ins_cycle *cy = &out->cycles[at[c]];
-		if (!cy->members && !(cy->members = malloc(count[c] * sizeof(*cy->members)))) {
+		if (!cy->members && !(cy->members = ins_big_malloc(count[c], sizeof(*cy->members)))) {
 			err = ins_err_nomem();
 			goto done;
 		}
@@ -268,7 +270,7 @@ static ins_error *find_cycles(ins_session *s, ins_collect *out, const uint32_t *
 	/* what each cycle holds: the unreachable objects outside cycles it leads to, each
 	 * counted for the first cycle (largest first) that reaches it */
 	qsort(out->cycles, out->ncycles, sizeof(*out->cycles), cmp_cycles);
-	claim = calloc(words, sizeof(*claim));
+	claim = ins_big_calloc(words, sizeof(*claim));
 	if (!claim) {
 		err = ins_err_nomem();
 		goto done;
@@ -309,13 +311,13 @@ done:
 ins_error *ins_collect_run(ins_session *s, ins_collect *out)
 {
 	memset(out, 0, sizeof(*out));
-	ins_error *err = ins_session_graph(s);
+	ins_error *err = ins_session_graph_tracked(s);
 	if (err)
 		return err;
 	const ins_graph *g = s->graph;
 	size_t nt = g->ntracked, words = g->n ? g->n : 1;
-	uint8_t *marks = calloc(words, 1);
-	uint32_t *queue = malloc(words * sizeof(*queue)), *local = malloc(words * sizeof(*local));
+	uint8_t *marks = ins_big_calloc(words, 1);
+	uint32_t *queue = ins_big_malloc(words, sizeof(*queue)), *local = ins_big_malloc(words, sizeof(*local));
 	if (!marks || !queue || !local) {
 		err = ins_err_nomem();
 		goto done;
@@ -329,7 +331,7 @@ ins_error *ins_collect_run(ins_session *s, ins_collect *out)
 			local[i] = (uint32_t)out->n;
 			queue[out->n++] = (uint32_t)i;
 		}
-	out->unreachable = malloc((out->n ? out->n : 1) * sizeof(*out->unreachable));
+	out->unreachable = ins_big_malloc((out->n ? out->n : 1), sizeof(*out->unreachable));
 	if (!out->unreachable) {
 		err = ins_err_nomem();
 		goto done;
@@ -387,18 +389,27 @@ static bool may_be_tracked(gc_sim *m, uint64_t addr, uint32_t node)
 	return node < m->g->nheap && !m->untracked[node];
 }
 
-/* _PyTuple_MaybeUntrack: every item there (a NULL item, or one the graph dropped as no
- * object, keeps it) and none that may be tracked. The items are the tuple's edges. */
+/* _PyTuple_MaybeUntrack: every item there (a NULL item keeps it; so does an array that is
+ * not all in the image) and none that may be tracked. The items are read from the tuple,
+ * as the collection's graph has edges to tracked objects only. */
 static bool tuple_untrackable(gc_sim *m, uint32_t x)
 {
-	const ins_graph *g = m->g;
+	const ins_layout *L = &m->s->in->L;
+	uint64_t addr = m->g->addr[x], end;
 	int64_t size;
-	if (!ins_image_i64(m->s->img, g->addr[x] + (uint64_t)m->s->in->L.var_size, &size) || size < 0 ||
-	    (uint64_t)size != g->out_start[x + 1] - g->out_start[x])
+	if (L->tuple_item <= 0 || !ins_image_i64(m->s->img, addr + (uint64_t)L->var_size, &size) ||
+	    !ins_span(addr + (uint64_t)L->tuple_item, size, 8, &end))
 		return false;
-	for (uint64_t e = g->out_start[x]; e < g->out_start[x + 1]; e++)
-		if (may_be_tracked(m, g->addr[g->out[e]], g->out[e]))
+	uint64_t items = addr + (uint64_t)L->tuple_item;
+	const uint8_t *p = ins_image_ptr(m->s->img, items, (size_t)size * 8);
+	if (!p && size)
+		return false;
+	for (int64_t i = 0; i < size; i++) {
+		uint64_t item;
+		memcpy(&item, p + i * 8, 8);
+		if (!item || may_be_tracked(m, item, NONE))
 			return false;
+	}
 	return true;
 }
 
@@ -436,19 +447,19 @@ static bool legacy_finalizer(ins_session *s, uint64_t addr)
 ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 {
 	memset(out, 0, sizeof(*out));
-	ins_error *err = ins_session_graph(s);
+	ins_error *err = ins_session_graph_tracked(s);
 	if (err)
 		return err;
 	const ins_graph *g = s->graph;
 	const ins_heap *h = &s->heap;
 	size_t nt = g->ntracked, words = g->n ? g->n : 1;
-	int64_t *refs = malloc((nt ? nt : 1) * sizeof(*refs));
-	uint8_t *state = calloc(words, 1);  /* S_OUT: not collected (frozen, untracked) */
-	uint32_t *young = malloc((2 * nt + 1) * sizeof(*young));
-	uint32_t *order = malloc((nt + 1) * sizeof(*order)), *unreach = malloc((nt + 1) * sizeof(*unreach));
-	gc_sim m = { s, g, calloc(words, 1) };
-	out->alive = calloc(words, 1);
-	out->nodes = malloc((nt + 1) * sizeof(*out->nodes));
+	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
+	uint8_t *state = ins_big_calloc(words, 1);  /* S_OUT: not collected (frozen, untracked) */
+	uint32_t *young = ins_big_malloc((2 * nt + 1), sizeof(*young));
+	uint32_t *order = ins_big_malloc((nt + 1), sizeof(*order)), *unreach = ins_big_malloc((nt + 1), sizeof(*unreach));
+	gc_sim m = { s, g, ins_big_calloc(words, 1) };
+	out->alive = ins_big_calloc(words, 1);
+	out->nodes = ins_big_malloc((nt + 1), sizeof(*out->nodes));
 	if (!refs || !state || !young || !order || !unreach || !m.untracked || !out->alive || !out->nodes) {
 		err = ins_err_nomem();
 		goto done;

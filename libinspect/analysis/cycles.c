@@ -1,6 +1,7 @@
 /* cycles.c -- the facts objgraph-cycles shows about the collection besides its cycles:
  * bytes, gc.garbage's share, finalizers, weakref callbacks (see cycles.h). */
 #include "cycles.h"
+#include "bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@ static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *cou
 static ins_error *uncollectable(ins_session *s, const ins_collect *col, const uint8_t *dead, size_t *out)
 {
 	const ins_graph *g = s->graph;
-	uint8_t *kept = calloc(g->n ? g->n : 1, 1);
-	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	uint8_t *kept = ins_big_calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = ins_big_malloc((g->n ? g->n : 1), sizeof(*queue));
 	size_t tail = 0;
 	if (!kept || !queue) {
 		free(kept);
@@ -84,8 +85,8 @@ ins_error *ins_cycles_facts_of(ins_session *s, const ins_collect *col, ins_cycle
 {
 	const ins_graph *g = s->graph;
 	memset(out, 0, sizeof(*out));
-	out->dead = calloc(g->n ? g->n : 1, 1);
-	out->weakref_callbacks = calloc(g->n ? g->n : 1, sizeof(*out->weakref_callbacks));
+	out->dead = ins_big_calloc(g->n ? g->n : 1, 1);
+	out->weakref_callbacks = ins_big_calloc(g->n ? g->n : 1, sizeof(*out->weakref_callbacks));
 	if (!out->dead || !out->weakref_callbacks) {
 		ins_cycles_facts_free(out);
 		return ins_err_nomem();
@@ -123,16 +124,50 @@ void ins_cycles_summary(ins_session *s, const ins_cycle *cy, const ins_cycles_fa
 	}
 }
 
-uint32_t ins_cycles_source(const ins_session *s, const ins_cycle *cy, size_t i, const uint8_t *in_cycle)
+typedef struct member {
+	uint32_t node, at;
+} member;
+
+static int cmp_member(const void *x, const void *y)
+{
+	const member *a = x, *b = y;
+	return a->node < b->node ? -1 : a->node > b->node;
+}
+
+ins_error *ins_cycles_sources(const ins_session *s, const ins_cycle *cy, uint32_t **out)
 {
 	const ins_graph *g = s->graph;
-	if (i > 0 && i < cy->path)
-		return cy->members[i - 1];
-	if (i == 0)
-		return cy->members[cy->path - 1];
-	uint32_t x = cy->members[i];
-	for (uint64_t e = g->in_start[x]; e < g->in_start[x + 1]; e++)
-		if (in_cycle[g->in[e]])
-			return g->in[e];
-	return cy->members[0];
+	size_t n = cy->n;
+	uint32_t *src = ins_big_malloc((n ? n : 1), sizeof(*src));
+	member *m = ins_big_malloc((n ? n : 1), sizeof(*m));
+	if (!src || !m) {
+		free(src);
+		free(m);
+		return ins_err_nomem();
+	}
+	for (size_t i = 0; i < n; i++) {
+		m[i] = (member){ cy->members[i], (uint32_t)i };
+		src[i] = UINT32_MAX;
+	}
+	qsort(m, n, sizeof(*m), cmp_member);
+	/* the members off the simple cycle: the member with the lowest node number referring to
+	 * it (the first of its referrers in the reverse index) */
+	for (size_t k = 0; k < n; k++)
+		for (uint32_t e = g->out_start[m[k].node]; e < g->out_start[m[k].node + 1]; e++) {
+			member key = { g->out[e], 0 };
+			const member *hit = bsearch(&key, m, n, sizeof(*m), cmp_member);
+			if (hit && src[hit->at] == UINT32_MAX)
+				src[hit->at] = m[k].node;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && i < cy->path)
+			src[i] = cy->members[i - 1];
+		else if (i == 0)
+			src[i] = cy->members[cy->path - 1];
+		else if (src[i] == UINT32_MAX)
+			src[i] = cy->members[0];
+	}
+	free(m);
+	*out = src;
+	return NULL;
 }

@@ -27,8 +27,9 @@ void ins_cycles_summary(ins_session *s, const ins_cycle *cy, const ins_cycles_fa
 /* Has the collector already called the object's finalizer (3.4+; resurrected since)? */
 bool ins_cycles_finalized(ins_session *s, uint64_t obj);
 
-/* The member that the listed reference to cy->members[i] comes from: the previous one
- * along the cycle, else any member referring to it (in_cycle: 1 for the cycle's members). */
-uint32_t ins_cycles_source(const ins_session *s, const ins_cycle *cy, size_t i, const uint8_t *in_cycle);
+/* Per member, the member that the listed reference to cy->members[i] comes from: the
+ * previous one along the cycle, else the member with the lowest node number referring to
+ * it. (*out)[i] for members[i]; malloc'd. */
+ins_error *ins_cycles_sources(const ins_session *s, const ins_cycle *cy, uint32_t **out);
 
 #endif

@@ -1,6 +1,7 @@
 /* graph.c -- building the reference graph and its reverse index (see graph.h). */
 #define _GNU_SOURCE
 #include "graph.h"
+#include "bigmem.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -86,6 +87,9 @@ static bool nt_reserve(ins_graph *g, size_t n)
 /* node + 1, or 0 when addr is no node */
 static uint32_t nt_get(const ins_graph *g, uint64_t addr)
 {
+	uint32_t node;
+	if (g->tracked_only)
+		return ins_addr_dir_get(&g->dir, addr, &node) ? node + 1 : 0;
 	if (!g->index.cap)
 		return 0;
 	uint32_t v = *nt_probe(g, addr, nt_hash(addr, g->index.cap));
@@ -112,6 +116,7 @@ typedef struct builder {
 	bool oom, too_many;
 	pending pend[BATCH];
 	int npend;
+	bool tracked_only;      /* ins_graph_build_tracked */
 } builder;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -121,7 +126,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	size_t cap2 = *cap ? *cap : 1024;
 	while (cap2 < need)
 		cap2 *= 2;
-	void *q = realloc(*p, cap2 * elem);
+	void *q = ins_big_realloc(*p, cap2, elem);
 	if (!q)
 		return false;
 	*p = q;
@@ -166,6 +171,8 @@ static uint32_t resolve(builder *b, uint32_t *s, uint64_t addr)
 	ins_node_table *t = &g->index;
 	if (*s)
 		return *s & INS_NT_WILD ? 0 : *s;
+	if (b->tracked_only)
+		return 0;  /* not on a GC list: no edge, and nothing to remember */
 	if (g->n >= MAX_NODES || !ins_obj_valid(b->o, addr)) {
 		if (t->nwild >= INS_NT_WILD - 1 || !grow((void **)&t->wild, &t->wild_cap, t->nwild + 1, sizeof(*t->wild))) {
 			b->oom = true;
@@ -191,9 +198,24 @@ static uint32_t resolve(builder *b, uint32_t *s, uint64_t addr)
 	return *s;
 }
 
+/* tracked_only: the directory's lookups, their first lines prefetched by on_edge */
+static void flush_tracked(builder *b)
+{
+	ins_graph *g = b->g;
+	for (int i = 0; i < b->npend; i++) {
+		uint32_t node;
+		g->out[b->pend[i].edge] = ins_addr_dir_get(&g->dir, b->pend[i].target, &node) ? node : DROPPED;
+	}
+	b->npend = 0;
+}
+
 static void flush(builder *b)
 {
 	ins_graph *g = b->g;
+	if (b->tracked_only) {
+		flush_tracked(b);
+		return;
+	}
 	if (!nt_reserve(g, g->index.n + BATCH)) {
 		b->oom = true;
 		b->npend = 0;
@@ -221,10 +243,16 @@ static void on_edge(void *arg, const ins_edge *e)
 {
 	builder *b = arg;
 	ins_graph *g = b->g;
+	if (b->tracked_only && (e->flags & INS_EF_HIDDEN))
+		return;
 	pending *p = &b->pend[b->npend];
 	p->target = e->target;
-	p->hash = nt_hash(e->target, (size_t)1 << 62);
-	__builtin_prefetch(&g->index.slots[p->hash & (g->index.cap - 1)]);
+	if (b->tracked_only) {
+		ins_addr_dir_prefetch(&g->dir, e->target);
+	} else {
+		p->hash = nt_hash(e->target, (size_t)1 << 62);
+		__builtin_prefetch(&g->index.slots[p->hash & (g->index.cap - 1)]);
+	}
 	p->edge = NO_EDGE;
 	if (!(e->flags & INS_EF_HIDDEN)) {
 		if (g->nedges >= MAX_EDGES) {
@@ -272,8 +300,8 @@ static void compact(ins_graph *g)
  * source order and ends where the next one starts. */
 static ins_error *reverse(ins_graph *g)
 {
-	g->in_start = calloc(g->n + 1, sizeof(*g->in_start));
-	g->in = malloc((g->nedges ? g->nedges : 1) * sizeof(*g->in));
+	g->in_start = ins_big_calloc(g->n + 1, sizeof(*g->in_start));
+	g->in = ins_big_malloc((g->nedges ? g->nedges : 1), sizeof(*g->in));
 	if (!g->in_start || !g->in)
 		return ins_err_nomem();
 	for (size_t e = 0; e < g->nedges; e++)
@@ -289,25 +317,15 @@ static ins_error *reverse(ins_graph *g)
 	return NULL;
 }
 
-ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
+/* Nodes for the objects on the GC lists, in their order (an object listed twice -- a
+ * corrupt list the walk did not catch -- gets one node), in the address index. */
+static void number_all(ins_graph *g, const ins_heap *h)
 {
-	memset(g, 0, sizeof(*g));
-	ins_error *err = ins_session_heap(s);
-	if (err)
-		return err;
-	builder b = { .g = g, .o = &s->objs, .t = t };
-	const ins_heap *h = &s->heap;
-	/* about as many untracked objects as tracked ones, and a few references each */
-	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, 2 * h->n + 1) || !grow_edges(&b, 4 * h->n + 1) ||
-	    !nt_reserve(g, 2 * h->n + BATCH)) {
-		free(b.leaf);
-		return ins_err_nomem();
-	}
 	for (size_t i = 0; i < h->n; i++) {
 		if (i + 16 < h->n)
 			__builtin_prefetch(&g->index.slots[nt_hash(h->objs[i + 16], g->index.cap)]);
 		uint32_t *slot = nt_probe(g, h->objs[i], nt_hash(h->objs[i], g->index.cap));
-		if (!*slot) {  /* else listed twice: a corrupt list the walk did not catch */
+		if (!*slot) {
 			g->addr[g->n] = h->objs[i];
 			g->hidden_in[g->n] = 0;
 			*slot = (uint32_t)++g->n;
@@ -315,6 +333,54 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 		}
 		if (i + 1 == h->ntracked)
 			g->ntracked = g->n;
+	}
+}
+
+/* The same numbering, in the directory (tracked_only). */
+static ins_error *number_tracked(ins_graph *g, const ins_heap *h)
+{
+	uint8_t *dup = ins_big_calloc(h->n ? h->n : 1, 1);
+	uint32_t *node = ins_big_malloc((h->n ? h->n : 1), sizeof(*node));
+	ins_error *err = dup && node ? ins_addr_dir_build(&g->dir, h->objs, h->n, dup) : ins_err_nomem();
+	if (!err) {
+		for (size_t i = 0; i < h->n; i++) {
+			if (!dup[i]) {
+				node[i] = (uint32_t)g->n;
+				g->addr[g->n++] = h->objs[i];
+			}
+			if (i + 1 == h->ntracked)
+				g->ntracked = g->n;
+		}
+		ins_addr_dir_remap(&g->dir, node);
+	}
+	free(dup);
+	free(node);
+	return err;
+}
+
+static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_only)
+{
+	memset(g, 0, sizeof(*g));
+	ins_error *err = ins_session_heap(s);
+	if (err)
+		return err;
+	builder b = { .g = g, .o = &s->objs, .t = t, .tracked_only = tracked_only };
+	g->tracked_only = tracked_only;
+	const ins_heap *h = &s->heap;
+	/* about as many untracked objects as tracked ones, and a few references each */
+	size_t nodes = tracked_only ? h->n + 1 : 2 * h->n + 1;
+	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, nodes) || !grow_edges(&b, 4 * h->n + 1) ||
+	    (!tracked_only && !nt_reserve(g, nodes + BATCH))) {
+		free(b.leaf);
+		return ins_err_nomem();
+	}
+	if (tracked_only)
+		err = number_tracked(g, h);
+	else
+		number_all(g, h);
+	if (err) {
+		free(b.leaf);
+		return err;
 	}
 	g->nheap = g->n;
 	ins_trav_set_scan(t, is_heap_object, g);
@@ -337,7 +403,7 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 		if (how == INS_TR_INFERRED) {
 			size_t cap = g->ninferred;
 			if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
-				uint32_t *v = realloc(g->inferred, (cap ? 2 * cap : 1) * sizeof(*v));
+				uint32_t *v = ins_big_realloc(g->inferred, (cap ? 2 * cap : 1), sizeof(*v));
 				if (!v) {
 					b.oom = true;
 					break;
@@ -353,9 +419,24 @@ ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
 	if (b.too_many)
 		return ins_err(INS_ERR_FAIL, "the heap has more than %u references: too many for the graph", MAX_EDGES);
 	g->out_start[g->n] = (uint32_t)g->nedges;
-	if (g->nwild)
+	if (g->nwild || tracked_only)
 		compact(g);
+	if (tracked_only) {
+		free(g->hidden_in);
+		g->hidden_in = NULL;
+		return NULL;
+	}
 	return reverse(g);
+}
+
+ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g)
+{
+	return build(s, t, g, false);
+}
+
+ins_error *ins_graph_build_tracked(ins_session *s, ins_trav *t, ins_graph *g)
+{
+	return build(s, t, g, true);
 }
 
 void ins_graph_free(ins_graph *g)
@@ -370,13 +451,14 @@ void ins_graph_free(ins_graph *g)
 	free(g->inferred);
 	table_free(g->index.slots, g->index.cap * sizeof(*g->index.slots));
 	free(g->index.wild);
+	ins_addr_dir_free(&g->dir);
 	memset(g, 0, sizeof(*g));
 }
 
 ins_error *ins_graph_reach(const ins_graph *g, size_t nroots, uint32_t **order, size_t *n)
 {
-	uint8_t *seen = calloc(g->n ? g->n : 1, 1);
-	uint32_t *queue = malloc((g->n ? g->n : 1) * sizeof(*queue));
+	uint8_t *seen = ins_big_calloc(g->n ? g->n : 1, 1);
+	uint32_t *queue = ins_big_malloc((g->n ? g->n : 1), sizeof(*queue));
 	if (!seen || !queue) {
 		free(seen);
 		free(queue);

@@ -71,17 +71,15 @@ ins_error *ins_session_trav(ins_session *s)
 	return NULL;
 }
 
-ins_error *ins_session_graph(ins_session *s)
+static ins_error *make_graph(ins_session *s, bool tracked_only)
 {
-	if (s->graph)
-		return NULL;
 	ins_error *err = ins_session_trav(s);
 	if (err)
 		return err;
 	ins_graph *g = calloc(1, sizeof(*g));
 	if (!g)
 		return ins_err_nomem();
-	err = ins_graph_build(s, s->trav, g);
+	err = tracked_only ? ins_graph_build_tracked(s, s->trav, g) : ins_graph_build(s, s->trav, g);
 	if (err) {
 		ins_graph_free(g);
 		free(g);
@@ -89,6 +87,21 @@ ins_error *ins_session_graph(ins_session *s)
 	}
 	s->graph = g;
 	return NULL;
+}
+
+ins_error *ins_session_graph(ins_session *s)
+{
+	if (s->graph && s->graph->tracked_only) {  /* the collection's graph: build the whole one */
+		ins_graph_free(s->graph);
+		free(s->graph);
+		s->graph = NULL;
+	}
+	return s->graph ? NULL : make_graph(s, false);
+}
+
+ins_error *ins_session_graph_tracked(ins_session *s)
+{
+	return s->graph ? NULL : make_graph(s, true);
 }
 
 int ins_session_generation(ins_session *s, uint64_t obj)

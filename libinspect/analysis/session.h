@@ -27,8 +27,13 @@ ins_error *ins_session_heap(ins_session *s);
 /* Makes s->trav, the traversal the graph uses (the emulator on unless OBJINSPECT_EMULATION=0,
  * with a thread's TLS), the first time it is needed. */
 ins_error *ins_session_trav(ins_session *s);
-/* Builds the reference graph (graph.h) the first time it is needed. */
+/* Builds the reference graph (graph.h) the first time it is needed (replacing a tracked-only
+ * one: node numbers of that one are then void). */
 ins_error *ins_session_graph(ins_session *s);
+/* A graph with at least the tracked objects and the references between them, for what only
+ * the collection needs (collect.h, leaking.h): the whole graph when there is one already,
+ * else ins_graph_build_tracked's. */
+ins_error *ins_session_graph_tracked(ins_session *s);
 /* The generation whose list holds obj (in->ngens: the permanent one of gc.freeze()), or -1
  * when no GC list does (s->heap walked). A search of the heap, unless ins_session_index_gens
  * made an index of it first (for many questions). */

@@ -117,7 +117,11 @@ ins_buf *ins_program_warnbuf(ins_program *p)
 ins_error *ins_program_collection(ins_program *p, const ins_collect **out)
 {
 	if (!p->collected) {
-		ins_error *err = ins_collect_run(p->s, &p->col);
+		/* the whole graph, which later questions share: a tracked-only one would be
+		 * replaced by it, and the collection's node numbers with it */
+		ins_error *err = ins_session_graph(p->s);
+		if (!err)
+			err = ins_collect_run(p->s, &p->col);
 		if (err)
 			return err;
 		p->collected = true;

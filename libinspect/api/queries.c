@@ -169,7 +169,11 @@ ins_error *ins_program_leaking(ins_program *p, bool raw, uint64_t **addrs, size_
 	uint32_t *nodes;
 	size_t k;
 	ins_survivors sv;
-	ins_error *err = ins_leaking_find(p->s, raw, &nodes, &k, &sv);
+	ins_error *err = ins_session_graph(p->s);  /* the whole graph (see ins_program_collection) */
+	if (!err)
+		err = ins_leaking_find(p->s, raw, &nodes, &k, &sv);
+	else
+		memset(&sv, 0, sizeof(sv));
 	ins_survivors_free(&sv);
 	if (err)
 		return err;

@@ -1,5 +1,6 @@
 /* hashmap.c -- see hashmap.h. Linear probing, power-of-two capacity, load <= 1/2. */
 #include "hashmap.h"
+#include "bigmem.h"
 
 #include <stdlib.h>
 
@@ -14,7 +15,7 @@ static size_t slot_of(uint64_t key, size_t cap)
 static bool grow(ins_map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	uint64_t *k = calloc(cap, sizeof(*k)), *v = calloc(cap, sizeof(*v));
+	uint64_t *k = ins_big_calloc(cap, sizeof(*k)), *v = ins_big_calloc(cap, sizeof(*v));
 	if (!k || !v) {
 		free(k);
 		free(v);
@@ -79,7 +80,7 @@ void ins_vec_push(ins_vec *a, uint64_t x)
 {
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 256;
-		uint64_t *v = a->oom ? NULL : realloc(a->v, cap * sizeof(*v));
+		uint64_t *v = a->oom ? NULL : ins_big_realloc(a->v, cap, sizeof(*v));
 		if (!v) {
 			a->oom = true;
 			return;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "hashmap.h"
+#include "bigmem.h"
 #include "heap.h"
 
 #include <stdio.h>
@@ -145,7 +146,7 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 	ins_vec_push(&w->objs, obj);
 	if (w->objs.n > w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 1024;
-		uint32_t *v = realloc(w->type_of, cap * sizeof(*v));
+		uint32_t *v = ins_big_realloc(w->type_of, cap, sizeof(*v));
 		if (!v) {
 			w->oom = true;
 			return;
