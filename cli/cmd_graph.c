@@ -536,7 +536,7 @@ ins_error *ins_cmd_graph(const call *c)
 	if ((err = ins_typestats_count_nodes(s, g->inferred, g->ninferred, &rows, &nrows)))
 		return err;
 	uint64_t eok, efailed, ewrote;
-	ins_trav_emu_stats(s->trav, &eok, &efailed, &ewrote);
+	ins_session_emu_stats(s, &eok, &efailed, &ewrote);
 	ins_buf *out = c->out;
 	if (c->a->json) {
 		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"

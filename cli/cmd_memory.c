@@ -120,10 +120,16 @@ static void put_segments(const ins_memory *m, ins_buf *out)
 	uint64_t arena_bytes = m->pymalloc > 0 ? m->arenas * m->arena_size : 0;
 	ins_buf_printf(out,
 		       "},\"segments\":{\"count\":%zu,\"total\":%llu,\"file_backed\":%llu,\"anonymous\":%llu,"
-		       "\"pymalloc_arenas\":%llu,\"stacks\":null,\"other_anonymous\":%llu}}\n",
+		       "\"pymalloc_arenas\":%llu,\"stacks\":",
 		       m->nsegs, (unsigned long long)m->seg_total, (unsigned long long)m->seg_file,
-		       (unsigned long long)m->seg_anon, (unsigned long long)arena_bytes,
-		       (unsigned long long)sub0(sub0(m->seg_anon, arena_bytes), m->in_malloc_bytes));
+		       (unsigned long long)m->seg_anon, (unsigned long long)arena_bytes);
+	if (m->stacks)
+		ins_buf_printf(out, "{\"threads\":%llu,\"segments\":%llu,\"bytes\":%llu}", (unsigned long long)m->threads,
+			       (unsigned long long)m->stack_segs, (unsigned long long)m->stack_bytes);
+	else
+		ins_buf_puts(out, "null");
+	ins_buf_printf(out, ",\"other_anonymous\":%llu}}\n",
+		       (unsigned long long)sub0(sub0(sub0(m->seg_anon, arena_bytes), m->in_malloc_bytes), m->stack_bytes));
 }
 
 static void put_text(const ins_memory *m, ins_buf *out)
@@ -132,17 +138,22 @@ static void put_text(const ins_memory *m, ins_buf *out)
 	uint64_t arena_bytes = m->pymalloc > 0 ? m->arenas * m->arena_size : 0;
 	uint64_t objects = m->tracked_bytes + m->frozen_bytes + m->untracked_bytes;
 	uint64_t free_pm = m->pymalloc > 0 ? m->free_bytes + m->free_pools * m->pool_size : 0;
-	uint64_t rest = sub0(sub0(m->seg_anon, arena_bytes), m->in_malloc_bytes);
+	uint64_t rest = sub0(sub0(sub0(m->seg_anon, arena_bytes), m->in_malloc_bytes), m->stack_bytes);
 	if (m->pymalloc >= 0)
-		ins_buf_printf(out, "%s in memory, %s Python objects, %s free in pymalloc, %s the rest of anonymous memory (C allocations, malloc's free memory, stacks)\n",
+		ins_buf_printf(out, "%s in memory, %s Python objects, %s free in pymalloc, %s the rest of anonymous memory (C allocations, malloc's free memory%s)\n",
 			       human(a, sizeof(a), m->seg_total), human(b, sizeof(b), objects), human(c, sizeof(c), free_pm),
-			       human(d, sizeof(d), rest));
+			       human(d, sizeof(d), rest), m->stacks ? "" : ", stacks");
 	else
 		ins_buf_printf(out, "%s in memory, %s Python objects, pymalloc unknown, %s anonymous memory\n",
 			       human(a, sizeof(a), m->seg_total), human(b, sizeof(b), objects), human(d, sizeof(d), m->seg_anon));
 	ins_buf_printf(out, "memory: %zu segments, %s: %s file-backed, %s anonymous", m->nsegs, human(a, sizeof(a), m->seg_total),
 		       human(b, sizeof(b), m->seg_file), human(c, sizeof(c), m->seg_anon));
-	if (m->pymalloc >= 0)
+	if (m->pymalloc >= 0 && m->stacks)
+		ins_buf_printf(out, " (%s pymalloc arenas, %s malloc'd objects, %s thread stacks (%llu threads, %llu segments), %s other)",
+			       human(d, sizeof(d), arena_bytes), human((char[32]){ 0 }, 32, m->in_malloc_bytes),
+			       human((char[32]){ 0 }, 32, m->stack_bytes), (unsigned long long)m->threads,
+			       (unsigned long long)m->stack_segs, human((char[32]){ 0 }, 32, rest));
+	else if (m->pymalloc >= 0)
 		ins_buf_printf(out, " (%s pymalloc arenas, %s malloc'd objects, %s other)", human(d, sizeof(d), arena_bytes),
 			       human((char[32]){ 0 }, 32, m->in_malloc_bytes), human((char[32]){ 0 }, 32, rest));
 	ins_buf_putc(out, '\n');

@@ -418,6 +418,28 @@ static void acc_label(ins_session *s, const ins_chain *ch, ins_buf *out)
 		ins_chain_label(s, ch, ch->n - 1, out);
 }
 
+/* JSON: the object referring to most of what accumulates ({address, type, repr, label,
+ * count}), or null. */
+static void put_referrer(ins_session *s, uint32_t holder, const ins_chain *ch, uint64_t held, ins_buf *out)
+{
+	if (holder == UINT32_MAX) {
+		ins_buf_puts(out, "null");
+		return;
+	}
+	ins_buf label = { 0 };
+	acc_label(s, ch, &label);
+	out->oom |= label.oom;
+	ins_buf_putc(out, '{');
+	put_object(s, holder, true, out);
+	ins_buf_puts(out, ",\"label\":");
+	if (label.len)
+		ins_json_strn(out, label.data, label.len);
+	else
+		ins_buf_puts(out, "null");
+	ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)held);
+	ins_buf_free(&label);
+}
+
 /* "list `_cache` in module `__main__`": node x by the name its chain ch gives it. */
 static void named(ins_session *s, uint32_t x, const ins_chain *ch, ins_buf *out)
 {
@@ -471,119 +493,178 @@ static void sentence(ins_session *s, const ins_dominators *d, const ins_suspect 
 			       x->type ? x->type->name : "?", x->site_file, x->site_line);
 }
 
+/* Single suspect number i (from 0) x, as a JSON object or text lines. */
+static void put_suspect(ins_session *s, const ins_dominators *d, const ins_suspect *x, size_t i, bool json,
+			ins_buf *out)
+{
+	uint32_t acc = x->accumulation;
+	ins_buf text = { 0 }, label = { 0 };
+	sentence(s, d, x, &text);
+	acc_label(s, &x->chain, &label);
+	out->oom |= text.oom || label.oom;
+	if (json) {
+		ins_buf_puts(out, i ? ",{\"kind\":\"object\"," : "{\"kind\":\"object\",");
+		put_object(s, x->node, true, out);
+		ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"share\":%.4f,\"accumulation\":{",
+			       (unsigned long long)d->count[x->node], (unsigned long long)d->bytes[x->node],
+			       d->total_bytes ? (double)d->bytes[x->node] / (double)d->total_bytes : 0.0);
+		put_object(s, acc, true, out);
+		ins_buf_puts(out, ",\"label\":");
+		if (label.len)
+			ins_json_strn(out, label.data, label.len);
+		else
+			ins_buf_puts(out, "null");
+		ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu},\"chain\":[", (unsigned long long)d->count[acc],
+			       (unsigned long long)d->bytes[acc]);
+		ins_cmd_json_chain(s, &x->chain, out);
+		ins_buf_puts(out, "],\"accumulated\":{\"type\":");
+		ins_json_str(out, x->type ? x->type->name : "?");
+		ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"referrer\":", (unsigned long long)x->count,
+			       (unsigned long long)x->bytes);
+		put_referrer(s, x->holder, &x->holder_chain, x->held, out);
+		ins_buf_puts(out, ",\"allocated_at\":");
+		if (x->site_file) {
+			ins_buf_puts(out, "{\"file\":");
+			ins_json_str(out, x->site_file);
+			ins_buf_printf(out, ",\"line\":%u,\"count\":%llu}", x->site_line,
+				       (unsigned long long)x->site_count);
+		} else {
+			ins_buf_puts(out, "null");
+		}
+		ins_buf_puts(out, "},\"sentence\":");
+		ins_json_strn(out, text.data ? text.data : "", text.len);
+		ins_buf_putc(out, '}');
+	} else {
+		ins_buf_printf(out, "\nSuspect %zu: %s\n  ", i + 1, text.data ? text.data : "");
+		put_object(s, x->node, false, out);
+		ins_buf_printf(out, "\n  retains %llu objects, %llu bytes (%.1f%% of the heap)\n",
+			       (unsigned long long)d->count[x->node], (unsigned long long)d->bytes[x->node],
+			       percent(d->bytes[x->node], d->total_bytes));
+		ins_buf_puts(out, "  accumulation point: ");
+		put_object(s, acc, false, out);
+		ins_buf_printf(out, "\n    retains %llu objects, %llu bytes; its %llu %s retain %llu bytes\n",
+			       (unsigned long long)d->count[acc], (unsigned long long)d->bytes[acc],
+			       (unsigned long long)x->count, x->type ? x->type->name : "?",
+			       (unsigned long long)x->bytes);
+		if (x->holder != UINT32_MAX) {
+			ins_buf_printf(out, "    %llu of them are referred to by ", (unsigned long long)x->held);
+			put_object(s, x->holder, false, out);
+			ins_buf_putc(out, '\n');
+		}
+		if (x->chain.found) {
+			ins_buf_printf(out, "  held by (%s):\n",
+				       x->chain.root ? "a thread's frame" : "a module in sys.modules");
+			ins_cmd_text_chain(s, &x->chain, "    ", out);
+		} else {
+			ins_buf_puts(out, "  no chain from a module or a thread's frame leads to it\n");
+		}
+	}
+	ins_buf_free(&text);
+	ins_buf_free(&label);
+}
+
+/* "3000 instances of `Session` retain 2.1 MB together, 33% of the heap; 3000 of them in list
+ * `_registry` in module `__main__`" */
+static void group_sentence(ins_session *s, const ins_dominators *d, const ins_suspect_group *x, ins_buf *out)
+{
+	ins_buf_printf(out, "%llu instances of `%s` retain ", (unsigned long long)x->count, x->type->name);
+	human_bytes(x->bytes, out);
+	double share = percent(x->bytes, d->total_bytes);
+	ins_buf_printf(out, share < 10 ? " together, %.1f%% of the heap" : " together, %.0f%% of the heap", share);
+	if (x->holder != UINT32_MAX) {
+		ins_buf_printf(out, "; %llu of them in ", (unsigned long long)x->held);
+		named(s, x->holder, &x->holder_chain, out);
+	}
+}
+
+/* Group suspect number i (from 0) x, as a JSON object or text lines. */
+static void put_group(ins_session *s, const ins_dominators *d, const ins_suspect_group *x, size_t i, bool json,
+		      ins_buf *out)
+{
+	ins_buf text = { 0 };
+	group_sentence(s, d, x, &text);
+	out->oom |= text.oom;
+	if (json) {
+		ins_buf_puts(out, i ? ",{\"kind\":\"group\",\"type\":" : "{\"kind\":\"group\",\"type\":");
+		ins_json_str(out, x->type->name);
+		ins_buf_printf(out, ",\"instances\":%llu,\"count\":%llu,\"bytes\":%llu,\"share\":%.4f,\"biggest\":[",
+			       (unsigned long long)x->count, (unsigned long long)x->objects, (unsigned long long)x->bytes,
+			       d->total_bytes ? (double)x->bytes / (double)d->total_bytes : 0.0);
+		for (size_t k = 0; k < x->nbiggest; k++) {
+			ins_buf_puts(out, k ? ",{" : "{");
+			put_object(s, x->biggest[k], true, out);
+			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu}", (unsigned long long)d->count[x->biggest[k]],
+				       (unsigned long long)d->bytes[x->biggest[k]]);
+		}
+		ins_buf_puts(out, "],\"referrer\":");
+		put_referrer(s, x->holder, &x->holder_chain, x->held, out);
+		ins_buf_puts(out, ",\"chain\":[");
+		if (x->holder != UINT32_MAX)
+			ins_cmd_json_chain(s, &x->holder_chain, out);
+		ins_buf_puts(out, "],\"sentence\":");
+		ins_json_strn(out, text.data ? text.data : "", text.len);
+		ins_buf_putc(out, '}');
+	} else {
+		ins_buf_printf(out, "\nSuspect %zu: %s\n", i + 1, text.data ? text.data : "");
+		ins_buf_printf(out, "  %llu %s, each alone at the top of the dominator tree, retain %llu objects, %llu bytes "
+				    "(%.1f%% of the heap); the biggest:\n",
+			       (unsigned long long)x->count, x->type->name, (unsigned long long)x->objects,
+			       (unsigned long long)x->bytes, percent(x->bytes, d->total_bytes));
+		for (size_t k = 0; k < x->nbiggest; k++) {
+			ins_buf_puts(out, "    ");
+			put_object(s, x->biggest[k], false, out);
+			ins_buf_printf(out, "  retains %llu objects, %llu bytes\n", (unsigned long long)d->count[x->biggest[k]],
+				       (unsigned long long)d->bytes[x->biggest[k]]);
+		}
+		if (x->holder != UINT32_MAX) {
+			ins_buf_printf(out, "  %llu of them are referred to by ", (unsigned long long)x->held);
+			put_object(s, x->holder, false, out);
+			ins_buf_putc(out, '\n');
+			if (x->holder_chain.found) {
+				ins_buf_printf(out, "  held by (%s):\n",
+					       x->holder_chain.root ? "a thread's frame" : "a module in sys.modules");
+				ins_cmd_text_chain(s, &x->holder_chain, "    ", out);
+			} else {
+				ins_buf_puts(out, "  no chain from a module or a thread's frame leads to it\n");
+			}
+		} else {
+			ins_buf_puts(out, "  no object refers to more than one of them\n");
+		}
+	}
+	ins_buf_free(&text);
+}
+
 ins_error *ins_cmd_suspects(const call *c)
 {
 	ins_session *s = c->s;
 	const args *a = c->a;
 	unsigned pct = a->threshold >= 0 ? (a->threshold > 100 ? 100u : (unsigned)a->threshold) : INS_SUSPECT_SHARE;
 	size_t limit = a->limit > 0 ? (size_t)a->limit : 0;
-	ins_dominators d;
-	ins_error *err = ins_dominators_build(s, &d);
+	ins_suspects_report r;
+	ins_error *err = ins_suspects_report_build(s, pct, limit, &r);
 	if (err)
 		return err;
-	ins_domtree t;
-	ins_suspect *v = NULL;
-	size_t n = 0;
-	if ((err = ins_domtree_build(&d, &t))) {
-		ins_dominators_free(&d);
-		return err;
-	}
-	err = ins_suspects_find(s, &d, &t, pct, limit, &v, &n);
+	const ins_dominators *d = &r.dom;
+	const ins_suspect *v = r.v;
+	size_t n = r.nitems;
+	pct = r.pct;
 	ins_buf *out = c->out;
-	if (!err && a->json)
-		ins_buf_printf(out, "{\"total_bytes\":%llu,\"threshold\":%u,\"suspects\":[", (unsigned long long)d.total_bytes,
+	if (a->json)
+		ins_buf_printf(out, "{\"total_bytes\":%llu,\"threshold\":%u,\"suspects\":[", (unsigned long long)d->total_bytes,
 			       pct);
-	else if (!err)
-		ins_buf_printf(out, "%zu objects, %llu bytes. %s %u%% of the heap or more%s\n", d.n,
-			       (unsigned long long)d.total_bytes,
+	else
+		ins_buf_printf(out, "%zu objects, %llu bytes. %s %u%% of the heap or more%s\n", d->n,
+			       (unsigned long long)d->total_bytes,
 			       n == 1 ? "1 suspect retains" : n ? "Suspects retaining" : "No object alone retains", pct,
 			       n ? ":" : " (--threshold PCT lowers the share).");
-	for (size_t i = 0; !err && i < n; i++) {
-		const ins_suspect *x = &v[i];
-		uint32_t acc = x->accumulation;
-		ins_buf text = { 0 }, label = { 0 };
-		sentence(s, &d, x, &text);
-		acc_label(s, &x->chain, &label);
-		out->oom |= text.oom || label.oom;
-		if (a->json) {
-			ins_buf_puts(out, i ? ",{" : "{");
-			put_object(s, x->node, true, out);
-			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"share\":%.4f,\"accumulation\":{",
-				       (unsigned long long)d.count[x->node], (unsigned long long)d.bytes[x->node],
-				       d.total_bytes ? (double)d.bytes[x->node] / (double)d.total_bytes : 0.0);
-			put_object(s, acc, true, out);
-			ins_buf_puts(out, ",\"label\":");
-			if (label.len)
-				ins_json_strn(out, label.data, label.len);
-			else
-				ins_buf_puts(out, "null");
-			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu},\"chain\":[", (unsigned long long)d.count[acc],
-				       (unsigned long long)d.bytes[acc]);
-			ins_cmd_json_chain(s, &x->chain, out);
-			ins_buf_puts(out, "],\"accumulated\":{\"type\":");
-			ins_json_str(out, x->type ? x->type->name : "?");
-			ins_buf_printf(out, ",\"count\":%llu,\"bytes\":%llu,\"referrer\":", (unsigned long long)x->count,
-				       (unsigned long long)x->bytes);
-			if (x->holder != UINT32_MAX) {
-				ins_buf label2 = { 0 };
-				acc_label(s, &x->holder_chain, &label2);
-				out->oom |= label2.oom;
-				ins_buf_putc(out, '{');
-				put_object(s, x->holder, true, out);
-				ins_buf_puts(out, ",\"label\":");
-				if (label2.len)
-					ins_json_strn(out, label2.data, label2.len);
-				else
-					ins_buf_puts(out, "null");
-				ins_buf_printf(out, ",\"count\":%llu}", (unsigned long long)x->held);
-				ins_buf_free(&label2);
-			} else {
-				ins_buf_puts(out, "null");
-			}
-			ins_buf_puts(out, ",\"allocated_at\":");
-			if (x->site_file) {
-				ins_buf_puts(out, "{\"file\":");
-				ins_json_str(out, x->site_file);
-				ins_buf_printf(out, ",\"line\":%u,\"count\":%llu}", x->site_line,
-					       (unsigned long long)x->site_count);
-			} else {
-				ins_buf_puts(out, "null");
-			}
-			ins_buf_puts(out, "},\"sentence\":");
-			ins_json_strn(out, text.data ? text.data : "", text.len);
-			ins_buf_putc(out, '}');
-		} else {
-			ins_buf_printf(out, "\nSuspect %zu: %s\n  ", i + 1, text.data ? text.data : "");
-			put_object(s, x->node, false, out);
-			ins_buf_printf(out, "\n  retains %llu objects, %llu bytes (%.1f%% of the heap)\n",
-				       (unsigned long long)d.count[x->node], (unsigned long long)d.bytes[x->node],
-				       percent(d.bytes[x->node], d.total_bytes));
-			ins_buf_puts(out, "  accumulation point: ");
-			put_object(s, acc, false, out);
-			ins_buf_printf(out, "\n    retains %llu objects, %llu bytes; its %llu %s retain %llu bytes\n",
-				       (unsigned long long)d.count[acc], (unsigned long long)d.bytes[acc],
-				       (unsigned long long)x->count, x->type ? x->type->name : "?",
-				       (unsigned long long)x->bytes);
-			if (x->holder != UINT32_MAX) {
-				ins_buf_printf(out, "    %llu of them are referred to by ", (unsigned long long)x->held);
-				put_object(s, x->holder, false, out);
-				ins_buf_putc(out, '\n');
-			}
-			if (x->chain.found) {
-				ins_buf_printf(out, "  held by (%s):\n",
-					       x->chain.root ? "a thread's frame" : "a module in sys.modules");
-				ins_cmd_text_chain(s, &x->chain, "    ", out);
-			} else {
-				ins_buf_puts(out, "  no chain from a module or a thread's frame leads to it\n");
-			}
-		}
-		ins_buf_free(&text);
-		ins_buf_free(&label);
+	for (size_t i = 0; i < r.nitems; i++) {
+		if (r.items[i].group)
+			put_group(s, d, &r.groups[r.items[i].i], i, a->json, out);
+		else
+			put_suspect(s, d, &v[r.items[i].i], i, a->json, out);
 	}
-	if (!err && a->json)
+	if (a->json)
 		ins_buf_puts(out, "]}\n");
-	ins_suspect_list_free(v, n);
-	ins_domtree_free(&t);
-	ins_dominators_free(&d);
-	return err;
+	ins_suspects_report_free(&r);
+	return NULL;
 }

@@ -309,6 +309,15 @@ static const command commands[] = {
 	    "The CPython version, the executable, whether the memory is a core or a live process,\n"
 	    "and how the interpreter and its layout were found. " JSON_HELP,
 	    "--json" }, 0, 0, -1, true, ins_cmd_info },
+	{ { "index", "objgraph-index", "[--json]",
+	    "Saves the heap walk, the reference graph and the dominator tree beside the core.",
+	    "Writes CORE.objinspect-index (or the file of objinspect's --index-file PATH): what every\n"
+	    "later command on this core would rebuild (the tracked objects, the graph's nodes and\n"
+	    "edges both ways, the address index, the dominator tree with retained sizes). Later\n"
+	    "commands map it instead of rebuilding, with the same answers; it is tied to the core,\n"
+	    "the executable and libraries it maps and the options, and ignored (with a warning) once\n"
+	    "any of them changed. objinspect only: GDB keeps its graph for the stop anyway. " JSON_HELP,
+	    "--json" }, 0, 0, -1, false, ins_cmd_index },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -476,6 +485,14 @@ ins_ctx *ins_ctx_new(void)
 	return calloc(1, sizeof(ins_ctx));
 }
 
+void ins_ctx_set_index(ins_ctx *ctx, int mode, const char *path)
+{
+	if (!ctx)
+		return;
+	ctx->index_mode = mode;
+	ctx->index_file = path;
+}
+
 void ins_ctx_free(ins_ctx *ctx)
 {
 	if (!ctx)
@@ -525,7 +542,17 @@ int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **o
 	ins_error *err = parse_command(ctx, argc, argv, &cmd, &a);
 	ins_session *s = NULL;
 	if (!err)
-		err = ins_cmd_open(src, &err_buf, cmd->heap, &s);
+		err = ins_cmd_open(src, &err_buf, false, &s);
+	/* the saved index: index writes it; --index reads or writes it; else a valid one is read */
+	if (!err && src->core)
+		err = ins_session_set_index(s, src->core, ctx->index_file,
+					    cmd->run == ins_cmd_index || ctx->index_mode == INS_CLI_INDEX_NEVER ? INS_INDEX_OFF
+					    : ctx->index_mode == INS_CLI_INDEX_USE ? INS_INDEX_WRITE
+										   : INS_INDEX_AUTO);
+	if (!err)
+		err = ins_session_prepare_index(s);
+	if (!err && cmd->heap)
+		err = ins_session_heap(s);
 	if (!err)
 		err = cmd->run(&(call){ ctx, s, src, &a, &out_buf, &err_buf });
 	ins_session_close(s);

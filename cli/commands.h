@@ -48,6 +48,8 @@ struct ins_ctx {
 	size_t npeaks;
 	uint64_t *ids;       /* sorted addresses seen by the last growth call */
 	size_t nids;
+	int index_mode;      /* INS_CLI_INDEX_*: objinspect's --index, --no-index */
+	const char *index_file; /* --index-file PATH, or NULL: beside the core */
 };
 
 /* One call of a command: the opened session s (its heap walked into an array when the
@@ -77,6 +79,7 @@ ins_error *ins_cmd_at(const call *c);
 ins_error *ins_cmd_growth(const call *c);
 ins_error *ins_cmd_gc(const call *c);
 ins_error *ins_cmd_info(const call *c);
+ins_error *ins_cmd_index(const call *c);
 ins_error *ins_cmd_refs(const call *c);
 ins_error *ins_cmd_backrefs(const call *c);
 ins_error *ins_cmd_chain(const call *c);

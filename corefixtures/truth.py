@@ -341,9 +341,24 @@ def _retained(x, tracked, main_dict):
     list of the parent's tracked objects _child keeps, its local holding __main__'s dict).
     Returns {"count", "bytes", "closure", "types"} or None when C has more than
     _RETAINED_LIMIT members or a member has no size."""
-    index = {id(x): 0}
-    members = [x]
-    inner = [0]
+    return _retained_group([x], tracked, main_dict)
+
+
+def _retained_group(xs, tracked, main_dict):
+    """What the objects xs keep alive together, by _retained's rule with xs in place of x:
+    C the closure of all of them, E the members outside xs that something outside C refers
+    to, the retained set C less what E reaches without passing through a member of xs.
+    The list xs itself refers only to members of xs, which are never in E.  For objects
+    that share nothing only they reach, it is the union of their own retained sets."""
+    index = {}
+    members = []
+    for x in xs:
+        if id(x) not in index:
+            index[id(x)] = len(members)
+            members.append(x)
+    x = None
+    nx = len(members)
+    inner = [0] * nx
     start = [0]      # members[i]'s referents are adj[start[i]:start[i + 1]]
     adj = []
     head = 0
@@ -366,7 +381,7 @@ def _retained(x, tracked, main_dict):
     # E, then what it reaches without x
     out_of = [False] * len(members)
     stack = []
-    for i in range(1, len(members)):
+    for i in range(nx, len(members)):
         rc = sys.getrefcount(members[i]) - 2     # the argument, `members`
         if id(members[i]) in tracked:
             rc -= 1                              # _child's list of tracked objects
@@ -379,7 +394,7 @@ def _retained(x, tracked, main_dict):
         i = stack.pop()
         for k in range(start[i], start[i + 1]):
             j = adj[k]
-            if j and not out_of[j]:
+            if j >= nx and not out_of[j]:
                 out_of[j] = True
                 stack.append(j)
     count = 0

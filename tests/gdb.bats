@@ -171,11 +171,20 @@ graph_specs() {
 	# every command of the table is among them
 	local name s missing=
 	for name in $("$PYTHON_HOST" "$GDBCHECK" names "$T/help.txt"); do
+		[ "$name" = index ] && continue  # objinspect's only: below
 		for s in "${SPECS[@]}"; do [ "${s%% *}" = "$name" ] && continue 2; done
 		missing="$missing $name"
 	done
 	[ -z "$missing" ] || { echo "commands not tested:$missing"; false; }
 	gdb_same "$(core_of "$ID" graph)" "${SPECS[@]}"
+}
+
+@test "gdb: objgraph-index says it is objinspect's only (GDB keeps a stop's graph): one error, nothing written" {
+	run gdb_batch -ex 'objgraph-index' "$EXE" "$CORE"
+	printf '%s\n' "$output"
+	[ "$status" -ne 0 ]
+	printf '%s\n' "$output" | grep -q "objinspect only"
+	[ ! -e "$CORE.objinspect-index" ]
 }
 
 @test "gdb: threads, growth, cycles cores on $ID: stacks, chain --to root, growth --baseline, cycles and garbage equal the CLI" {

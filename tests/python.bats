@@ -12,7 +12,7 @@ bats_require_minimum_version 1.5.0
 PYTRUTH="$ROOT/tests/lib/pytruth.py"
 export OBJINSPECT_LIB="$BUILD/libinspect.so" OBJINSPECT_PY="$ROOT/python"
 # the scenarios compared on every interpreter (cext's 30-80 MB cores are left to truth.bats)
-PY_SCENARIOS="graph amqp_cycle threads freeze tb_cycle del_cycle bound_method garbage27 cache_leak slots dict_subclass"
+PY_SCENARIOS="graph amqp_cycle threads freeze tb_cycle del_cycle bound_method garbage27 cache_leak slots dict_subclass sessions"
 # the ones the other Pythons answer too (every question of the package is asked on each)
 PY_SCENARIOS_OTHER="graph threads"
 
@@ -380,7 +380,7 @@ if got != want or not got:
 	echo "$n cores checked"
 }
 
-@test "python: Heap.allocations() and Object.traceback() are the CLI's allocations --json (by lineno, filename, traceback) and at --json's traceback, on every interpreter's tracemalloc core" {
+@test "python: Heap.allocations(), Object.traceback() and Heap.suspects()' allocated_at are the CLI's allocations --json (by lineno, filename, traceback), at --json's traceback and suspects --json's allocated_at, on every interpreter's tracemalloc core" {
 	local id sysroot core n=0
 	while read -r id _ sysroot; do
 		core=$CORES/$id/tracemalloc_sites.core
@@ -391,6 +391,8 @@ if got != want or not got:
 			oi "$core" allocations --group-by $g --limit 0 --json > "$BATS_TEST_TMPDIR/$g.json" 2>/dev/null
 			cli+=("$BATS_TEST_TMPDIR/$g.json")
 		done
+		oi "$core" suspects --threshold 0 --limit 30 --json > "$BATS_TEST_TMPDIR/suspects.json" 2>/dev/null
+		cli+=("$BATS_TEST_TMPDIR/suspects.json")
 		run $PY3 -c '
 import json, subprocess, sys
 sys.path.insert(0, sys.argv[3])
@@ -415,7 +417,16 @@ for name, o in sorted(objs.items()):
                                    stdout=subprocess.PIPE, check=True, timeout=60).stdout)
     want = [(f["file"], f["line"]) for f in at["traceback"]] if at.get("traceback") else None
     if h.traceback(int(o["address"], 16)) != want:
-        sys.exit("%s: traceback %s, at says %s" % (name, h.traceback(int(o["address"], 16)), want))' \
+        sys.exit("%s: traceback %s, at says %s" % (name, h.traceback(int(o["address"], 16)), want))
+cli = json.load(open(sys.argv[9]))["suspects"]
+got = [("0x%x" % s.accumulation.address, s.type, s.allocated_at and list(s.allocated_at))
+       for s in h.suspects(threshold=0, limit=30)]
+want = [(s["accumulation"]["address"], s["accumulated"]["type"], s["accumulated"]["allocated_at"] and
+         [s["accumulated"]["allocated_at"][k] for k in ("file", "line", "count")]) for s in cli]
+if got != want:
+    sys.exit("suspects: the package says %s, the CLI %s" % (got, want))
+if json.load(open(sys.argv[6]))["available"] and not any(w[2] for w in want):
+    sys.exit("suspects: tracemalloc traces, yet no suspect says where what accumulates was allocated: %s" % want)' \
 			"$core" "${sysroot:-}" "$ROOT/python" "$OBJINSPECT" "$CORES/$id/tracemalloc_sites.truth.json" "${cli[@]}"
 		[ "$status" -eq 0 ] || { echo "$id: $output"; return 1; }
 	done < <("$ROOT/corefixtures/interpreters")

@@ -210,6 +210,9 @@ def main():
         "stack_only": {"address": "0x%x" % _stack_only[0], "thread": "sleeper",
                        "function": "sleeper_inner", "local": "payload"},
         "frames_order": "innermost first",
+        # the threads the core has a stack of: threading's view and the kernel's
+        "python_threads": len(threading.enumerate()),
+        "os_threads": len(os.listdir("/proc/self/task")),
     }
     truth.dump(out + ".truth.json", extra)
     if live:

@@ -123,6 +123,14 @@ INS_API ins_error *ins_program_retained(ins_program *p, uint64_t addr, ins_retai
 
 /* ---- leak suspects (Eclipse MAT's report over the dominator tree) ---------- */
 
+enum { INS_SUSPECT_OBJECT = 0, INS_SUSPECT_GROUP = 1 };
+
+/* A single suspect (kind INS_SUSPECT_OBJECT), or a group (INS_SUSPECT_GROUP: instances of one
+ * class, each alone at the top of the dominator tree and below the threshold, that retain the
+ * threshold together). A group has address 0, no accumulation point (0, and 0 counts);
+ * count and bytes are what its instances retain together, type their class, accumulated
+ * their number, accumulated_bytes = bytes, referrer the object referring to most of them,
+ * chain the chain to that referrer (none without one), instances its biggest instances. */
 typedef struct ins_suspect_info {
 	uint64_t address;           /* an object at the top of the dominator tree */
 	uint64_t count, bytes;      /* what it retains */
@@ -138,11 +146,21 @@ typedef struct ins_suspect_info {
 				       accumulation point (malloc'd: ins_free) */
 	size_t nchain;
 	bool chain_found;           /* false: chain is the accumulation point alone */
+	const char *allocated_file; /* when the process runs with tracemalloc: where most of what
+				       piles up was allocated (the most common most recent frame of
+				       their tracebacks), NULL otherwise (lives as long as p) */
+	uint32_t allocated_line;
+	uint64_t allocated_count;   /* how many of them were allocated there */
+	int kind;                   /* INS_SUSPECT_OBJECT or INS_SUSPECT_GROUP */
+	uint64_t *instances;        /* a group's instances retaining the most, most first (at most
+				       5; malloc'd: ins_free); NULL for a single suspect */
+	size_t ninstances;
 } ins_suspect_info;
 
 /* The objects at the top of the dominator tree that retain threshold percent of the heap's
- * bytes or more, at most limit (0: all), largest first, each with its accumulation point
- * (docs/commands.md, suspects). *out is malloc'd: ins_suspects_free. */
+ * bytes or more, and the groups of them, at most limit (0: all), largest first, each object
+ * with its accumulation point (docs/commands.md, suspects). *out is malloc'd:
+ * ins_suspects_free. */
 INS_API ins_error *ins_program_suspects(ins_program *p, unsigned threshold, size_t limit, ins_suspect_info **out,
 					size_t *n);
 INS_API void ins_suspects_free(ins_suspect_info *v, size_t n);
@@ -257,6 +275,10 @@ typedef struct ins_memory_stats {
 	uint64_t tracked, tracked_bytes, frozen, frozen_bytes, untracked, untracked_bytes;
 	uint64_t in_pymalloc_bytes, malloced, malloced_bytes, static_bytes;  /* pymalloc >= 0 */
 	uint64_t memory_bytes, file_backed_bytes, anonymous_bytes;  /* the image's */
+	bool stacks;            /* the image knows its threads' stack pointers (a core, a live
+				   process; not a host's reader): then */
+	uint64_t threads;       /* how many threads */
+	uint64_t stack_segments, stack_bytes;  /* the image's segments holding one or more of them */
 } ins_memory_stats;
 
 /* pymalloc's arenas, pools and blocks as sys._debugmallocstats() counts them, the objects'

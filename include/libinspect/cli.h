@@ -24,6 +24,13 @@ typedef struct ins_ctx ins_ctx;
 INS_API ins_ctx *ins_ctx_new(void);
 INS_API void ins_ctx_free(ins_ctx *ctx);
 
+/* The saved index of a core (objinspect's index command): AUTO reads a valid one beside the
+ * core (or at path) instead of rebuilding, USE (--index) also writes it when there is no
+ * valid one, NEVER (--no-index) ignores it. path (kept, not copied): NULL for
+ * CORE.objinspect-index. Live processes have none. */
+enum { INS_CLI_INDEX_AUTO = 0, INS_CLI_INDEX_USE = 1, INS_CLI_INDEX_NEVER = 2 };
+INS_API void ins_ctx_set_index(ins_ctx *ctx, int mode, const char *path);
+
 /* Runs one command; argv[0] is its name (CLI or GDB spelling). The command's output is
  * returned in *out and warnings and the error line in *err (both malloc'd, NUL-terminated,
  * possibly empty; free with ins_free). Returns the exit status (enum ins_code). */

@@ -2,6 +2,7 @@
  * sizes (see dominators.h). No recursion: the depth-first search keeps its own stack, and
  * path compression walks up, then down an explicit stack. */
 #include "dominators.h"
+#include "bigmem.h"
 
 #include "threads.h"
 
@@ -47,7 +48,7 @@ static ins_error *find_roots(ins_session *s, uint8_t *root)
 {
 	const ins_graph *g = s->graph;
 	size_t n = g->n;
-	int64_t *refs = malloc((n ? n : 1) * sizeof(*refs));
+	int64_t *refs = ins_big_malloc((n ? n : 1), sizeof(*refs));
 	if (!refs)
 		return ins_err_nomem();
 	for (size_t i = 0; i < n; i++) {
@@ -143,22 +144,24 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 	ins_error *err = ins_session_graph(s);
 	if (err)
 		return err;
+	if (ins_session_index_dominators(s, out))
+		return NULL;
 	const ins_graph *g = s->graph;
 	size_t n = g->n, words = n + 1;
 	if (n >= NONE - 1)
 		return ins_err(INS_ERR_FAIL, "too many objects for the dominator tree (%zu)", n);
 	out->n = n;
-	out->root = calloc(words, 1);
-	out->idom = malloc(words * sizeof(uint32_t));
-	out->count = calloc(words, sizeof(uint32_t));
-	out->bytes = calloc(words, sizeof(uint64_t));
-	out->order = malloc(words * sizeof(uint32_t));
+	out->root = ins_big_calloc(words, 1);
+	out->idom = ins_big_malloc(words, sizeof(uint32_t));
+	out->count = ins_big_calloc(words, sizeof(uint32_t));
+	out->bytes = ins_big_calloc(words, sizeof(uint64_t));
+	out->order = ins_big_malloc(words, sizeof(uint32_t));
 	dfs d = {.g = g};
-	d.num = malloc(words * sizeof(uint32_t));
-	d.vert = malloc(words * sizeof(uint32_t));
-	d.parent = malloc(words * sizeof(uint32_t));
-	d.stack = malloc(words * sizeof(uint32_t));
-	d.next = malloc(words * sizeof(uint64_t));
+	d.num = ins_big_malloc(words, sizeof(uint32_t));
+	d.vert = ins_big_malloc(words, sizeof(uint32_t));
+	d.parent = ins_big_malloc(words, sizeof(uint32_t));
+	d.stack = ins_big_malloc(words, sizeof(uint32_t));
+	d.next = ins_big_malloc(words, sizeof(uint64_t));
 	uint32_t *semi = NULL, *label = NULL, *anc = NULL;
 	if (!out->root || !out->idom || !out->count || !out->bytes || !out->order || !d.num || !d.vert || !d.parent ||
 	    !d.stack || !d.next) {
@@ -188,9 +191,9 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 
 	/* semidominators, in reverse preorder; R (0) has no predecessors */
 	size_t N = d.count; /* n + 1 */
-	semi = malloc(N * sizeof(uint32_t));
-	label = malloc(N * sizeof(uint32_t));
-	anc = malloc(N * sizeof(uint32_t));
+	semi = ins_big_malloc(N, sizeof(uint32_t));
+	label = ins_big_malloc(N, sizeof(uint32_t));
+	anc = ins_big_malloc(N, sizeof(uint32_t));
 	if (!semi || !label || !anc) {
 		err = ins_err_nomem();
 		goto done;
@@ -252,6 +255,10 @@ done:
 
 void ins_dominators_free(ins_dominators *d)
 {
+	if (d->mapped) {
+		memset(d, 0, sizeof(*d));
+		return;
+	}
 	free(d->idom);
 	free(d->root);
 	free(d->count);
@@ -276,7 +283,7 @@ ins_error *ins_dominators_top(const ins_dominators *d, size_t k, uint32_t **top,
 	*ntop = 0;
 	if (k > d->n)
 		k = d->n;
-	uint32_t *v = malloc((k ? k : 1) * sizeof(*v));
+	uint32_t *v = ins_big_malloc((k ? k : 1), sizeof(*v));
 	if (!v)
 		return ins_err_nomem();
 	size_t m = 0;
@@ -303,8 +310,8 @@ ins_error *ins_dominators_subtree(const ins_dominators *d, uint32_t x, uint32_t 
 	if (x >= d->n)
 		return ins_err(INS_ERR_NOT_FOUND, "no such node");
 	size_t want = d->count[x];
-	uint32_t *v = malloc(want * sizeof(*v));
-	uint8_t *in = calloc(d->n, 1);
+	uint32_t *v = ins_big_malloc(want, sizeof(*v));
+	uint8_t *in = ins_big_calloc(d->n, 1);
 	if (!v || !in) {
 		free(v);
 		free(in);
@@ -349,10 +356,10 @@ ins_error *ins_domtree_build(const ins_dominators *d, ins_domtree *t)
 {
 	size_t n = d->n;
 	memset(t, 0, sizeof(*t));
-	t->start = calloc(n + 2, sizeof(uint64_t));
-	t->kids = malloc((n ? n : 1) * sizeof(uint32_t));
-	uint64_t *pos = malloc((n + 1) * sizeof(uint64_t));
-	ranked *r = malloc((n ? n : 1) * sizeof(*r));
+	t->start = ins_big_calloc(n + 2, sizeof(uint64_t));
+	t->kids = ins_big_malloc((n ? n : 1), sizeof(uint32_t));
+	uint64_t *pos = ins_big_malloc((n + 1), sizeof(uint64_t));
+	ranked *r = ins_big_malloc((n ? n : 1), sizeof(*r));
 	if (!t->start || !t->kids || !pos || !r) {
 		free(pos);
 		free(r);
@@ -399,8 +406,8 @@ ins_error *ins_domtree_top(const ins_dominators *d, const ins_domtree *t, uint32
 		return ins_err(INS_ERR_NOT_FOUND, "no such node");
 	/* the walk is as deep as the tree below x, at most */
 	size_t cap = max_depth < d->n ? max_depth + 1 : d->n + 1, ncap = 64, m = 0, sp = 0;
-	walk *stack = malloc(cap * sizeof(*stack));
-	ins_domitem *v = malloc(ncap * sizeof(*v));
+	walk *stack = ins_big_malloc(cap, sizeof(*stack));
+	ins_domitem *v = ins_big_malloc(ncap, sizeof(*v));
 	if (!stack || !v) {
 		free(stack);
 		free(v);
@@ -417,7 +424,7 @@ ins_error *ins_domtree_top(const ins_dominators *d, const ins_domtree *t, uint32
 		}
 		uint32_t c = t->kids[w->next++];
 		if (m == ncap) {
-			ins_domitem *nv = realloc(v, 2 * ncap * sizeof(*v));
+			ins_domitem *nv = ins_big_realloc(v, 2 * ncap, sizeof(*v));
 			if (!nv) {
 				free(stack);
 				free(v);
@@ -441,8 +448,8 @@ ins_error *ins_domtree_union(const ins_dominators *d, const ins_domtree *t, cons
 			     uint64_t *count, uint64_t *bytes)
 {
 	size_t n = d->n;
-	walk *stack = malloc((n + 1) * sizeof(*stack));
-	uint32_t *active = calloc(ngroups ? ngroups : 1, sizeof(uint32_t));
+	walk *stack = ins_big_malloc((n + 1), sizeof(*stack));
+	uint32_t *active = ins_big_calloc(ngroups ? ngroups : 1, sizeof(uint32_t));
 	if (!stack || !active) {
 		free(stack);
 		free(active);

@@ -57,9 +57,12 @@ typedef struct ins_dominators {
 	uint32_t *order; /* the nodes in depth-first preorder from R (parents first) */
 	size_t nroots;
 	uint64_t total_bytes; /* every node's size */
+	bool mapped;     /* the arrays are a saved index's (gindex.h): ins_dominators_free leaves them */
 } ins_dominators;
 
-/* The dominator tree of s's graph (built if needed) and every node's retained size. */
+/* The dominator tree of s's graph (built if needed) and every node's retained size; read
+ * from the session's saved index when it holds one (then *out is mapped, and the warnings
+ * the build gave are given again). */
 ins_error *ins_dominators_build(ins_session *s, ins_dominators *out);
 void ins_dominators_free(ins_dominators *d);
 

@@ -367,10 +367,12 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 	builder b = { .g = g, .o = &s->objs, .t = t, .tracked_only = tracked_only };
 	g->tracked_only = tracked_only;
 	const ins_heap *h = &s->heap;
-	/* about as many untracked objects as tracked ones, and a few references each */
+	/* about as many untracked objects as tracked ones, and a few references each; the
+	 * index (touched everywhere: all of it is resident) for 1.6 untracked per tracked, as
+	 * typical heaps have (it grows when there are more) */
 	size_t nodes = tracked_only ? h->n + 1 : 2 * h->n + 1;
 	if (h->n >= MAX_NODES / 2 || !grow_nodes(&b, nodes) || !grow_edges(&b, 4 * h->n + 1) ||
-	    (!tracked_only && !nt_reserve(g, nodes + BATCH))) {
+	    (!tracked_only && !nt_reserve(g, h->n + h->n / 5 * 3 + BATCH))) {
 		free(b.leaf);
 		return ins_err_nomem();
 	}

@@ -417,17 +417,59 @@ static void count_segments(const ins_image *img, ins_memory *m)
 	m->seg_anon = m->seg_total >= m->seg_file ? m->seg_total - m->seg_file : 0;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Thread stacks: the segments (sorted, disjoint) a thread's stack pointer is in, each once. */
+static ins_error *count_stacks(const ins_image *img, ins_memory *m)
+{
+	if (!img->threads_known)
+		return NULL;
+	size_t *hit = malloc((img->nthreads ? img->nthreads : 1) * sizeof(*hit)), nhit = 0;
+	if (!hit)
+		return ins_err_nomem();
+	for (size_t k = 0; k < img->nthreads; k++) {
+		uint64_t sp = img->thread_sp[k];
+		size_t lo = 0, hi = img->nsegs; /* the first segment ending after sp */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (img->segs[mid].end <= sp)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < img->nsegs && img->segs[lo].start <= sp)
+			hit[nhit++] = lo;
+	}
+	qsort(hit, nhit, sizeof(*hit), cmp_size);
+	m->stacks = true;
+	m->threads = img->nthreads;
+	for (size_t i = 0; i < nhit; i++)
+		if (!i || hit[i] != hit[i - 1]) {
+			m->stack_segs++;
+			m->stack_bytes += img->segs[hit[i]].end - img->segs[hit[i]].start;
+		}
+	free(hit);
+	return NULL;
+}
+
 ins_error *ins_memory_read(ins_session *s, size_t limit, ins_memory *out)
 {
 	memset(out, 0, sizeof(*out));
 	ins_error *err = read_pymalloc(s, out);
 	if (!err)
 		err = count_objects(s, limit, out);
+	if (!err) {
+		count_segments(s->img, out);
+		err = count_stacks(s->img, out);
+	}
 	if (err) {
 		ins_memory_free(out);
 		return err;
 	}
-	count_segments(s->img, out);
 	return NULL;
 }
 

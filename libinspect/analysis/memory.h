@@ -26,7 +26,8 @@
  *
  * Segments: the image's memory (a core's dumped segments, a live process's copied writable
  * mappings), split into what mapped files back and anonymous memory, of which pymalloc's
- * arenas are a part. Thread stacks are not told apart from other anonymous memory.
+ * arenas are a part. Thread stacks are the segments holding a thread's stack pointer (the
+ * image's: a core's NT_PRSTATUS, a stopped live process's threads), when the image knows them.
  */
 #ifndef INS_MEMORY_H
 #define INS_MEMORY_H
@@ -81,6 +82,9 @@ typedef struct ins_memory {
 
 	uint64_t seg_total, seg_file, seg_anon;
 	size_t nsegs;
+	bool stacks;              /* the image knows its threads' stack pointers: */
+	uint64_t threads;         /* how many threads */
+	uint64_t stack_segs, stack_bytes;  /* the segments holding one or more of them */
 } ins_memory;
 
 /* Reads pymalloc's state, sizes the graph's objects (building the graph; limit: how many

@@ -1,6 +1,9 @@
 /* session.c -- opening an image down to its heap, and per-type statistics. */
+#define _GNU_SOURCE  /* strdup */
 #include "session.h"
 
+#include "dominators.h"
+#include "gindex.h"
 #include "graph.h"
 #include "threads.h"
 
@@ -25,10 +28,209 @@ ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **
 	return NULL;
 }
 
+/* ---- the saved index ---------------------------------------------------------- */
+
+ins_error *ins_session_set_index(ins_session *s, const char *core, const char *path, enum ins_index_mode mode)
+{
+	free(s->core_path);
+	free(s->index_path);
+	s->core_path = s->index_path = NULL;
+	s->index_mode = INS_INDEX_OFF;
+	if (!core || s->img->kind != INS_IMAGE_CORE)
+		return NULL;  /* a live process: no index */
+	s->core_path = strdup(core);
+	s->index_path = path ? strdup(path) : ins_gindex_default_path(core);
+	if (!s->core_path || !s->index_path)
+		return ins_err_nomem();
+	s->index_mode = mode;
+	return NULL;
+}
+
+static void index_broken(ins_session *s, const char *why)
+{
+	if (!s->index_broken)
+		ins_buf_printf(s->warn, "warning: ignoring corrupt index %s: %s\n", s->index_path, why);
+	s->index_broken = true;
+}
+
+/* The index to read from, opened the first time: NULL when there is none to use. */
+static ins_gindex *session_index(ins_session *s)
+{
+	if (!s->index_tried && s->index_mode != INS_INDEX_OFF && s->index_path) {
+		s->index_tried = true;
+		const char *why = NULL;
+		enum ins_gi_status st = ins_gindex_open(s, s->core_path, s->index_path, &s->gindex, &why);
+		if (st == INS_GI_STALE || st == INS_GI_CORRUPT)
+			ins_buf_printf(s->warn, "warning: ignoring %s index %s: %s\n", st == INS_GI_STALE ? "stale" : "corrupt",
+				       s->index_path, why);
+	}
+	return s->index_broken ? NULL : s->gindex;
+}
+
+/* A scan accepts only words that are addresses of objects on the GC lists (graph.c's). */
+static bool is_heap_object(void *arg, uint64_t addr)
+{
+	const ins_graph *g = arg;
+	uint32_t node;
+	return ins_graph_node(g, addr, &node) && node < g->nheap;
+}
+
+/* s->graph from the index when there is a valid one (the heap too, first, as a build would). */
+static ins_error *index_graph(ins_session *s)
+{
+	if (!session_index(s))
+		return NULL;
+	ins_error *err = ins_session_heap(s);
+	ins_gindex *gi = session_index(s);
+	if (err || !gi)
+		return err;
+	ins_graph *g = calloc(1, sizeof(*g));
+	if (!g)
+		return ins_err_nomem();
+	const char *why;
+	if (!ins_gindex_graph(gi, g, &why)) {
+		free(g);
+		index_broken(s, why);
+		return NULL;
+	}
+	ins_trav_set_scan(s->trav, is_heap_object, g);
+	ins_gindex_emu_stats(gi, &s->emu_saved[0], &s->emu_saved[1], &s->emu_saved[2]);
+	s->graph = g;
+	s->graph_mapped = true;
+	ins_gindex_replay(gi, INS_GI_STEP_GRAPH, s->warn);
+	return NULL;
+}
+
+bool ins_session_index_dominators(ins_session *s, ins_dominators *out)
+{
+	ins_gindex *gi = s->graph_mapped ? session_index(s) : NULL;
+	const char *why;
+	if (!gi || !ins_gindex_has_dominators(gi))
+		return false;
+	if (!ins_gindex_dominators(gi, out, &why)) {
+		index_broken(s, why);
+		return false;
+	}
+	ins_gindex_replay(gi, INS_GI_STEP_DOM, s->warn);
+	return true;
+}
+
+void ins_session_emu_stats(ins_session *s, uint64_t *emulated, uint64_t *failed, uint64_t *wrote)
+{
+	*emulated = *failed = *wrote = 0;
+	if (s->trav)
+		ins_trav_emu_stats(s->trav, emulated, failed, wrote);
+	*emulated += s->emu_saved[0];
+	*failed += s->emu_saved[1];
+	*wrote += s->emu_saved[2];
+}
+
+/* Forgets the heap, graph and traversal built so far (to read them from the index). */
+static void drop_built(ins_session *s)
+{
+	if (s->graph && !s->graph_mapped)
+		ins_graph_free(s->graph);
+	free(s->graph);
+	s->graph = NULL;
+	if (!s->heap_mapped)
+		ins_heap_free(&s->heap);
+	memset(&s->heap, 0, sizeof(s->heap));
+	s->walked = s->heap_mapped = s->graph_mapped = false;
+	ins_trav_free(s->trav);
+	s->trav = NULL;
+	memset(s->emu_saved, 0, sizeof(s->emu_saved));
+}
+
+/* Builds everything into s with each step's warnings kept apart in w, and writes it. */
+static ins_error *build_and_write(ins_session *s, ins_buf w[INS_GI_NSTEPS], ins_gindex_info *info)
+{
+	ins_buf *keep = s->warn;
+	ins_dominators d = { 0 };
+	s->warn = &w[INS_GI_STEP_HEAP];
+	ins_error *err = ins_session_heap(s);
+	s->warn = &w[INS_GI_STEP_GRAPH];
+	if (!err)
+		err = ins_session_graph(s);
+	s->warn = &w[INS_GI_STEP_DOM];
+	if (!err)
+		err = ins_dominators_build(s, &d);
+	s->warn = keep;
+	if (!err) {
+		const ins_buf *text[INS_GI_NSTEPS] = { &w[0], &w[1], &w[2] };
+		uint64_t emu[3];
+		ins_session_emu_stats(s, &emu[0], &emu[1], &emu[2]);
+		err = ins_gindex_write(s, s->core_path, s->index_path, &d, text, emu, info);
+	}
+	ins_dominators_free(&d);
+	return err;
+}
+
+static void put_warnings(ins_buf *to, ins_buf w[INS_GI_NSTEPS])
+{
+	for (int i = 0; i < INS_GI_NSTEPS; i++) {
+		if (w[i].len)
+			ins_buf_putn(to, w[i].data, w[i].len);
+		ins_buf_free(&w[i]);
+	}
+}
+
+ins_error *ins_session_write_index(ins_session *s, ins_gindex_info *info)
+{
+	if (!s->index_path)
+		return ins_err(INS_ERR_USAGE, "an index is made of a core file, not of a live process");
+	ins_buf w[INS_GI_NSTEPS] = { 0 };
+	ins_error *err = build_and_write(s, w, info);
+	put_warnings(s->warn, w);
+	return err;
+}
+
+ins_error *ins_session_prepare_index(ins_session *s)
+{
+	if (s->index_mode != INS_INDEX_WRITE || s->walked || s->graph)
+		return NULL;
+	ins_gindex *gi = session_index(s);
+	const char *why;
+	if (gi && ins_gindex_check(gi, &why))
+		return NULL;
+	if (gi) {
+		index_broken(s, why);
+		ins_gindex_close(s->gindex);
+		s->gindex = NULL;
+	}
+	ins_buf w[INS_GI_NSTEPS] = { 0 };
+	ins_error *err = build_and_write(s, w, NULL);
+	if (err && (err->code == INS_ERR_OS || err->code == INS_ERR_NOMEM) && s->walked && s->graph) {
+		/* not written: answer from what was built */
+		ins_buf_printf(s->warn, "warning: %s\n", err->message);
+		ins_error_free(err);
+		put_warnings(s->warn, w);
+		return NULL;
+	}
+	for (int i = 0; i < INS_GI_NSTEPS; i++)
+		ins_buf_free(&w[i]);
+	if (err)
+		return err;
+	/* read back what was written, as any later command will */
+	drop_built(s);
+	s->index_tried = s->index_broken = false;
+	return NULL;
+}
+
+/* ---- the heap walk and the graph ------------------------------------------------ */
+
 ins_error *ins_session_heap(ins_session *s)
 {
 	if (s->walked)
 		return NULL;
+	ins_gindex *gi = session_index(s);
+	const char *why;
+	if (gi && ins_gindex_heap(gi, &s->heap, &why)) {
+		s->walked = s->heap_mapped = true;
+		ins_gindex_replay(gi, INS_GI_STEP_HEAP, s->warn);
+		return NULL;
+	}
+	if (gi)
+		index_broken(s, why);
 	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, &s->heap);
 	s->walked = !err;
 	return err;
@@ -76,6 +278,8 @@ static ins_error *make_graph(ins_session *s, bool tracked_only)
 	ins_error *err = ins_session_trav(s);
 	if (err)
 		return err;
+	if ((err = index_graph(s)) || s->graph)
+		return err;  /* read from the saved index (a whole graph) */
 	ins_graph *g = calloc(1, sizeof(*g));
 	if (!g)
 		return ins_err_nomem();
@@ -143,13 +347,12 @@ void ins_session_close(ins_session *s)
 	if (!s)
 		return;
 	ins_map_free(&s->gens);
-	ins_trav_free(s->trav);
-	if (s->graph)
-		ins_graph_free(s->graph);
-	free(s->graph);
+	drop_built(s);
+	ins_gindex_close(s->gindex);
+	free(s->core_path);
+	free(s->index_path);
 	if (s->in)
 		ins_objects_free(&s->objs);
-	ins_heap_free(&s->heap);
 	ins_interp_free(s->in);
 	ins_image_close(s->img);
 	free(s);

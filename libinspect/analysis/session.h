@@ -18,6 +18,15 @@ typedef struct ins_session {
 	struct ins_graph *graph;
 	ins_map gens;           /* object -> generation + 1: ins_session_index_gens */
 	bool gens_indexed;
+	/* the saved index (gindex.h): s->heap, s->graph and the dominators are read from it
+	 * instead of being built, when it is valid */
+	struct ins_gindex *gindex; /* mapped, its header and key checked; NULL: none */
+	char *core_path, *index_path;
+	int index_mode;         /* enum ins_index_mode */
+	bool index_tried;       /* gindex opened (or found absent, stale, corrupt) */
+	bool index_broken;      /* a section failed its checks: build the rest */
+	bool heap_mapped, graph_mapped; /* s->heap, *s->graph point into gindex: never freed */
+	uint64_t emu_saved[3];  /* the emulator's statistics of the build the index recorded */
 } ins_session;
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out);
@@ -34,6 +43,27 @@ ins_error *ins_session_graph(ins_session *s);
  * the collection needs (collect.h, leaking.h): the whole graph when there is one already,
  * else ins_graph_build_tracked's. */
 ins_error *ins_session_graph_tracked(ins_session *s);
+/* The saved index of a core (gindex.h). OFF: none is read (index writes one); AUTO: a valid
+ * one is read instead of walking the heap and building the graph and dominators, a stale or
+ * corrupt one is ignored with a warning; WRITE: the same, and when there is no valid one,
+ * ins_session_prepare_index builds and writes it. path NULL: beside the core
+ * (CORE.objinspect-index). A live process has no index: mode is then OFF. */
+enum ins_index_mode { INS_INDEX_OFF, INS_INDEX_AUTO, INS_INDEX_WRITE };
+ins_error *ins_session_set_index(ins_session *s, const char *core, const char *path, enum ins_index_mode mode);
+/* WRITE: reads the index, or builds the heap, the graph and the dominators and writes them
+ * (a warning if that fails), so that the command reads them from it. */
+ins_error *ins_session_prepare_index(ins_session *s);
+/* Builds the heap, graph and dominators (whatever index there is) and writes the index
+ * (s->index_path); the steps' warnings go to s->warn. info: what was written. */
+struct ins_gindex_info;
+ins_error *ins_session_write_index(ins_session *s, struct ins_gindex_info *info);
+/* ins_dominators_build's hook: true when *out was read from the index (mapped). */
+struct ins_dominators;
+bool ins_session_index_dominators(ins_session *s, struct ins_dominators *out);
+/* The emulator's statistics (ins_trav_emu_stats) of the graph's build, read from the index
+ * when the graph was. */
+void ins_session_emu_stats(ins_session *s, uint64_t *emulated, uint64_t *failed, uint64_t *wrote);
+
 /* The generation whose list holds obj (in->ngens: the permanent one of gc.freeze()), or -1
  * when no GC list does (s->heap walked). A search of the heap, unless ins_session_index_gens
  * made an index of it first (for many questions). */

@@ -11,7 +11,8 @@
  * are kept in that is not alone in keeping them); the chain
  * (chain.h: to a module in sys.modules, else to a thread's frame) says where the point is
  * held. When the process runs with tracemalloc, the line where most of what accumulates was
- * allocated (the most recent frame of their tracebacks: allocations.h).
+ * allocated (the most recent frame of their tracebacks: allocations.h). Besides single
+ * objects, groups of many small top-level instances of one class (ins_suspect_group).
  */
 #ifndef INS_SUSPECTS_H
 #define INS_SUSPECTS_H
@@ -43,6 +44,62 @@ typedef struct ins_suspect {
 ins_error *ins_suspects_find(ins_session *s, const ins_dominators *d, const ins_domtree *t, unsigned pct, size_t limit,
 			     ins_suspect **out, size_t *n);
 void ins_suspect_list_free(ins_suspect *v, size_t n);
+
+/* A group suspect (Eclipse MAT's "3000 instances of Channel occupy 2.1 MB"): the top-level
+ * objects of the dominator tree of one class that are no root themselves (each is reached
+ * from several roots with no object in common: a registry list and a connection's dict) and
+ * each below the share (no suspect alone), but together retain it or more -- at least 2 of
+ * them. Only instances of classes (a Python class, a C extension's heap type, a 2.7 classic
+ * class), not classes or modules: the interpreter's namespaces, classes, modules and
+ * interned strings are shared by many modules and would fill the report. With them, the
+ * object that refers to most of them (their common accumulation point, as for a single
+ * suspect). */
+#define INS_SUSPECT_GROUP_SHOW 5 /* a group's biggest instances kept */
+
+typedef struct ins_suspect_group {
+	const ins_type *type;
+	uint64_t count;          /* its instances */
+	uint64_t objects, bytes; /* what they retain together (their subtrees are disjoint) */
+	uint32_t biggest[INS_SUSPECT_GROUP_SHOW]; /* the instances retaining the most, most first */
+	size_t nbiggest;
+	uint32_t holder;         /* the object referring to most of them, UINT32_MAX when none refers
+				  * to 2 or more; and to how many */
+	uint64_t held;
+	ins_chain holder_chain;  /* to the holder, when there is one */
+} ins_suspect_group;
+
+/* The group suspects of share pct or more (none for pct 0: every top-level object is then a
+ * suspect alone), at most limit (0: no limit), most bytes first. */
+ins_error *ins_suspect_groups_find(ins_session *s, const ins_dominators *d, const ins_domtree *t, unsigned pct,
+				   size_t limit, ins_suspect_group **out, size_t *n);
+void ins_suspect_group_list_free(ins_suspect_group *v, size_t n);
+
+/* One line of the report: a single suspect (v[i]) or a group (groups[i]). */
+typedef struct ins_suspect_item {
+	bool group;
+	size_t i;
+} ins_suspect_item;
+
+/* The whole report, as front ends render it: the dominator tree it was found on (for the
+ * suspects' retained counts and bytes, and the heap's total), the single and group
+ * suspects, and the order to show them in (most bytes first, at most limit). */
+typedef struct ins_suspects_report {
+	ins_dominators dom;
+	ins_domtree tree;
+	unsigned pct;      /* the threshold used: pct capped at 100 */
+	ins_suspect *v;    /* ins_suspects_find's, n of them */
+	size_t n;
+	ins_suspect_group *groups; /* ins_suspect_groups_find's */
+	size_t ngroups;
+	ins_suspect_item *items;   /* what to show, in order */
+	size_t nitems;
+} ins_suspects_report;
+
+/* Builds the dominator tree of s's graph and finds the suspects retaining pct percent of the
+ * heap or more (pct > 100: 100), at most limit (0: all). On success *out owns everything:
+ * ins_suspects_report_free; on failure nothing is left to free. */
+ins_error *ins_suspects_report_build(ins_session *s, unsigned pct, size_t limit, ins_suspects_report *out);
+void ins_suspects_report_free(ins_suspects_report *r);
 
 /* Is part at least pct percent of whole? */
 bool ins_suspect_share(uint64_t part, uint64_t whole, unsigned pct);

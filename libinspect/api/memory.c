@@ -40,6 +40,10 @@ ins_error *ins_program_memory(ins_program *p, ins_memory_stats *out)
 	out->memory_bytes = m.seg_total;
 	out->file_backed_bytes = m.seg_file;
 	out->anonymous_bytes = m.seg_anon;
+	out->stacks = m.stacks;
+	out->threads = m.threads;
+	out->stack_segments = m.stack_segs;
+	out->stack_bytes = m.stack_bytes;
 	out->classes = malloc((m.nclasses ? m.nclasses : 1) * sizeof(*out->classes));
 	if (!out->classes || oom) {
 		free(out->classes);

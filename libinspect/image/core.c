@@ -24,6 +24,12 @@
 #define NT_FILE 0x46494c45
 #endif
 
+/* x86-64's struct elf_prstatus: pr_reg (struct user_regs_struct, 27 words) at 112, rsp its
+ * 20th word */
+#define PRSTATUS_REG 112
+#define PRSTATUS_NREG 27
+#define PRSTATUS_RSP 19
+
 static ins_error *map_core(ins_image *img, const char *path)
 {
 	/* a FIFO or a device is never opened (it could block, or act); opened without
@@ -104,6 +110,15 @@ static ins_error *parse_notes(ins_image *img, const uint8_t *d, size_t n, const 
 				return err;
 		} else if (note.type == NT_AUXV) {
 			*at_phdr = auxv_get(note.desc, note.descsz, AT_PHDR);
+		} else if (note.type == NT_PRSTATUS && note.namesz >= 4 && memcmp(note.name, "CORE", 4) == 0 &&
+			   note.descsz >= PRSTATUS_REG + PRSTATUS_NREG * 8) {
+			/* one per thread: its registers when the core was taken */
+			uint64_t sp;
+			memcpy(&sp, note.desc + PRSTATUS_REG + PRSTATUS_RSP * 8, 8);
+			ins_error *err = ins_image_add_thread(img, sp);
+			if (err)
+				return err;
+			img->threads_known = true;
 		}
 	}
 	return malformed ? ins_err(INS_ERR_INPUT, "core file has malformed notes (truncated?)") : NULL;

@@ -49,6 +49,7 @@ void ins_image_close(ins_image *img)
 		free(img->files[i].why);
 	}
 	free(img->file_index);
+	free(img->thread_sp);
 	ins_map_free(&img->inodes);
 	for (size_t i = 0; i < img->nowned; i++)
 		free(img->owned[i]);
@@ -88,6 +89,16 @@ ins_error *ins_image_add_segment(ins_image *img, uint64_t start, uint64_t end, c
 		return ins_err_nomem();
 	img->segs = v;
 	img->segs[img->nsegs++] = (ins_segment){ start, end, data };
+	return NULL;
+}
+
+ins_error *ins_image_add_thread(ins_image *img, uint64_t sp)
+{
+	void *v = img->thread_sp;
+	if (!room(&v, &img->threads_cap, img->nthreads, sizeof(*img->thread_sp)))
+		return ins_err_nomem();
+	img->thread_sp = v;
+	img->thread_sp[img->nthreads++] = sp;
 	return NULL;
 }
 

@@ -70,6 +70,12 @@ typedef struct ins_image {
 	uint8_t **owned;       /* copied memory (live images) */
 	size_t nowned, owned_cap;
 	size_t hint;           /* last segment that served a read */
+	uint64_t *thread_sp;   /* each thread's stack pointer, nthreads of them: a core's
+				* NT_PRSTATUS notes, a live process's /proc/PID/task/TID/syscall
+				* while it is stopped */
+	size_t nthreads, threads_cap;
+	bool threads_known;    /* false: the image cannot tell (no NT_PRSTATUS, a thread that
+				* was running, a host's reader) */
 } ins_image;
 
 ins_error *ins_image_open(const ins_source *src, ins_buf *warn, ins_image **out);
@@ -126,6 +132,7 @@ ins_error *ins_image_add_segment(ins_image *img, uint64_t start, uint64_t end, c
 ins_error *ins_image_add_mapping(ins_image *img, uint64_t start, uint64_t end, uint64_t offset,
 				 const char *name, const char *sysroot);
 void ins_image_finish(ins_image *img);  /* sorts segments and mappings, finds files' bases */
+ins_error *ins_image_add_thread(ins_image *img, uint64_t sp);  /* a thread's stack pointer */
 /* Reads up to len bytes at addr into buf; returns how many it read from addr on (0: the
  * byte at addr is unreadable). */
 typedef size_t (*ins_copy_fn)(void *arg, uint64_t addr, void *buf, size_t len);

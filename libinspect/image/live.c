@@ -153,6 +153,50 @@ static ins_error *read_maps(ins_image *img, int pid, const char *sysroot)
 	return err;
 }
 
+/* Every thread's stack pointer, from /proc/PID/task/TID/syscall ("NR ARGS... SP PC", or
+ * "-1 SP PC" out of a system call), which the kernel gives for a thread that is stopped:
+ * all of them or none (a thread that runs, a file that cannot be read: threads unknown). */
+static ins_error *read_thread_sps(ins_image *img, int pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	bool ok = true;
+	ins_error *err = NULL;
+	struct dirent *de;
+	while (ok && !err && (de = readdir(d))) {
+		int tid = atoi(de->d_name);
+		if (tid <= 0)
+			continue;
+		char path[96], line[512];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(line, 1, sizeof(line) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		line[n] = '\0';
+		/* the next to last field */
+		char *fields[16];
+		size_t nf = 0;
+		for (char *save = NULL, *w = strtok_r(line, " \n", &save); w && nf < 16;
+		     w = strtok_r(NULL, " \n", &save))
+			fields[nf++] = w;
+		char *end = NULL;
+		unsigned long long sp = nf >= 3 ? strtoull(fields[nf - 2], &end, 16) : 0;
+		if (nf < 3 || !end || *end || !sp)
+			ok = false; /* "running", or unreadable */
+		else
+			err = ins_image_add_thread(img, sp);
+	}
+	closedir(d);
+	img->threads_known = ok && !err && img->nthreads;
+	if (!img->threads_known)
+		img->nthreads = 0;
+	return err;
+}
+
 ins_error *ins_live_open(ins_image *img, const ins_source *src, ins_buf *warn)
 {
 	(void)warn;
@@ -170,6 +214,8 @@ ins_error *ins_live_open(ins_image *img, const ins_source *src, ins_buf *warn)
 	ins_error *err = src->attach ? attach_all(src->pid, &t) : NULL;
 	if (!err)
 		err = read_maps(img, src->pid, NULL);
+	if (!err)
+		err = read_thread_sps(img, src->pid);
 	detach_all(&t);
 	return err;
 }

@@ -24,8 +24,8 @@ from ._errors import (Code, CorruptError, Error, InputError, LibraryError, Misma
 from ._capi import load_library, library as _library
 from ._heap import (Chain, Collection, Cycle, Frame, GCState, Heap, Object, Ref, RefcheckRow, Retained, Thread, TypeStat,
                     TypeStats, attach, open_core, open_reader, proc_maps)
-from ._heap import Memory, SizeClass
-from ._heap import Suspect
+from ._heap import Memory, SizeClass, Stacks
+from ._heap import AllocSite, Suspect
 from ._heap import AllocGroup, Allocations, AwaitStep, Greenlet, Task
 from ._capi import INS_MAP_EXEC as MAP_EXEC, INS_MAP_READ as MAP_READ, INS_MAP_WRITE as MAP_WRITE
 
@@ -45,7 +45,7 @@ def library_path():
 __all__ = [
     "open_core", "attach", "open_reader", "proc_maps", "load_library", "library_version", "library_path",
     "Heap", "Object", "Ref", "Chain", "TypeStat", "TypeStats", "Cycle", "Collection", "RefcheckRow", "Retained",
-    "Thread", "Frame", "GCState", "Memory", "SizeClass", "Suspect", "Greenlet", "Task", "AwaitStep", "Allocations", "AllocGroup", "MAP_READ", "MAP_WRITE", "MAP_EXEC",
+    "Thread", "Frame", "GCState", "Memory", "SizeClass", "Stacks", "Suspect", "AllocSite", "Greenlet", "Task", "AwaitStep", "Allocations", "AllocGroup", "MAP_READ", "MAP_WRITE", "MAP_EXEC",
     "Code", "Error", "UsageError", "InputError", "NotPythonError", "UnsupportedError", "NotFoundError",
     "CorruptError", "MismatchError", "SystemCallError", "OutOfMemoryError", "LibraryError",
 ]

@@ -116,7 +116,8 @@ class ins_memory_stats(ctypes.Structure):
         [("classes", POINTER(ins_mem_class)), ("nclasses", c_size_t)] + \
         [(n, c_uint64) for n in ("tracked", "tracked_bytes", "frozen", "frozen_bytes", "untracked",
                                  "untracked_bytes", "in_pymalloc_bytes", "malloced", "malloced_bytes",
-                                 "static_bytes", "memory_bytes", "file_backed_bytes", "anonymous_bytes")]
+                                 "static_bytes", "memory_bytes", "file_backed_bytes", "anonymous_bytes")] + \
+        [("stacks", c_bool), ("threads", c_uint64), ("stack_segments", c_uint64), ("stack_bytes", c_uint64)]
 
 
 class ins_suspect_info(ctypes.Structure):
@@ -124,7 +125,9 @@ class ins_suspect_info(ctypes.Structure):
                 ("acc_count", c_uint64), ("acc_bytes", c_uint64), ("type", ctypes.c_char_p),
                 ("accumulated", c_uint64), ("accumulated_bytes", c_uint64), ("referrer", c_uint64),
                 ("referrer_count", c_uint64), ("chain", POINTER(c_uint64)), ("nchain", c_size_t),
-                ("chain_found", c_bool)]
+                ("chain_found", c_bool), ("allocated_file", c_char_p), ("allocated_line", ctypes.c_uint32),
+                ("allocated_count", c_uint64), ("kind", ctypes.c_int), ("instances", POINTER(c_uint64)),
+                ("ninstances", c_size_t)]
 
 
 class ins_local_var(ctypes.Structure):
@@ -184,6 +187,8 @@ class ins_allocation_stats(ctypes.Structure):
                 ("traced_blocks", c_uint64), ("v", POINTER(ins_alloc_group)), ("n", c_size_t)]
 
 
+INS_SUSPECT_OBJECT = 0
+INS_SUSPECT_GROUP = 1
 INS_ALLOC_BY_LINENO = 0
 INS_ALLOC_BY_FILENAME = 1
 INS_ALLOC_BY_TRACEBACK = 2

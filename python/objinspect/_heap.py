@@ -29,26 +29,43 @@ whole reference graph."""
 MEMORY_FIELDS = ("pymalloc why arenas arena_size pools pool_size free_pools allocated_bytes free_bytes "
                  "nearly_empty_arenas size_classes tracked tracked_bytes frozen frozen_bytes untracked "
                  "untracked_bytes in_pymalloc_bytes malloced malloced_bytes static_bytes memory_bytes "
-                 "file_backed_bytes anonymous_bytes")
+                 "file_backed_bytes anonymous_bytes stacks")
 Memory = collections.namedtuple("Memory", MEMORY_FIELDS)
 Memory.__doc__ = """Heap.memory(): where the memory goes (the `memory` command). pymalloc is True
 (its state read), False (not in use: PYTHONMALLOC=malloc) or None (its state cannot be read: a
 2.7-3.11 build with only .dynsym), why says why when it is not True; arenas ... free_bytes are
 what sys._debugmallocstats() prints (bytes in allocated and available blocks), size_classes a
 list of SizeClass(size, pools, used_blocks, free_blocks); the objects' counts and
-sys.getsizeof bytes, where they are (None without pymalloc's state), and the image's memory."""
+sys.getsizeof bytes, where they are (None without pymalloc's state), and the image's memory;
+stacks a Stacks(threads, segments, bytes): the threads and the image's segments holding their
+stack pointers, None when the image cannot tell (a host's reader)."""
+
+Stacks = collections.namedtuple("Stacks", "threads segments bytes")
+Stacks.__doc__ = "Heap.memory().stacks: how many threads, the segments holding their stacks and their bytes."
 
 SizeClass = collections.namedtuple("SizeClass", "size pools used_blocks free_blocks")
 SizeClass.__doc__ = "One pymalloc size class of Heap.memory(): block size, pools in use, blocks in use and free."
 
 Suspect = collections.namedtuple("Suspect", "object count bytes accumulation accumulation_count accumulation_bytes "
-                                  "type accumulated accumulated_bytes referrer referrer_count chain chain_found")
+                                  "type accumulated accumulated_bytes referrer referrer_count chain chain_found "
+                                  "allocated_at kind instances")
 Suspect.__doc__ = """One of Heap.suspects(): an object at the top of the dominator tree and what it
 retains (count, bytes); its accumulation point (an Object, with what it retains) where the bytes
 spread over many objects; what piles up there (type name, how many, their retained bytes); the
 Object referring to most of them when it is not the accumulation point (else None) and to how
 many; the chain of Objects from a module (or a thread's frame's local) to the accumulation
-point, chain_found False when it is that point alone."""
+point, chain_found False when it is that point alone; when the process runs with tracemalloc,
+allocated_at, an AllocSite(file, line, count): where most of what piles up was allocated (the
+most common most recent frame of their tracebacks) and how many of them, else None. kind is
+"object"; a Suspect of kind "group" is Eclipse MAT's group suspect: instances of one class
+(type), each alone at the top of the dominator tree and below the threshold, retaining it
+together -- object and accumulation are None (accumulation_count, _bytes 0), count and bytes
+what they retain together, accumulated their number, referrer the object referring to most
+of them and chain the chain to it, instances the biggest of them (Objects, most bytes first;
+[] for kind "object")."""
+
+AllocSite = collections.namedtuple("AllocSite", "file line count")
+AllocSite.__doc__ = "Where a Suspect's accumulated objects were allocated: file, line, and how many of them."
 
 RefcheckRow = collections.namedtuple("RefcheckRow", "object refcnt referrers residual")
 RefcheckRow.__doc__ = """One row of Heap.refcheck(): the object, its ob_refcnt, the references to it
@@ -535,10 +552,15 @@ class Heap(object):
             out = []
             for x in (v[:n.value] if n.value else []):
                 chain = [Object(self, a) for a in (x.chain[:x.nchain] if x.nchain else [])]
-                out.append(Suspect(Object(self, x.address), x.count, x.bytes, Object(self, x.accumulation),
+                group = x.kind == C.INS_SUSPECT_GROUP
+                out.append(Suspect(None if group else Object(self, x.address), x.count, x.bytes,
+                                   None if group else Object(self, x.accumulation),
                                    x.acc_count, x.acc_bytes, C.decode(x.type), x.accumulated, x.accumulated_bytes,
                                    Object(self, x.referrer) if x.referrer else None, x.referrer_count, chain,
-                                   bool(x.chain_found)))
+                                   bool(x.chain_found),
+                                   AllocSite(C.decode(x.allocated_file), x.allocated_line, x.allocated_count)
+                                   if x.allocated_file else None, "group" if group else "object",
+                                   [Object(self, a) for a in (x.instances[:x.ninstances] if x.ninstances else [])]))
             return out
         finally:
             if v:
@@ -590,7 +612,9 @@ class Heap(object):
             if m.classes:
                 self._lib.ins_free(m.classes)
         placed = m.pymalloc >= 0
-        vals = dict((n, getattr(m, n)) for n in MEMORY_FIELDS.split() if n not in ("pymalloc", "why", "size_classes"))
+        vals = dict((n, getattr(m, n)) for n in MEMORY_FIELDS.split()
+                    if n not in ("pymalloc", "why", "size_classes", "stacks"))
+        vals["stacks"] = Stacks(m.threads, m.stack_segments, m.stack_bytes) if m.stacks else None
         for n in ("in_pymalloc_bytes", "malloced", "malloced_bytes", "static_bytes"):
             if not placed:
                 vals[n] = None

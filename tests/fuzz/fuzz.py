@@ -44,7 +44,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from coreimg import CoreError  # noqa: E402
-from recipe import Recipe, RecipeError, apply, landmarks, sandbox  # noqa: E402
+from recipe import Recipe, RecipeError, apply, apply_index, index_edits, landmarks, sandbox  # noqa: E402
 import mutate  # noqa: E402
 
 OK_CLASSES = ("answer", "warning", "error")
@@ -186,13 +186,32 @@ class Case(object):
         self.core, self.extra = apply(core_path, edits, lm, paths)
         self.lm, self.cwd = lm, paths["home"]
         self.path = os.path.join(workdir, "case.core")
+        self.index = self.path + ".objinspect-index"
+        self.idx_edits = index_edits(edits)
+        if os.path.exists(self.index):
+            os.unlink(self.index)
         self.core.save(self.path)
+
+    def make_index(self, binary, timeout, mem_mb, asan):
+        """The case core's index, made by the build under test and damaged by the idx edits
+        (the command then reads it beside the core); a core whose index cannot be made
+        (too damaged) is not a case for them."""
+        rc, out, err, _s, _r, _n = execute(binary, self.extra + [self.path, "index"], timeout, mem_mb, asan, self.cwd)
+        if rc != 0 or not os.path.exists(self.index):
+            raise RecipeError("no index of this core (exit %s): %s" % (rc, err.decode(errors="replace")[:200]))
+        apply_index(self.index, self.idx_edits)
 
     def run(self, binary, recipe, timeout, mem_mb, asan):
         argv = recipe.argv(self.core, self.lm)
         cap = max(64 << 20, 64 * len(self.core.b))  # output in proportion to the core
-        rc, out, err, secs, rss, out_n = execute(binary, self.extra + [self.path] + argv, timeout, mem_mb, asan,
-                                                 self.cwd, cap)
+        try:
+            if self.idx_edits:
+                self.make_index(binary, timeout, mem_mb, asan)
+            rc, out, err, secs, rss, out_n = execute(binary, self.extra + [self.path] + argv, timeout, mem_mb,
+                                                     asan, self.cwd, cap)
+        finally:
+            if os.path.exists(self.index):
+                os.unlink(self.index)
         cls, why = classify(rc, out, err, "--json" in argv, mem_mb, rss, out_n, cap)
         return Result(cls, rc, out, err, secs, rss, why)
 

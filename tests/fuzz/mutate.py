@@ -110,8 +110,10 @@ def one(rng, lm):
     s = rng.choices(["refcnt", "ob_type", "ob_size", "obj_word", "gc_link", "type_field", "tp_flags",
                      "tp_traverse", "keys", "tstate", "frame", "nt_file", "nt_file_name", "nt_file_grow",
                      "prstatus", "auxv", "ehdr", "phdr", "trunc", "exe", "relink", "bitflip", "delta",
-                     "untracked", "storm"],
-                    weights=[8, 8, 6, 8, 6, 10, 6, 8, 8, 4, 5, 4, 2, 1, 2, 2, 2, 3, 2, 1, 12, 10, 6, 8, 4])[0]
+                     "untracked", "storm", "index"],
+                    weights=[8, 8, 6, 8, 6, 10, 6, 8, 8, 4, 5, 4, 2, 1, 2, 2, 2, 3, 2, 1, 12, 10, 6, 8, 4, 8])[0]
+    if s == "index":  # the saved index (objinspect CORE index), damaged before the command reads it
+        return s, _index_edits(rng)
     if s == "storm":  # damage all over: flips, links and values in many structures
         edits = []
         for _ in range(rng.randrange(8, 40)):
@@ -217,6 +219,32 @@ def one(rng, lm):
     return s, ["exe=%s" % rng.choice(["fifo", "dev", "dir", "secret"])]
 
 
+# gi_header's counts and the offsets of its section table (gindex.c): where a wrong number
+# meets the bounds checks
+IDX_FIELDS = [16, 96, 104, 112, 120, 128, 136, 144, 152, 160, 184, 192, 200, 208, 224, 232, 240, 248, 256,
+              296, 304, 312] + [320 + 24 * k + f for k in range(21) for f in (0, 8)]
+NODE_NUMBERS = [0, 1, 2, 0x7FFFFFEF, 0x7FFFFFF0, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFE, 0xFFFFFFFF]
+
+
+def _index_edits(rng):
+    """Damage to the index: mostly with its hashes off (idx-unhashed), so that it reaches the
+    bounds checks of the header, the counts and every section; now and then with them on."""
+    edits = ["idx-unhashed"] if rng.random() < 0.85 else []
+    for _ in range(rng.choice([1, 1, 1, 2, 3, 6])):
+        r = rng.random()
+        if r < 0.3:
+            edits.append("idx:hdr+%d:8=%s" % (rng.choice(IDX_FIELDS), _fmt(_int(rng) & ((1 << 64) - 1))))
+        elif r < 0.45:
+            edits.append("idx:hdr+%d:8+=%s" % (rng.choice(IDX_FIELDS), _fmt(rng.choice([1, 2, 8, 64, 4096, 1 << 32]))))
+        elif r < 0.9:
+            w = rng.choice([1, 4, 4, 4, 8])
+            v = rng.choice(NODE_NUMBERS) if w == 4 and rng.random() < 0.7 else _int(rng) & ((1 << (8 * w)) - 1)
+            edits.append("idx:sec[%d]+%d:%d=%s" % (rng.randrange(21), rng.randrange(1 << 24), w, _fmt(v)))
+        else:
+            edits.append("idx-trunc=%.4f" % rng.choice([rng.random(), 0.999, 0.5, 0.01]))
+    return edits
+
+
 def generate(rng, lm):
     """(strategies, edits): one damage most of the time, up to three."""
     n = rng.choices([1, 2, 3], weights=[6, 3, 1])[0]
@@ -236,7 +264,9 @@ PREFERRED = {"tstate": ["stacks", "stacks --locals", "chain {A} --to root", "cyc
              "type_field": ["types", "by-type {T}", "graph", "refs {A}", "cycles"],
              "tp_flags": ["types", "count {T}", "graph", "cycles", "at {A}"],
              "gc_link": ["gc", "types", "count {T}", "leaking", "cycles"],
-             "untracked": ["refs {A}", "types --all", "by-type {T}", "stacks --locals"]}
+             "untracked": ["refs {A}", "types --all", "by-type {T}", "stacks --locals"],
+             "index": ["refs {A}", "backrefs {A}", "chain {A}", "retained", "retained {A} --tree", "cycles",
+                       "leaking", "types --retained", "suspects", "graph", "at {A}", "types --all"]}
 
 
 def command(rng, lm, edits, i, strategies=()):

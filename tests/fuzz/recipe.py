@@ -16,6 +16,14 @@ Edit syntax (one token each; see docs/reliability.md):
     ntfile-name=K/TO             the K-th distinct file (or the first whose name contains K)
                                  renamed to a local fifo | dev | dir | secret | elf
     exe=TO                       run with --exe TO (fifo | dev | dir | secret)
+    idx:hdr+OFF:W=V  idx:sec[K]+OFF:W=V  (also ^= and +=)
+                                 the saved index (objinspect CASE index, made by the build
+                                 under test before the command, which then reads it): W bytes
+                                 at OFF of its header, or of its section K (OFF modulo the
+                                 section's size; an empty section: the next one that is not)
+    idx-unhashed                 its header's flag that says the sections carry no hashes, so
+                                 that damage meets the bounds checks rather than a hash
+    idx-trunc=F                  the index cut to the fraction F of its size
 LOC is BASE, BASE+OFF or BASE-OFF, BASE one of
     obj:TYPE[k]  gc:TYPE[k]  keys:TYPE[k]   an object of TYPE (k-th, modulo their number;
                                             tracked ones, else untracked ones that tracked
@@ -260,6 +268,8 @@ def apply(src, edits, lm, paths):
     core = Core(src)
     extra, trunc = [], None
     for e in edits:
+        if e.startswith("idx"):
+            continue  # apply_index's, once the index is made
         if e.startswith("trunc="):
             trunc = float(e.split("=", 1)[1])
         elif e.startswith("exe="):
@@ -285,6 +295,56 @@ def apply(src, edits, lm, paths):
     if trunc is not None:
         core.truncate(max(0, int(len(core.b) * trunc)))
     return core, extra
+
+
+# The index's header (libinspect/analysis/gindex.c, gi_header): its flags word, the section
+# table (S_N entries of offset, size, hash) and the header's size.
+IDX_FLAGS, IDX_SECTIONS, IDX_NSEC, IDX_HEADER = 24, 320, 21, 824
+IDX_RE = re.compile(r"^idx:(?P<loc>hdr|sec\[(?P<k>\d+)\])\+(?P<off>\d+):(?P<w>[1248])(?P<op>\^=|\+=|=)(?P<val>-?(?:0x)?[0-9a-fA-F]+)$")
+
+
+def index_edits(edits):
+    return [e for e in edits if e.startswith("idx")]
+
+
+def apply_index(path, edits):
+    """Damages the index file at path as the idx edits say."""
+    with open(path, "rb") as f:
+        b = bytearray(f.read())
+    if len(b) < IDX_HEADER:
+        raise RecipeError("the index %s is too short" % path)
+    trunc = None
+    for e in edits:
+        if e == "idx-unhashed":
+            b[IDX_FLAGS] |= 1
+            continue
+        if e.startswith("idx-trunc="):
+            trunc = float(e.split("=", 1)[1])
+            continue
+        m = IDX_RE.match(e)
+        if not m:
+            raise RecipeError("bad index edit %r" % e)
+        w, off = int(m.group("w")), int(m.group("off"))
+        base, size = 0, IDX_HEADER
+        if m.group("k") is not None:
+            k = int(m.group("k")) % IDX_NSEC
+            for i in range(IDX_NSEC):
+                so, ss = int.from_bytes(b[IDX_SECTIONS + 24 * ((k + i) % IDX_NSEC):][:8], "little"), \
+                    int.from_bytes(b[IDX_SECTIONS + 24 * ((k + i) % IDX_NSEC) + 8:][:8], "little")
+                if ss >= w and so + ss <= len(b):
+                    base, size = so, ss
+                    break
+            else:
+                raise RecipeError("every section of the index is empty")
+        at = base + off % (size - w + 1)
+        old = int.from_bytes(b[at:at + w], "little")
+        v = int(m.group("val"), 0)
+        new = {"=": v, "^=": old ^ v, "+=": old + v}[m.group("op")] & ((1 << (8 * w)) - 1)
+        b[at:at + w] = new.to_bytes(w, "little")
+    if trunc is not None:
+        del b[max(0, int(len(b) * trunc)):]
+    with open(path, "wb") as f:
+        f.write(b)
 
 
 def _pointer_word(core, where, nth):

@@ -154,8 +154,13 @@ def dump_heap(heap, truth):
         d["retained"][a] = [r.count, r.bytes, [hx(o.address) for o in r.dominators]]
     d["suspects"] = [[hx(x.object.address), x.count, x.bytes, hx(x.accumulation.address), x.accumulation_count,
                       x.accumulation_bytes, x.type, x.accumulated, x.accumulated_bytes,
-                      hx(x.referrer.address) if x.referrer else None, [hx(o.address) for o in x.chain]]
+                      hx(x.referrer.address) if x.referrer else None, [hx(o.address) for o in x.chain],
+                      x.allocated_at and list(x.allocated_at)]
                      for x in heap.suspects(threshold=0, limit=3)]
+    d["suspects_default"] = [[x.kind, x.object and hx(x.object.address), x.count, x.bytes, x.type, x.accumulated,
+                              x.accumulated_bytes, hx(x.referrer.address) if x.referrer else None, x.referrer_count,
+                              [hx(o.address) for o in x.chain], [hx(o.address) for o in x.instances]]
+                             for x in heap.suspects()]
     col = heap.collect()
     d["unreachable"] = [hx(o.address) for o in col.unreachable]
     d["cycles"] = [{"members": [hx(o.address) for o in c.members], "types": [o.type for o in c.members],
@@ -248,7 +253,8 @@ CLI_ALL = {"info", "types", "qualified", "objects", "refs", "chains", "collect",
 CLI_MORE = {"graph": CLI_ALL, "amqp_cycle": {"collect", "chains"}, "threads": {"stacks"},
             "freeze": {"types", "qualified", "gc"}, "tb_cycle": {"collect", "stacks", "garbage"},
             "del_cycle": {"collect", "garbage"}, "bound_method": {"collect"}, "garbage27": {"collect", "garbage", "gc"},
-            "cache_leak": {"types", "leaking", "chains", "objects"}, "slots": {"types"}, "dict_subclass": {"types"}}
+            "cache_leak": {"types", "leaking", "chains", "objects"}, "slots": {"types"}, "dict_subclass": {"types"},
+            "sessions": {"types", "groups"}}
 # how many objects' facts, references and chains are compared with the CLI's (the truth's:
 # all of them), and by-type lists
 CLI_PER_OBJECT = 1
@@ -451,10 +457,36 @@ def check_suspects_part(bad, core, d, truth, cli_wants):
     want = [[x["address"], x["count"], x["bytes"], x["accumulation"]["address"], x["accumulation"]["count"],
              x["accumulation"]["bytes"], x["accumulated"]["type"], x["accumulated"]["count"],
              x["accumulated"]["bytes"], (x["accumulated"]["referrer"] or {}).get("address"),
-             [c["address"] for c in x["chain"] if c["type"] != "frame" or c["edge"] is not None]]
+             [c["address"] for c in x["chain"] if c["type"] != "frame" or c["edge"] is not None],
+             x["accumulated"]["allocated_at"] and [x["accumulated"]["allocated_at"][k] for k in ("file", "line", "count")]]
             for x in doc["suspects"]]
     if d["suspects"] != want or not want:
         bad.append("suspects: package %s, CLI %s" % (d["suspects"], want))
+
+
+def check_group_part(bad, core, d, truth, cli_wants):
+    """Heap.suspects() = `suspects` (MAT's default share), group suspects included: on the
+    sessions core, there is one (kind "group"), the interpreter's Sessions."""
+    if "groups" not in cli_wants:
+        return
+    doc = cli(core, "suspects")
+    want = []
+    for x in doc["suspects"]:
+        ref = x["accumulated"]["referrer"] if x["kind"] == "object" else x["referrer"]
+        chain = [c["address"] for c in x["chain"] if c["type"] != "frame" or c["edge"] is not None]
+        if x["kind"] == "object":
+            want.append(["object", x["address"], x["count"], x["bytes"], x["accumulated"]["type"],
+                         x["accumulated"]["count"], x["accumulated"]["bytes"], (ref or {}).get("address"),
+                         (ref or {}).get("count", 0), chain, []])
+        else:
+            want.append(["group", None, x["count"], x["bytes"], x["type"], x["instances"], x["bytes"],
+                         (ref or {}).get("address"), (ref or {}).get("count", 0), chain,
+                         [b["address"] for b in x["biggest"]]])
+    if d["suspects_default"] != want:
+        bad.append("suspects(): package %s, CLI %s" % (d["suspects_default"], want))
+    g = truth.get("group") or {}
+    if not [x for x in want if x[0] == "group" and x[4] == g.get("type") and x[5] == g.get("instances")]:
+        bad.append("suspects(): no group of %s %s: %s" % (g.get("instances"), g.get("type"), want))
 
 
 def check_collect_part(bad, core, d, truth, cli_wants):
@@ -580,7 +612,7 @@ def cmd_check(cores, out, ident, scenarios):
         if d["description"] != "core " + core and d["description"] != "core " + os.path.abspath(core):
             mine.append("description %r" % d["description"])
         for part in (check_types_part, check_objects_part, check_chain_part, check_retained_part, check_suspects_part,
-                     check_collect_part, check_stacks_part, check_gc_part):
+                     check_group_part, check_collect_part, check_stacks_part, check_gc_part):
             try:
                 part(mine, core, d, truth, wants)
             except Exception as e:   # a missing key, a CLI failure: a mismatch, not a crash of the check

@@ -26,6 +26,10 @@
                                                chained from __main__, what accumulates there
                                                counted as the interpreter counts it in NAME's
                                                retained set
+    retained.py group TRUTH CORE OBJINSPECT    `suspects` on the sessions core: a group suspect
+                                               (kind "group") of the truth's type, its instances,
+                                               count and bytes the interpreter's (_retained_group),
+                                               referred to by the registry, chained to it
     retained.py showdom TRUTH CORE OBJINSPECT OUT  `show-dominators` of each named global: the DOT
                                                nodes are `retained ADDR --tree`'s, its edges too
 
@@ -253,7 +257,7 @@ def suspects(truth_path, core, exe, name):
     for s in got["suspects"]:
         if abs(s["share"] - float(s["bytes"]) / got["total_bytes"]) > 0.0001:
             bad.append("%s: share %s of %d bytes" % (s["address"], s["share"], s["bytes"]))
-    hit = [s for s in got["suspects"] if s["accumulation"]["address"] == addr]
+    hit = [s for s in got["suspects"] if s["kind"] == "object" and s["accumulation"]["address"] == addr]
     if not hit:
         print("FAIL no suspect accumulates at %s %s: %s" % (name, addr, [
             (s["type"], s["accumulation"]["type"], s["accumulation"]["label"]) for s in got["suspects"]]))
@@ -276,6 +280,55 @@ def suspects(truth_path, core, exe, name):
     if ("`%s`" % name) not in s["sentence"] or ("%d %s" % (acc["count"], acc["type"])) not in s["sentence"]:
         bad.append("sentence %r" % s["sentence"])
     print("%s %s %s: %s" % ("ok  " if not bad else "FAIL", name, addr, s["sentence"]))
+    for b in bad:
+        print("     " + b)
+    return 1 if bad else 0
+
+
+def group(truth_path, core, exe):
+    """sessions: `suspects --json` (MAT's default share) has a group suspect of the truth's
+    type whose instances, retained count and bytes are what the interpreter counted for the
+    Sessions together (truth.py _retained_group), referred to by the registry list (every
+    one of them) and chained from main()'s frame; no Session is a suspect alone; text and
+    JSON agree."""
+    truth = load(truth_path)
+    want = truth.get("group")
+    if not want or "bytes" not in want:
+        return 2
+    got = oi(exe, core, "suspects")
+    bad = []
+    hit = [s for s in got["suspects"] if s["kind"] == "group" and s["type"] == want["type"]]
+    if len(hit) != 1:
+        print("FAIL no group suspect of %s: %s" % (want["type"], [(s["kind"], s["type"], s["bytes"])
+                                                                    for s in got["suspects"]]))
+        return 1
+    s = hit[0]
+    if (s["instances"], s["count"], s["bytes"]) != (want["instances"], want["count"], want["bytes"]):
+        bad.append("%d instances retain %d objects, %d bytes; the interpreter says %d, %d, %d" % (
+            s["instances"], s["count"], s["bytes"], want["instances"], want["count"], want["bytes"]))
+    if abs(s["share"] - float(s["bytes"]) / got["total_bytes"]) > 0.0001 or s["bytes"] * 10 < got["total_bytes"]:
+        bad.append("share %s of %d bytes, total %d" % (s["share"], s["bytes"], got["total_bytes"]))
+    ref = s["referrer"] or {}
+    if ref.get("address") != truth["registry"] or ref.get("count") != want["instances"] or ref.get("label") != "registry":
+        bad.append("referrer %s, the registry is %s" % (ref, truth["registry"]))
+    if not s["chain"] or s["chain"][-1]["address"] != truth["registry"]:
+        bad.append("chain %s" % [(c["type"], c["repr"], c["edge"]) for c in s["chain"]])
+    big = [b["bytes"] for b in s["biggest"]]
+    if not big or big != sorted(big, reverse=True) or any(b["type"] != want["type"] for b in s["biggest"]):
+        bad.append("biggest %s" % s["biggest"])
+    for b in s["biggest"]:
+        one = oi(exe, core, "retained", b["address"])
+        if (one["count"], one["bytes"], one["dominators"]) != (b["count"], b["bytes"], []):
+            bad.append("%s: retained ADDR says %d, %d, dominators %s" % (b["address"], one["count"], one["bytes"],
+                                                                       one["dominators"]))
+    ids = set(truth["ids"].get(want["type"], []))
+    if any(x.get("kind") == "object" and x["address"] in ids for x in got["suspects"]):
+        bad.append("a %s is a suspect alone" % want["type"])
+    text = subprocess.run(["timeout", "120", exe, core, "suspects"], stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout
+    if s["sentence"] not in text:
+        bad.append("the text does not say %r" % s["sentence"])
+    print("%s %s" % ("ok  " if not bad else "FAIL", s["sentence"]))
     for b in bad:
         print("     " + b)
     return 1 if bad else 0
@@ -324,6 +377,8 @@ def main():
         return chains(*sys.argv[2:])
     if len(sys.argv) == 5 and sys.argv[1] in ("tree", "types"):
         return {"tree": tree, "types": types}[sys.argv[1]](*sys.argv[2:])
+    if len(sys.argv) == 5 and sys.argv[1] == "group":
+        return group(*sys.argv[2:])
     if len(sys.argv) == 6 and sys.argv[1] == "suspects":
         return suspects(*sys.argv[2:])
     if len(sys.argv) == 6 and sys.argv[1] == "showdom":
