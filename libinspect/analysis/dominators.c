@@ -153,8 +153,6 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 	out->n = n;
 	out->root = ins_big_calloc(words, 1);
 	out->idom = ins_big_malloc(words, sizeof(uint32_t));
-	out->count = ins_big_calloc(words, sizeof(uint32_t));
-	out->bytes = ins_big_calloc(words, sizeof(uint64_t));
 	out->order = ins_big_malloc(words, sizeof(uint32_t));
 	dfs d = {.g = g};
 	d.num = ins_big_malloc(words, sizeof(uint32_t));
@@ -163,8 +161,7 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 	d.stack = ins_big_malloc(words, sizeof(uint32_t));
 	d.next = ins_big_malloc(words, sizeof(uint64_t));
 	uint32_t *semi = NULL, *label = NULL, *anc = NULL;
-	if (!out->root || !out->idom || !out->count || !out->bytes || !out->order || !d.num || !d.vert || !d.parent ||
-	    !d.stack || !d.next) {
+	if (!out->root || !out->idom || !out->order || !d.num || !d.vert || !d.parent || !d.stack || !d.next) {
 		err = ins_err_nomem();
 		goto done;
 	}
@@ -222,6 +219,19 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 		while (x > semi[w])
 			x = idom[x];
 		idom[w] = x;
+	}
+	/* what is left needs only vert and idom: the peak is the search's arrays or these */
+	free(semi);
+	free(label);
+	free(d.num);
+	free(d.parent);
+	free(d.stack);
+	semi = label = d.num = d.parent = d.stack = NULL;
+	out->count = ins_big_calloc(words, sizeof(uint32_t));
+	out->bytes = ins_big_calloc(words, sizeof(uint64_t));
+	if (!out->count || !out->bytes) {
+		err = ins_err_nomem();
+		goto done;
 	}
 	/* retained sizes: children before parents (reverse preorder) */
 	for (uint32_t w = 1; w < N; w++) {
