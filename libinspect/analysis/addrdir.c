@@ -38,32 +38,40 @@ typedef struct pair {
 	uint32_t index;
 } pair;
 
-/* LSD radix sort by address, 16 bits a pass, stable (equal addresses keep their order);
- * passes whose digit is the same everywhere are skipped. The result is in *v. */
+#define DIGIT 11  /* 2048 buckets: their write positions stay in the cache */
+
+/* LSD radix sort by address, DIGIT bits a pass over the bits that differ between the
+ * addresses only (objects are 16-byte aligned and share their top bits), stable (equal
+ * addresses keep their order). The result is in *v. */
 static bool sort_pairs(pair **v, size_t n)
 {
-	pair *tmp = ins_big_malloc((n ? n : 1), sizeof(*tmp));
-	size_t *count = ins_big_malloc(65536, sizeof(*count));
+	uint64_t differ = 0;
+	for (size_t i = 1; i < n; i++)
+		differ |= (*v)[i].addr ^ (*v)[0].addr;
+	if (!differ)
+		return true;
+	unsigned lo = (unsigned)__builtin_ctzll(differ), hi = 64 - (unsigned)__builtin_clzll(differ);
+	pair *tmp = ins_big_malloc(n, sizeof(*tmp));
+	size_t *count = malloc(((size_t)1 << DIGIT) * sizeof(*count));
 	if (!tmp || !count) {
 		free(tmp);
 		free(count);
 		return false;
 	}
+	const uint64_t mask = ((uint64_t)1 << DIGIT) - 1;
 	pair *src = *v, *dst = tmp;
-	for (unsigned shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, 65536 * sizeof(*count));
+	for (unsigned shift = lo; shift < hi; shift += DIGIT) {
+		memset(count, 0, ((size_t)1 << DIGIT) * sizeof(*count));
 		for (size_t i = 0; i < n; i++)
-			count[(src[i].addr >> shift) & 0xffff]++;
-		if (n && count[(src[0].addr >> shift) & 0xffff] == n)
-			continue;
+			count[(src[i].addr >> shift) & mask]++;
 		size_t sum = 0;
-		for (size_t k = 0; k < 65536; k++) {
+		for (size_t k = 0; k <= mask; k++) {
 			size_t c = count[k];
 			count[k] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].addr >> shift) & 0xffff]++] = src[i];
+			dst[count[(src[i].addr >> shift) & mask]++] = src[i];
 		pair *t = src;
 		src = dst;
 		dst = t;

@@ -22,15 +22,6 @@ bool ins_cycles_finalized(ins_session *s, uint64_t obj)
 	return false;
 }
 
-static bool is_weakref(ins_session *s, const ins_type *t)
-{
-	uint64_t type = t->addr, ref = s->in->T.weakref;
-	for (int depth = 0; ref && type && depth < 64; depth++, type = word(s, type, s->in->L.type_base))
-		if (type == ref)
-			return true;
-	return false;
-}
-
 /* Per unreachable object: the weakrefs with a callback that refer to it. */
 static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *count)
 {
@@ -38,7 +29,7 @@ static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *cou
 	for (size_t i = 0; i < g->n; i++) {
 		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
 		uint32_t target;
-		if (!t || !is_weakref(s, t) || !word(s, g->addr[i], s->in->L.weakref_callback) ||
+		if (!t || t->kind != INS_K_WEAKREF || !word(s, g->addr[i], s->in->L.weakref_callback) ||
 		    !ins_graph_node(g, word(s, g->addr[i], s->in->L.weakref_object), &target) || !dead[target])
 			continue;
 		count[target]++;

@@ -46,7 +46,7 @@ static enum ins_kind kind_of(ins_objects *o, uint64_t type)
 			{ T->module, INS_K_MODULE }, { T->function, INS_K_FUNCTION },
 			{ T->code, INS_K_CODE }, { T->frame, INS_K_FRAME }, { T->method, INS_K_METHOD },
 			{ T->cfunction, INS_K_CFUNCTION }, { T->class2, INS_K_CLASS2 },
-			{ T->instance2, INS_K_INSTANCE2 },
+			{ T->instance2, INS_K_INSTANCE2 }, { T->weakref, INS_K_WEAKREF },
 		};
 		for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
 			if (known[i].addr && known[i].addr == type)
