@@ -20,9 +20,9 @@ VERSION  := 0.2.0
 SOMAJOR  := 0
 LAYERS   := base image cpython traverse analysis api
 INCLUDES := -Iinclude $(LAYERS:%=-Ilibinspect/%) -Icli
-ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -DINS_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=c11 -pthread -Wall -Wextra -Werror -fPIC -fvisibility=hidden -DINS_VERSION='"$(VERSION)"' \
 	$(INCLUDES) $(CFLAGS) $(SAN)
-LDLIBS   += -lelf -lunicorn -lm
+LDLIBS   += -lelf -lunicorn -lm -pthread
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
 # libinspect: the library, one folder per layer (docs/design.md, CONTRIBUTING.md); cli: the

@@ -542,11 +542,11 @@ ins_error *ins_cmd_graph(const call *c)
 		ins_buf_printf(out, "{\"nodes\":%zu,\"tracked\":%zu,\"frozen\":%zu,\"untracked\":%zu,\"edges\":%zu,"
 			       "\"hidden\":%llu,\"emulated_objects\":%zu,\"emulation_seconds\":%.6f,"
 			       "\"emulation_failed\":%llu,\"emulation_writes\":%llu,"
-			       "\"inferred_objects\":%zu,\"wild\":%zu,"
+			       "\"inferred_objects\":%zu,\"wild\":%zu,\"walk_threads\":%u,"
 			       "\"seconds\":%.6f,\"bytes_per_node\":%.1f,\"bytes_per_edge\":%.1f,\"inferred_types\":[",
 			       g->n, g->ntracked, g->nheap - g->ntracked, g->n - g->nheap, g->nedges,
 			       (unsigned long long)hidden, g->nemulated, g->emu_seconds, (unsigned long long)efailed,
-			       (unsigned long long)ewrote, g->ninferred, g->nwild, secs,
+			       (unsigned long long)ewrote, g->ninferred, g->nwild, s->heap.walk_threads, secs,
 			       g->n ? (double)node_bytes / (double)g->n : 0.0,
 			       g->nedges ? (double)edge_bytes / (double)g->nedges : 0.0);
 		ins_cmd_json_counts(out, rows, nrows);

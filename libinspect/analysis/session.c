@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 ins_error *ins_session_open(const ins_source *src, ins_buf *warn, ins_session **out)
 {
@@ -231,9 +232,19 @@ ins_error *ins_session_heap(ins_session *s)
 	}
 	if (gi)
 		index_broken(s, why);
-	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, &s->heap);
+	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, ins_session_threads(), &s->heap);
 	s->walked = !err;
 	return err;
+}
+
+unsigned ins_session_threads(void)
+{
+	/* OBJINSPECT_THREADS=1: one thread only (for comparisons) */
+	const char *v = getenv("OBJINSPECT_THREADS");
+	if (v && strcmp(v, "1") == 0)
+		return 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 1 ? 2 : 1;
 }
 
 /* The fs base emulated C functions see for their thread-local variables: that of the

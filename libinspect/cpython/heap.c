@@ -9,6 +9,7 @@
 #include "bigmem.h"
 #include "heap.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +22,40 @@ typedef struct cursor {
 
 enum step { STEP_OBJ, STEP_END, STEP_UNREADABLE, STEP_BACKLINK, STEP_LIMIT };
 
-/* Reads the (masked) links of the GC header at gc and the type of the object behind it. */
+/* The (masked) links of the GC header at p and the type of the object behind it. */
+static void decode(const ins_interp *in, const uint8_t *p, uint64_t *next, uint64_t *prev, uint64_t *type)
+{
+	const ins_layout *L = &in->L;
+	uint64_t v[3];
+	memcpy(&v[0], p + L->gc_next, 8);
+	memcpy(&v[1], p + L->gc_prev, 8);
+	memcpy(&v[2], p + L->sizeof_gc_head + L->obj_type, 8);
+	*next = v[0] & in->gc_next_mask;
+	*prev = v[1] & in->gc_prev_mask;
+	*type = v[2];
+}
+
+/* The bytes links and decode read at a GC header. */
+static size_t header_span(const ins_interp *in)
+{
+	return (size_t)(in->L.sizeof_gc_head + in->L.obj_type + 8);
+}
+
+/* Reads the links of the GC header at gc and the type of the object behind it. */
 static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev,
 		  uint64_t *type)
 {
 	const ins_layout *L = &in->L;
-	size_t span = (size_t)(L->sizeof_gc_head + L->obj_type + 8);
-	const uint8_t *p = ins_image_fast(img, gc, span);
-	uint64_t v[3];
+	const uint8_t *p = ins_image_fast(img, gc, header_span(in));
 	if (p) {
-		memcpy(&v[0], p + L->gc_next, 8);
-		memcpy(&v[1], p + L->gc_prev, 8);
-		memcpy(&v[2], p + L->sizeof_gc_head + L->obj_type, 8);
-	} else if (!ins_image_u64(img, gc + (uint64_t)L->gc_next, &v[0]) ||
-		   !ins_image_u64(img, gc + (uint64_t)L->gc_prev, &v[1]) ||
-		   !ins_image_u64(img, gc + (uint64_t)(L->sizeof_gc_head + L->obj_type), &v[2])) {
-		return false;
+		decode(in, p, next, prev, type);
+		return true;
 	}
+	uint64_t v[3];
+	if (!ins_image_u64(img, gc + (uint64_t)L->gc_next, &v[0]) ||
+	    !ins_image_u64(img, gc + (uint64_t)L->gc_prev, &v[1]) ||
+	    !ins_image_u64(img, gc + (uint64_t)(L->sizeof_gc_head + L->obj_type), &v[2]))
+		return false;
 	*next = v[0] & in->gc_next_mask;
 	*prev = v[1] & in->gc_prev_mask;
 	*type = v[2];
@@ -99,29 +117,32 @@ static uint64_t limit_of(const ins_image *img)
 	return bytes / 16 + 1;
 }
 
+/* Generation g's list, alone, in order: fn for each object; the list's length. */
+static size_t visit_gen(ins_image *img, const ins_interp *in, ins_buf *warn, int g, uint64_t limit,
+			ins_heap_fn fn, void *arg)
+{
+	cursor c = { 0, 0, 0, 0 };
+	if (!cursor_start(img, in, g, &c)) {
+		char name[32];
+		ins_buf_printf(warn, "warning: cannot read the list head of %s at 0x%llx\n",
+			       gen_name(in, g, name, sizeof(name)), (unsigned long long)c.head);
+		return 0;
+	}
+	uint64_t obj, type;
+	enum step s;
+	while ((s = step(img, in, limit, &c, &obj, &type)) == STEP_OBJ)
+		fn(arg, obj, type, g);
+	if (s != STEP_END)
+		warn_corrupt(warn, in, g, &c, s);
+	return c.n;
+}
+
 ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap_fn fn,
 			  void *arg, size_t counts[INS_MAX_GENS + 1])
 {
 	uint64_t limit = limit_of(img);
-	for (int g = 0; g <= INS_MAX_GENS; g++) {
-		cursor c = { 0, 0, 0, 0 };
-		counts[g] = 0;
-		if (g > in->ngens)
-			continue;
-		if (!cursor_start(img, in, g, &c)) {
-			char name[32];
-			ins_buf_printf(warn, "warning: cannot read the list head of %s at 0x%llx\n",
-				       gen_name(in, g, name, sizeof(name)), (unsigned long long)c.head);
-			continue;
-		}
-		uint64_t obj, type;
-		enum step s;
-		while ((s = step(img, in, limit, &c, &obj, &type)) == STEP_OBJ)
-			fn(arg, obj, type, g);
-		if (s != STEP_END)
-			warn_corrupt(warn, in, g, &c, s);
-		counts[g] = c.n;
-	}
+	for (int g = 0; g <= INS_MAX_GENS; g++)
+		counts[g] = g > in->ngens ? 0 : visit_gen(img, in, warn, g, limit, fn, arg);
 	return NULL;
 }
 
@@ -170,29 +191,237 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 	w->type_of[w->objs.n - 1] = w->last_idx;
 }
 
-ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *h)
+/* Room for as many objects as the image's segments can hold (each at least a GC header
+ * and an object header): reserved, not touched, so only what the walk writes becomes
+ * resident, and the arrays never move while they grow. Where the system will not reserve
+ * that much, they grow as needed instead. */
+static void walk_reserve(walk *w, const ins_image *img, const ins_interp *in)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < img->nsegs; i++)
+		bytes += img->segs[i].end - img->segs[i].start;
+	size_t n = (size_t)(bytes / (uint64_t)(in->L.sizeof_gc_head + 16)) + 1;
+	uint64_t *objs = ins_big_malloc(n, sizeof(*objs));
+	uint32_t *type_of = objs ? ins_big_malloc(n, sizeof(*type_of)) : NULL;
+	if (!type_of) {
+		free(objs);
+		return;
+	}
+	w->objs.v = objs;
+	w->objs.cap = n;
+	w->type_of = type_of;
+	w->cap = n;
+}
+
+/* Gives back what the reservation did not use. */
+static void walk_trim(walk *w)
+{
+	size_t n = w->objs.n ? w->objs.n : 1;
+	uint64_t *objs = w->objs.cap > n ? realloc(w->objs.v, n * sizeof(*objs)) : NULL;
+	uint32_t *type_of = w->cap > n ? realloc(w->type_of, n * sizeof(*type_of)) : NULL;
+	if (objs) {
+		w->objs.v = objs;
+		w->objs.cap = n;
+	}
+	if (type_of) {
+		w->type_of = type_of;
+		w->cap = n;
+	}
+}
+
+/* Drops what a walk recorded after its first n objects and ntypes types. */
+static void walk_truncate(walk *w, size_t n, size_t ntypes)
+{
+	w->objs.n = n;
+	if (w->types.n == ntypes)
+		return;
+	w->types.n = ntypes;
+	ins_map_free(&w->index);
+	memset(&w->index, 0, sizeof(w->index));
+	for (size_t i = 0; i < ntypes; i++) {
+		uint64_t *slot = ins_map_slot(&w->index, w->types.v[i] + 1, 0);
+		if (!slot) {
+			w->oom = true;
+			return;
+		}
+		*slot = i + 1;
+	}
+	w->last_type = ntypes ? w->types.v[ntypes - 1] : 0;
+	w->last_idx = ntypes ? (uint32_t)(ntypes - 1) : 0;
+}
+
+static void walk_free(walk *w)
+{
+	free(w->objs.v);
+	free(w->types.v);
+	free(w->type_of);
+	ins_map_free(&w->index);
+}
+
+/* ---- the two-ended walk ---------------------------------------------------
+ * A generation's list is doubly linked: while this thread follows gc_next from the head,
+ * a second one follows gc_prev from it, and each claims the headers it reaches in a map
+ * both share (two bits per 16 bytes of the image's segments, set by atomic or: distinct
+ * headers are at least 16 bytes apart); each stops at the first header the other claimed.
+ * The chase is bound by memory latency, so two chases at once take about half the time.
+ * Each step checks its back-link as the serial walk does; where the two met, the links
+ * must join (each one's last header is where the other stopped). Anything else -- an
+ * unreadable link, one that disagrees, a header claimed twice by one side (a loop), the
+ * limit, a header outside the segments, no memory or no thread -- makes the caller walk
+ * that list again alone, which gives its warnings: the result is the serial walk's. */
+
+typedef struct claims {
+	uint8_t *bits;   /* per 16-byte granule: 1 claimed going forward, 2 backward */
+	size_t *base;    /* per segment: its first granule */
+} claims;
+
+static bool claims_init(claims *c, const ins_image *img)
+{
+	size_t granules = 0;
+	c->base = malloc((img->nsegs ? img->nsegs : 1) * sizeof(*c->base));
+	for (size_t i = 0; c->base && i < img->nsegs; i++) {
+		c->base[i] = granules;
+		granules += (size_t)((img->segs[i].end - img->segs[i].start + 15) / 16);
+	}
+	c->bits = c->base ? ins_big_calloc(granules / 4 + 1, 1) : NULL;
+	return c->bits;
+}
+
+typedef struct chase {
+	const ins_image *img;
+	const ins_interp *in;
+	const claims *c;
+	uint64_t head, limit;
+	bool backward;
+	walk w;            /* what it reached, in its order */
+	uint64_t last;     /* its last header (the head when none) */
+	uint64_t met;      /* the header it found claimed by the other; 0: it came back to the head */
+	bool bad;
+} chase;
+
+static void *chase_run(void *arg)
+{
+	chase *k = arg;
+	const ins_interp *in = k->in;
+	size_t span = header_span(in), seg = 0;
+	uint8_t mine = k->backward ? 2 : 1;
+	uint64_t cur = k->head, next, prev, type, after;
+	const uint8_t *p = ins_image_seg_bytes(k->img, cur, span, &seg);
+	k->last = k->head;
+	if (!p) {
+		k->bad = true;
+		return NULL;
+	}
+	decode(in, p, &next, &prev, &type);
+	if (k->backward)
+		next = prev;
+	while (next != k->head) {
+		if (k->w.objs.n > k->limit || !(p = ins_image_seg_bytes(k->img, next, span, &seg))) {
+			k->bad = true;
+			return NULL;
+		}
+		uint64_t n2, p2;
+		decode(in, p, &n2, &p2, &type);
+		if ((k->backward ? n2 : p2) != cur) {
+			k->bad = true;
+			return NULL;
+		}
+		after = k->backward ? p2 : n2;
+		size_t granule = k->c->base[seg] + (size_t)((next - k->img->segs[seg].start) >> 4);
+		unsigned shift = (unsigned)(granule & 3) * 2;
+		uint8_t old = __atomic_fetch_or(&k->c->bits[granule >> 2], (uint8_t)(mine << shift), __ATOMIC_RELAXED);
+		old = (uint8_t)((old >> shift) & 3);
+		if (old & mine) {  /* a loop */
+			k->bad = true;
+			return NULL;
+		}
+		if (old) {
+			k->met = next;
+			return NULL;
+		}
+		push(&k->w, next + (uint64_t)in->L.sizeof_gc_head, type, 0);
+		if (k->w.oom || k->w.objs.oom || k->w.types.oom) {
+			k->bad = true;
+			return NULL;
+		}
+		k->last = cur = next;
+		next = after;
+	}
+	return NULL;
+}
+
+/* Generation g walked from both ends into w (the forward half recorded there directly):
+ * false (w as it was) when the caller is to walk it alone. */
+static bool walk_gen_two(ins_image *img, const ins_interp *in, const claims *c, int g, uint64_t limit,
+			 walk *w, size_t *count)
+{
+	uint64_t head = ins_interp_gen_head(in, g);
+	if (!head)
+		return false;
+	size_t n0 = w->objs.n, t0 = w->types.n;
+	chase fwd = { .img = img, .in = in, .c = c, .head = head, .limit = limit, .w = *w };
+	chase bwd = { .img = img, .in = in, .c = c, .head = head, .limit = limit, .backward = true };
+	pthread_t thread;
+	walk_reserve(&bwd.w, img, in);
+	if (pthread_create(&thread, NULL, chase_run, &bwd) != 0) {
+		walk_free(&bwd.w);
+		return false;
+	}
+	chase_run(&fwd);
+	pthread_join(thread, NULL);
+	*w = fwd.w;
+	size_t nf = w->objs.n - n0, nb = bwd.w.objs.n;
+	bool ok = !fwd.bad && !bwd.bad && nf + nb <= limit &&
+		  (fwd.met || bwd.met ? (!fwd.met || fwd.met == bwd.last) && (!bwd.met || bwd.met == fwd.last)
+				      : nf + nb == 0);
+	for (size_t i = nb; ok && i-- > 0;) {
+		push(w, bwd.w.objs.v[i], bwd.w.types.v[bwd.w.type_of[i]], g);
+		ok = !w->oom && !w->objs.oom && !w->types.oom;
+	}
+	walk_free(&bwd.w);
+	if (!ok) {
+		walk_truncate(w, n0, t0);
+		return false;
+	}
+	*count = nf + nb;
+	return true;
+}
+
+ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, unsigned threads, ins_heap *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->ngens = in->ngens;
 	walk w = { 0 };
-	size_t counts[INS_MAX_GENS + 1];
-	ins_error *err = ins_heap_visit(img, in, warn, push, &w, counts);
+	size_t counts[INS_MAX_GENS + 1] = { 0 };
+	uint64_t limit = limit_of(img);
+	claims c = { NULL, NULL };
+	walk_reserve(&w, img, in);
+	bool two = threads > 1 && claims_init(&c, img);
+	unsigned used = 1;
+	for (int g = 0; g <= in->ngens && g <= INS_MAX_GENS; g++) {
+		if (two && walk_gen_two(img, in, &c, g, limit, &w, &counts[g]))
+			used = counts[g] > 1 ? 2 : used;
+		else
+			counts[g] = visit_gen(img, in, warn, g, limit, push, &w);
+	}
+	free(c.bits);
+	free(c.base);
+	walk_trim(&w);
 	h->objs = w.objs.v;
 	h->n = w.objs.n;
 	h->type_of = w.type_of;
 	h->types = w.types.v;
 	h->ntypes = w.types.n;
 	ins_map_free(&w.index);
-	if (!err && (w.objs.oom || w.types.oom || w.oom))
-		err = ins_err_nomem();
-	if (err) {
+	if (w.objs.oom || w.types.oom || w.oom) {
 		ins_heap_free(h);
-		return err;
+		return ins_err_nomem();
 	}
 	for (int g = 0; g <= h->ngens; g++)
 		h->gen_start[g + 1] = h->gen_start[g] + counts[g];
 	h->ntracked = h->gen_start[h->ngens];
 	h->nfrozen = h->n - h->ntracked;
+	h->walk_threads = used;
 	return NULL;
 }
 

@@ -21,6 +21,8 @@ typedef struct ins_heap {
 	int ngens;                          /* generations of gc.get_objects(); then the permanent one */
 	size_t ntracked;                    /* what gc.get_objects() returns: gen_start[ngens] */
 	size_t nfrozen;
+	unsigned walk_threads;              /* 2: a list was walked from both ends at once; 1: one
+					     * thread walked them all; 0: read from a saved index */
 } ins_heap;
 
 /* Calls fn for every object of every generation in order (gen == in->ngens: frozen), with
@@ -28,8 +30,9 @@ typedef struct ins_heap {
 typedef void (*ins_heap_fn)(void *arg, uint64_t obj, uint64_t type, int gen);
 ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap_fn fn,
 			  void *arg, size_t counts[INS_MAX_GENS + 1]);
-/* The whole heap as an array of addresses. */
-ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, ins_heap *heap);
+/* The whole heap as an array of addresses. threads > 1: each list is walked from both
+ * ends at once (a second thread follows the back-links; the result is the same). */
+ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, unsigned threads, ins_heap *heap);
 void ins_heap_free(ins_heap *heap);
 
 #endif

@@ -453,6 +453,21 @@ bool ins_image_read(ins_image *img, uint64_t addr, void *buf, size_t len)
 	return true;
 }
 
+const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t len, size_t *seg)
+{
+	size_t i = *seg;
+	if (i >= img->nsegs || addr < img->segs[i].start || addr >= img->segs[i].end) {
+		i = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
+		if (i == img->nsegs || addr < img->segs[i].start)
+			return NULL;
+	}
+	const ins_segment *s = &img->segs[i];
+	if (len > s->end - addr)
+		return NULL;
+	*seg = i;
+	return s->data + (addr - s->start);
+}
+
 bool ins_image_in_segments(ins_image *img, uint64_t addr, size_t len)
 {
 	const ins_segment *s = find_seg(img, addr);

@@ -113,6 +113,10 @@ static inline uint64_t ins_image_word(ins_image *img, uint64_t base, int64_t off
 }
 bool ins_image_i64(ins_image *img, uint64_t addr, int64_t *v);
 bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
+/* The len bytes at addr when they are in one segment (dumped memory), else NULL; *seg is
+ * the caller's hint (a segment index, updated), the image is not touched: safe to call
+ * from several threads at once. */
+const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t len, size_t *seg);
 /* True when the bytes are in a segment (dumped memory), not only in a file on disk. */
 bool ins_image_in_segments(ins_image *img, uint64_t addr, size_t len);
 /* Reads a NUL-terminated string of at most max bytes into a new malloc'd string. */
