@@ -283,7 +283,8 @@ static bool claims_init(claims *c, const ins_image *img)
 		c->base[i] = granules;
 		granules += (size_t)((img->segs[i].end - img->segs[i].start + 15) / 16);
 	}
-	c->bits = c->base ? ins_big_calloc(granules / 4 + 1, 1) : NULL;
+	/* calloc's fresh zero pages: only the bytes of the granules claimed become resident */
+	c->bits = c->base ? calloc(granules / 4 + 1, 1) : NULL;
 	return c->bits;
 }
 
