@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define AHEAD 16  /* objects whose headers are fetched ahead in loops over the heap */
 
 /* ---------------------------------------------------------------- unreachable */
 
@@ -37,8 +36,8 @@ static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
 		return ins_err_nomem();
 	for (size_t i = 0; i < nt; i++) {
 		bool immortal;
-		if (i + AHEAD < nt)
-			ins_image_prefetch(s->img, g->addr[i + AHEAD] + (uint64_t)s->in->L.obj_refcnt);
+		if (i + INS_PREFETCH_AHEAD < nt)
+			ins_image_prefetch(s->img, g->addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
 		if (gc_refs_init(s, g->addr[i], &refs[i], &immortal) && immortal)
 			refs[i] = INT64_MAX / 2;  /* unreadable or immortal: never collected */
 	}
@@ -475,8 +474,8 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 		int gen = k == 0 ? ng - 1 : k - 1;
 		for (size_t i = h->gen_start[gen]; i < h->gen_start[gen + 1]; i++) {
 			uint32_t x = (uint32_t)i;
-			if (i + AHEAD < h->gen_start[gen + 1])
-				ins_image_prefetch(s->img, h->objs[i + AHEAD] + (uint64_t)s->in->L.obj_refcnt);
+			if (i + INS_PREFETCH_AHEAD < h->gen_start[gen + 1])
+				ins_image_prefetch(s->img, h->objs[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
 			if (g->nheap != h->n && !ins_graph_node(g, h->objs[i], &x))
 				continue;
 			if (x >= nt || state[x] != S_OUT)
@@ -520,8 +519,8 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	/* untrack_tuples over the survivors in that order, then untrack_dicts */
 	for (size_t i = 0; i < norder; i++) {
 		uint32_t x = order[i];
-		if (i + AHEAD < norder)
-			ins_image_prefetch(s->img, g->addr[order[i + AHEAD]] + (uint64_t)s->in->L.obj_type);
+		if (i + INS_PREFETCH_AHEAD < norder)
+			ins_image_prefetch(s->img, g->addr[order[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
 		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
 		if (type && type == s->in->T.tuple && tuple_untrackable(&m, x)) {
 			m.untracked[x] = 1;
@@ -530,8 +529,8 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	}
 	for (size_t i = 0; i < norder && s->in->L.gc_untrack_dicts > 0; i++) {  /* not 3.14+ */
 		uint32_t x = order[i];
-		if (i + AHEAD < norder)
-			ins_image_prefetch(s->img, g->addr[order[i + AHEAD]] + (uint64_t)s->in->L.obj_type);
+		if (i + INS_PREFETCH_AHEAD < norder)
+			ins_image_prefetch(s->img, g->addr[order[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
 		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
 		if (type && type == s->in->T.dict && dict_untrackable(&m, x)) {
 			m.untracked[x] = 1;

@@ -27,8 +27,8 @@ static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *cou
 {
 	const ins_graph *g = s->graph;
 	for (size_t i = 0; i < g->n; i++) {
-		if (i + 16 < g->n)
-			ins_image_prefetch(s->img, g->addr[i + 16] + (uint64_t)s->in->L.obj_type);
+		if (i + INS_PREFETCH_AHEAD < g->n)
+			ins_image_prefetch(s->img, g->addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_type);
 		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
 		uint32_t target;
 		if (!t || t->kind != INS_K_WEAKREF || !word(s, g->addr[i], s->in->L.weakref_callback) ||

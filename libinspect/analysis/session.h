@@ -57,11 +57,11 @@ ins_error *ins_session_prepare_index(ins_session *s);
  * (s->index_path); the steps' warnings go to s->warn. info: what was written. */
 struct ins_gindex_info;
 ins_error *ins_session_write_index(ins_session *s, struct ins_gindex_info *info);
-/* ins_dominators_build's hook: true when *out was read from the index (mapped). */
-struct ins_dominators;
 /* How many threads a step may use: 2 where the machine has more than one CPU, 1 with
  * OBJINSPECT_THREADS=1 (the single-threaded path, which tests compare against). */
 unsigned ins_session_threads(void);
+/* ins_dominators_build's hook: true when *out was read from the index (mapped). */
+struct ins_dominators;
 bool ins_session_index_dominators(ins_session *s, struct ins_dominators *out);
 /* The emulator's statistics (ins_trav_emu_stats) of the graph's build, read from the index
  * when the graph was. */

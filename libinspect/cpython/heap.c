@@ -109,12 +109,18 @@ static void warn_corrupt(ins_buf *warn, const ins_interp *in, int g, const curso
 		       gen_name(in, g, name, sizeof(name)), c->n, (unsigned long long)c->next, what);
 }
 
-static uint64_t limit_of(const ins_image *img)
+/* The bytes of the image's segments (dumped memory). */
+static uint64_t seg_bytes(const ins_image *img)
 {
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < img->nsegs; i++)
 		bytes += img->segs[i].end - img->segs[i].start;
-	return bytes / 16 + 1;
+	return bytes;
+}
+
+static uint64_t limit_of(const ins_image *img)
+{
+	return seg_bytes(img) / 16 + 1;
 }
 
 /* Generation g's list, alone, in order: fn for each object; the list's length. */
@@ -197,10 +203,7 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
  * that much, they grow as needed instead. */
 static void walk_reserve(walk *w, const ins_image *img, const ins_interp *in)
 {
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < img->nsegs; i++)
-		bytes += img->segs[i].end - img->segs[i].start;
-	size_t n = (size_t)(bytes / (uint64_t)(in->L.sizeof_gc_head + 16)) + 1;
+	size_t n = (size_t)(seg_bytes(img) / (uint64_t)(in->L.sizeof_gc_head + 16)) + 1;
 	uint64_t *objs = ins_big_malloc(n, sizeof(*objs));
 	uint32_t *type_of = objs ? ins_big_malloc(n, sizeof(*type_of)) : NULL;
 	if (!type_of) {

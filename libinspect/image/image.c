@@ -386,9 +386,7 @@ static size_t first_above(const void *ranges, size_t n, size_t size, uint64_t ad
 static const ins_segment *find_seg(ins_image *img, uint64_t addr)
 {
 	size_t i = img->hint;
-	if (i >= img->nsegs || addr < img->segs[i].start || addr >= img->segs[i].end)
-		i = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
-	if (i == img->nsegs || addr < img->segs[i].start)
+	if (!ins_image_seg_bytes(img, addr, 1, &i))
 		return NULL;
 	img->hint = i;
 	return &img->segs[i];

@@ -118,7 +118,9 @@ bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
  * from several threads at once. */
 const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t len, size_t *seg);
 /* Asks the CPU for the cache line at addr ahead of a read (a hint: nothing happens when addr
- * is in no segment). For loops over many objects, each a likely cache miss. */
+ * is in no segment). For loops over many objects, each a likely cache miss: they fetch the
+ * object INS_PREFETCH_AHEAD places ahead. */
+#define INS_PREFETCH_AHEAD 16
 static inline void ins_image_prefetch(const ins_image *img, uint64_t addr)
 {
 	size_t seg = img->hint;
