@@ -33,116 +33,170 @@ static ins_addr_chunk *chunk_slot(const ins_addr_dir *d, uint64_t key)
 	return &d->chunks[h];
 }
 
-typedef struct pair {
-	uint64_t addr;
-	uint32_t index;
-} pair;
-
-#define DIGIT 11  /* 2048 buckets: their write positions stay in the cache */
-
-/* LSD radix sort by address, DIGIT bits a pass over the bits that differ between the
- * addresses only (objects are 16-byte aligned and share their top bits), stable (equal
- * addresses keep their order). The result is in *v. */
-static bool sort_pairs(pair **v, size_t n)
+/* The chunk table: open addressing, at most half full (grown by rehashing while counting). */
+static bool chunks_grow(ins_addr_dir *d)
 {
-	uint64_t differ = 0;
-	for (size_t i = 1; i < n; i++)
-		differ |= (*v)[i].addr ^ (*v)[0].addr;
-	if (!differ)
-		return true;
-	unsigned lo = (unsigned)__builtin_ctzll(differ), hi = 64 - (unsigned)__builtin_clzll(differ);
-	pair *tmp = ins_big_malloc(n, sizeof(*tmp));
-	size_t *count = malloc(((size_t)1 << DIGIT) * sizeof(*count));
-	if (!tmp || !count) {
-		free(tmp);
-		free(count);
+	size_t cap = d->cap ? 2 * d->cap : 64;
+	ins_addr_chunk *old = d->chunks, *v = ins_big_calloc(cap, sizeof(*v));
+	if (!v)
 		return false;
-	}
-	const uint64_t mask = ((uint64_t)1 << DIGIT) - 1;
-	pair *src = *v, *dst = tmp;
-	for (unsigned shift = lo; shift < hi; shift += DIGIT) {
-		memset(count, 0, ((size_t)1 << DIGIT) * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[(src[i].addr >> shift) & mask]++;
-		size_t sum = 0;
-		for (size_t k = 0; k <= mask; k++) {
-			size_t c = count[k];
-			count[k] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].addr >> shift) & mask]++] = src[i];
-		pair *t = src;
-		src = dst;
-		dst = t;
-	}
-	free(count);
-	free(dst);  /* the buffer that does not hold the result */
-	*v = src;
+	size_t oldcap = d->cap;
+	d->chunks = v;
+	d->cap = cap;
+	for (size_t k = 0; k < oldcap; k++)
+		if (old[k].key)
+			*chunk_slot(d, old[k].key) = old[k];
+	free(old);
 	return true;
 }
 
+/* Sorts entries [from, from + k) of d by address, stable (a listed-again address keeps its
+ * later index after the first): insertion for short runs, else an LSD radix sort by the low
+ * 16 bits (all the run's addresses share the rest), two 8-bit passes through the scratch. */
+static void sort_run(ins_addr_dir *d, size_t from, size_t k, uint64_t *sa, uint32_t *sv)
+{
+	uint64_t *a = d->addr + from;
+	uint32_t *v = d->value + from;
+	size_t i = 1;
+	while (i < k && a[i - 1] <= a[i])
+		i++;
+	if (i >= k)
+		return;  /* in order already (the walk often lists a chunk's objects by address) */
+	if (k <= 32) {
+		for (; i < k; i++) {
+			uint64_t x = a[i];
+			uint32_t y = v[i];
+			size_t j = i;
+			for (; j > 0 && a[j - 1] > x; j--) {
+				a[j] = a[j - 1];
+				v[j] = v[j - 1];
+			}
+			a[j] = x;
+			v[j] = y;
+		}
+		return;
+	}
+	size_t count[256];
+	for (unsigned shift = 0; shift < CHUNK_SHIFT; shift += 8) {
+		uint64_t *fa = shift ? sa : a, *ta = shift ? a : sa;
+		uint32_t *fv = shift ? sv : v, *tv = shift ? v : sv;
+		memset(count, 0, sizeof(count));
+		for (size_t j = 0; j < k; j++)
+			count[(fa[j] >> shift) & 0xff]++;
+		size_t sum = 0;
+		for (size_t b = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t j = 0; j < k; j++) {
+			size_t at = count[(fa[j] >> shift) & 0xff]++;
+			ta[at] = fa[j];
+			tv[at] = fv[j];
+		}
+	}
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+	uint64_t a = (*(ins_addr_chunk *const *)x)->key, b = (*(ins_addr_chunk *const *)y)->key;
+	return a < b ? -1 : a > b;
+}
+
+/* Buckets, not a sort of the whole: the entries are counted per 64 KB chunk, the chunks laid
+ * out in address order, each address dropped into its chunk's run (in index order), and each
+ * run (a few hundred entries, in the cache) sorted on its own. Memory: the two arrays the
+ * directory keeps, the chunks, and a scratch the size of the largest run. */
 ins_error *ins_addr_dir_build(ins_addr_dir *d, const uint64_t *addrs, size_t n, uint8_t *dup)
 {
 	memset(d, 0, sizeof(*d));
-	pair *v = ins_big_malloc((n ? n : 1), sizeof(*v));
-	if (!v)
-		return ins_err_nomem();
-	for (size_t i = 0; i < n; i++)
-		v[i] = (pair){ addrs[i], (uint32_t)i };
-	if (!sort_pairs(&v, n)) {
-		free(v);
-		return ins_err_nomem();
-	}
-	d->addr = ins_big_malloc((n ? n : 1), sizeof(*d->addr));
-	d->value = ins_big_malloc((n ? n : 1), sizeof(*d->value));
-	if (!d->addr || !d->value) {
-		free(v);
-		ins_addr_dir_free(d);
-		return ins_err_nomem();
-	}
+	ins_addr_chunk **order = NULL, *c = NULL;
+	uint64_t *sa = NULL;
+	uint32_t *sv = NULL;
 	size_t nchunks = 0;
+	if (!chunks_grow(d))
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
-		if (d->n && d->addr[d->n - 1] == v[i].addr) {
-			dup[v[i].index] = 1;
-			continue;
-		}
-		if (!d->n || (d->addr[d->n - 1] >> CHUNK_SHIFT) != (v[i].addr >> CHUNK_SHIFT))
-			nchunks++;
-		d->addr[d->n] = v[i].addr;
-		d->value[d->n++] = v[i].index;
-	}
-	free(v);
-	d->cap = 16;
-	while (d->cap < 2 * nchunks)
-		d->cap *= 2;
-	d->chunks = ins_big_calloc(d->cap, sizeof(*d->chunks));
-	if (!d->chunks) {
-		ins_addr_dir_free(d);
-		return ins_err_nomem();
-	}
-	ins_addr_chunk *c = NULL;
-	unsigned last = 0;  /* the sub-block of c's latest entry */
-	for (size_t j = 0; j <= d->n; j++) {
-		uint64_t key = j < d->n ? (d->addr[j] >> CHUNK_SHIFT) + 1 : 0;
-		unsigned sub = j < d->n ? (unsigned)(d->addr[j] >> SUB_SHIFT) & (SUBS - 1) : 0;
-		if (c && c->key != key)  /* c is complete: the sub-blocks after its last entry */
-			for (unsigned k = last + 1; k < SUBS; k++)
-				c->off[k] = (uint16_t)c->count;
-		if (j == d->n)
-			break;
+		uint64_t key = (addrs[i] >> CHUNK_SHIFT) + 1;
 		if (!c || c->key != key) {
 			c = chunk_slot(d, key);
-			c->key = key;
-			c->first = (uint32_t)j;
-			last = 0;
+			if (!c->key) {
+				if (2 * (nchunks + 1) > d->cap) {
+					if (!chunks_grow(d))
+						goto nomem;
+					c = chunk_slot(d, key);
+				}
+				c->key = key;
+				nchunks++;
+			}
 		}
-		for (unsigned k = last + 1; k <= sub; k++)  /* the sub-blocks this entry starts */
-			c->off[k] = (uint16_t)c->count;
-		last = sub > last ? sub : last;
 		c->count++;
 	}
+	order = malloc((nchunks ? nchunks : 1) * sizeof(*order));
+	d->addr = ins_big_malloc((n ? n : 1), sizeof(*d->addr));
+	d->value = ins_big_malloc((n ? n : 1), sizeof(*d->value));
+	if (!order || !d->addr || !d->value)
+		goto nomem;
+	size_t k = 0, most = 1;
+	for (size_t s = 0; s < d->cap; s++)
+		if (d->chunks[s].key)
+			order[k++] = &d->chunks[s];
+	qsort(order, nchunks, sizeof(*order), cmp_key);
+	size_t at = 0;
+	for (k = 0; k < nchunks; k++) {  /* count becomes the fill position */
+		order[k]->first = (uint32_t)at;
+		at += order[k]->count;
+		most = order[k]->count > most ? order[k]->count : most;
+		order[k]->count = 0;
+	}
+	c = NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = (addrs[i] >> CHUNK_SHIFT) + 1;
+		if (!c || c->key != key)
+			c = chunk_slot(d, key);
+		size_t j = c->first + c->count++;
+		d->addr[j] = addrs[i];
+		d->value[j] = (uint32_t)i;
+	}
+	sa = malloc(most * sizeof(*sa));
+	sv = malloc(most * sizeof(*sv));
+	if (!sa || !sv)
+		goto nomem;
+	/* each run sorted, listed-again addresses dropped (flagged in dup), the runs moved down
+	 * over the gaps, and the sub-block offsets */
+	for (k = 0; k < nchunks; k++) {
+		c = order[k];
+		size_t from = c->first, to = from + c->count;
+		sort_run(d, from, c->count, sa, sv);
+		c->first = (uint32_t)d->n;
+		c->count = 0;
+		unsigned last = 0;  /* the sub-block of c's latest entry */
+		for (size_t j = from; j < to; j++) {
+			if (c->count && d->addr[d->n - 1] == d->addr[j]) {
+				dup[d->value[j]] = 1;
+				continue;
+			}
+			unsigned sub = (unsigned)(d->addr[j] >> SUB_SHIFT) & (SUBS - 1);
+			for (unsigned b = last + 1; b <= sub; b++)  /* the sub-blocks this entry starts */
+				c->off[b] = (uint16_t)c->count;
+			last = sub > last ? sub : last;
+			d->addr[d->n] = d->addr[j];
+			d->value[d->n++] = d->value[j];
+			c->count++;
+		}
+		for (unsigned b = last + 1; b < SUBS; b++)  /* the sub-blocks after its last entry */
+			c->off[b] = (uint16_t)c->count;
+	}
+	free(order);
+	free(sa);
+	free(sv);
 	return NULL;
+nomem:
+	free(order);
+	free(sa);
+	free(sv);
+	ins_addr_dir_free(d);
+	return ins_err_nomem();
 }
 
 void ins_addr_dir_remap(ins_addr_dir *d, const uint32_t *map)

@@ -3,7 +3,7 @@
  * chunks and 1 KB sub-blocks, a chunk filled with 8-byte-aligned addresses up to its end,
  * duplicates, 0 and the top of the address space -- each found with the index of its first
  * listing, the duplicates flagged, and addresses never listed (neighbours, the same sub-block,
- * other chunks) absent. */
+ * other chunks) absent; once shuffled, once in runs as a heap walk lists them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,68 @@ static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 	return a < b ? -1 : a > b;
+}
+
+/* Builds d over addrs (N of them) and checks it against a brute-force answer. */
+static bool check(ins_addr_dir *d, const uint64_t *addrs, uint64_t *sorted, uint8_t *dup, const char *what)
+{
+	memset(dup, 0, N);
+	ins_error *err = ins_addr_dir_build(d, addrs, N, dup);
+	CHECK(!err, "%s: the directory of %d addresses is built", what, N);
+	if (err)
+		return false;
+
+	/* brute force: the first index of each address */
+	memcpy(sorted, addrs, N * sizeof(*sorted));
+	qsort(sorted, N, sizeof(*sorted), cmp_u64);
+	size_t distinct = 0;
+	for (size_t i = 0; i < N; i++)
+		distinct += !i || sorted[i] != sorted[i - 1];
+	CHECK(d->n == distinct, "%s: it holds each distinct address once (%zu, expected %zu)", what, d->n, distinct);
+
+	size_t wrong = 0, dups = 0, bad_dup = 0;
+	for (size_t i = 0; i < N; i++) {
+		uint32_t v;
+		if (!ins_addr_dir_get(d, addrs[i], &v) || v >= N || addrs[v] != addrs[i] || v > i) {
+			wrong++;
+			continue;
+		}
+		/* v is the first listing: no earlier index has the address */
+		bool later = v != i;
+		dups += later;
+		bad_dup += later != (dup[i] != 0);
+	}
+	CHECK(wrong == 0, "%s: every address is found, with the index of a listing no later than its own (%zu wrong)", what, wrong);
+	CHECK(bad_dup == 0 && dups == N - distinct, "%s: the %zu later listings, and only they, are flagged (%zu wrong)", what,
+	      dups, bad_dup);
+
+	/* the first listing: the smallest index */
+	size_t not_first = 0;
+	for (size_t i = 0; i < N; i++) {
+		uint32_t v;
+		if (ins_addr_dir_get(d, addrs[i], &v))
+			for (size_t j = 0; j < v; j++)
+				if (addrs[j] == addrs[i] && ++not_first)
+					break;
+		if (i > 2000)
+			break;  /* quadratic: a sample */
+	}
+	CHECK(not_first == 0, "%s: an address listed twice maps to its first listing (%zu not)", what, not_first);
+
+	size_t false_hits = 0, probes = 0;
+	for (size_t i = 0; i < N; i++) {
+		uint64_t near[] = { addrs[i] + 8, addrs[i] - 8, addrs[i] + 1, addrs[i] ^ 0x10000, next() };
+		for (size_t k = 0; k < sizeof(near) / sizeof(*near); k++) {
+			if (bsearch(&near[k], sorted, N, sizeof(*sorted), cmp_u64))
+				continue;
+			uint32_t v;
+			probes++;
+			false_hits += ins_addr_dir_get(d, near[k], &v);
+		}
+	}
+	CHECK(false_hits == 0, "%s: %zu addresses never listed are absent (%zu found)", what, probes, false_hits);
+
+	return true;
 }
 
 int main(void)
@@ -55,61 +117,22 @@ int main(void)
 		addrs[j] = t;
 	}
 
-	ins_addr_dir d;
-	ins_error *err = ins_addr_dir_build(&d, addrs, N, dup);
-	CHECK(!err, "the directory of %d addresses is built", N);
-	if (err)
+	ins_addr_dir d, walked;
+	if (!check(&d, addrs, sorted, dup, "shuffled"))
 		return check_summary();
-
-	/* brute force: the first index of each address */
-	memcpy(sorted, addrs, N * sizeof(*sorted));
-	qsort(sorted, N, sizeof(*sorted), cmp_u64);
-	size_t distinct = 0;
-	for (size_t i = 0; i < N; i++)
-		distinct += !i || sorted[i] != sorted[i - 1];
-	CHECK(d.n == distinct, "it holds each distinct address once (%zu, expected %zu)", d.n, distinct);
-
-	size_t wrong = 0, dups = 0, bad_dup = 0;
-	for (size_t i = 0; i < N; i++) {
-		uint32_t v;
-		if (!ins_addr_dir_get(&d, addrs[i], &v) || v >= N || addrs[v] != addrs[i] || v > i) {
-			wrong++;
-			continue;
+	/* as a heap walk lists them: mostly ascending runs (each chunk's run found in order),
+	 * some short ones descending (sorted in place), the repeats next to their first */
+	uint64_t *runs = malloc(N * sizeof(*runs));
+	memcpy(runs, sorted, N * sizeof(*runs));
+	for (size_t i = 0; i + 20 < N; i += 1000)
+		for (size_t j = 0; j < 10; j++) {
+			uint64_t t = runs[i + j];
+			runs[i + j] = runs[i + 19 - j];
+			runs[i + 19 - j] = t;
 		}
-		/* v is the first listing: no earlier index has the address */
-		bool later = v != i;
-		dups += later;
-		bad_dup += later != (dup[i] != 0);
-	}
-	CHECK(wrong == 0, "every address is found, with the index of a listing no later than its own (%zu wrong)", wrong);
-	CHECK(bad_dup == 0 && dups == N - distinct, "the %zu later listings, and only they, are flagged (%zu wrong)",
-	      dups, bad_dup);
-
-	/* the first listing: the smallest index */
-	size_t not_first = 0;
-	for (size_t i = 0; i < N; i++) {
-		uint32_t v;
-		if (ins_addr_dir_get(&d, addrs[i], &v))
-			for (size_t j = 0; j < v; j++)
-				if (addrs[j] == addrs[i] && ++not_first)
-					break;
-		if (i > 2000)
-			break;  /* quadratic: a sample */
-	}
-	CHECK(not_first == 0, "an address listed twice maps to its first listing (%zu not)", not_first);
-
-	size_t false_hits = 0, probes = 0;
-	for (size_t i = 0; i < N; i++) {
-		uint64_t near[] = { addrs[i] + 8, addrs[i] - 8, addrs[i] + 1, addrs[i] ^ 0x10000, next() };
-		for (size_t k = 0; k < sizeof(near) / sizeof(*near); k++) {
-			if (bsearch(&near[k], sorted, N, sizeof(*sorted), cmp_u64))
-				continue;
-			uint32_t v;
-			probes++;
-			false_hits += ins_addr_dir_get(&d, near[k], &v);
-		}
-	}
-	CHECK(false_hits == 0, "%zu addresses never listed are absent (%zu found)", probes, false_hits);
+	if (check(&walked, runs, sorted, dup, "in runs"))
+		ins_addr_dir_free(&walked);
+	free(runs);
 
 	uint32_t *map = malloc(N * sizeof(*map));
 	for (size_t i = 0; i < N; i++)
@@ -123,7 +146,7 @@ int main(void)
 	CHECK(remapped == N, "remapped values answer (%zu of %d)", remapped, N);
 
 	ins_addr_dir empty;
-	err = ins_addr_dir_build(&empty, addrs, 0, dup);
+	ins_error *err = ins_addr_dir_build(&empty, addrs, 0, dup);
 	uint32_t v;
 	CHECK(!err && !ins_addr_dir_get(&empty, addrs[0], &v), "an empty directory holds nothing");
 	ins_addr_dir_free(&empty);
