@@ -51,11 +51,11 @@ static bool chunks_grow(ins_addr_dir *d)
 }
 
 /* Sorts entries [from, from + k) of d by address, stable (a listed-again address keeps its
- * later index after the first): insertion for short runs, else an LSD radix sort by the low
- * 16 bits (all the run's addresses share the rest), two 8-bit passes through the scratch. */
-static void sort_run(ins_addr_dir *d, size_t from, size_t k, uint64_t *sa, uint32_t *sv)
+ * later index after the first): insertion for short runs, else an LSD radix sort, two 8-bit
+ * passes through the scratch. */
+static void sort_run(ins_addr_dir *d, size_t from, size_t k, uint16_t *sa, uint32_t *sv)
 {
-	uint64_t *a = d->addr + from;
+	uint16_t *a = d->low + from;
 	uint32_t *v = d->value + from;
 	size_t i = 1;
 	while (i < k && a[i - 1] <= a[i])
@@ -64,7 +64,7 @@ static void sort_run(ins_addr_dir *d, size_t from, size_t k, uint64_t *sa, uint3
 		return;  /* in order already (the walk often lists a chunk's objects by address) */
 	if (k <= 32) {
 		for (; i < k; i++) {
-			uint64_t x = a[i];
+			uint16_t x = a[i];
 			uint32_t y = v[i];
 			size_t j = i;
 			for (; j > 0 && a[j - 1] > x; j--) {
@@ -78,7 +78,7 @@ static void sort_run(ins_addr_dir *d, size_t from, size_t k, uint64_t *sa, uint3
 	}
 	size_t count[256];
 	for (unsigned shift = 0; shift < CHUNK_SHIFT; shift += 8) {
-		uint64_t *fa = shift ? sa : a, *ta = shift ? a : sa;
+		uint16_t *fa = shift ? sa : a, *ta = shift ? a : sa;
 		uint32_t *fv = shift ? sv : v, *tv = shift ? v : sv;
 		memset(count, 0, sizeof(count));
 		for (size_t j = 0; j < k; j++)
@@ -111,7 +111,7 @@ ins_error *ins_addr_dir_build(ins_addr_dir *d, const uint64_t *addrs, size_t n, 
 {
 	memset(d, 0, sizeof(*d));
 	ins_addr_chunk **order = NULL, *c = NULL;
-	uint64_t *sa = NULL;
+	uint16_t *sa = NULL;
 	uint32_t *sv = NULL;
 	size_t nchunks = 0;
 	if (!chunks_grow(d))
@@ -133,9 +133,9 @@ ins_error *ins_addr_dir_build(ins_addr_dir *d, const uint64_t *addrs, size_t n, 
 		c->count++;
 	}
 	order = malloc((nchunks ? nchunks : 1) * sizeof(*order));
-	d->addr = ins_big_malloc((n ? n : 1), sizeof(*d->addr));
+	d->low = ins_big_malloc((n ? n : 1), sizeof(*d->low));
 	d->value = ins_big_malloc((n ? n : 1), sizeof(*d->value));
-	if (!order || !d->addr || !d->value)
+	if (!order || !d->low || !d->value)
 		goto nomem;
 	size_t k = 0, most = 1;
 	for (size_t s = 0; s < d->cap; s++)
@@ -155,7 +155,7 @@ ins_error *ins_addr_dir_build(ins_addr_dir *d, const uint64_t *addrs, size_t n, 
 		if (!c || c->key != key)
 			c = chunk_slot(d, key);
 		size_t j = c->first + c->count++;
-		d->addr[j] = addrs[i];
+		d->low[j] = (uint16_t)addrs[i];
 		d->value[j] = (uint32_t)i;
 	}
 	sa = malloc(most * sizeof(*sa));
@@ -172,15 +172,15 @@ ins_error *ins_addr_dir_build(ins_addr_dir *d, const uint64_t *addrs, size_t n, 
 		c->count = 0;
 		unsigned last = 0;  /* the sub-block of c's latest entry */
 		for (size_t j = from; j < to; j++) {
-			if (c->count && d->addr[d->n - 1] == d->addr[j]) {
+			if (c->count && d->low[d->n - 1] == d->low[j]) {
 				dup[d->value[j]] = 1;
 				continue;
 			}
-			unsigned sub = (unsigned)(d->addr[j] >> SUB_SHIFT) & (SUBS - 1);
+			unsigned sub = (unsigned)(d->low[j] >> SUB_SHIFT) & (SUBS - 1);
 			for (unsigned b = last + 1; b <= sub; b++)  /* the sub-blocks this entry starts */
 				c->off[b] = (uint16_t)c->count;
 			last = sub > last ? sub : last;
-			d->addr[d->n] = d->addr[j];
+			d->low[d->n] = d->low[j];
 			d->value[d->n++] = d->value[j];
 			c->count++;
 		}
@@ -214,8 +214,9 @@ bool ins_addr_dir_get(const ins_addr_dir *d, uint64_t addr, uint32_t *value)
 		return false;
 	unsigned sub = (unsigned)(addr >> SUB_SHIFT) & (SUBS - 1);
 	size_t j = c->first + c->off[sub], end = c->first + (sub + 1 < SUBS ? c->off[sub + 1] : c->count);
-	for (; j < end && d->addr[j] <= addr; j++)
-		if (d->addr[j] == addr) {
+	uint16_t low = (uint16_t)addr;
+	for (; j < end && d->low[j] <= low; j++)
+		if (d->low[j] == low) {
 			*value = d->value[j];
 			return true;
 		}
@@ -230,7 +231,7 @@ void ins_addr_dir_prefetch(const ins_addr_dir *d, uint64_t addr)
 
 void ins_addr_dir_free(ins_addr_dir *d)
 {
-	free(d->addr);
+	free(d->low);
 	free(d->value);
 	free(d->chunks);
 	memset(d, 0, sizeof(*d));

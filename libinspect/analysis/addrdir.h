@@ -4,8 +4,9 @@
  * of the whole graph, lookups keep the heap's locality: the addresses are sorted, and a small
  * directory of 64 KB chunks (each with the offsets of its 1 KB sub-blocks) finds the run of
  * sorted addresses to scan. A reference mostly points near its referrer, so the lines it
- * touches are often in the cache already, where a hash sends every lookup somewhere else. The
- * directory is about 144 bytes per 64 KB of address space that holds entries.
+ * touches are often in the cache already, where a hash sends every lookup somewhere else. An
+ * entry takes 6 bytes (the low 16 bits of its address, its value), the directory about 144
+ * bytes per 64 KB of address space that holds entries.
  */
 #ifndef INS_ADDRDIR_H
 #define INS_ADDRDIR_H
@@ -19,7 +20,8 @@
 typedef struct ins_addr_chunk ins_addr_chunk;
 
 typedef struct ins_addr_dir {
-	uint64_t *addr;          /* ascending, distinct */
+	uint16_t *low;           /* each chunk's run: the low 16 bits of its addresses, ascending,
+				  * distinct (the chunk's key holds the rest) */
 	uint32_t *value;         /* per entry */
 	size_t n;
 	ins_addr_chunk *chunks;  /* open addressing by addr >> 16 */

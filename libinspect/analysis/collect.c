@@ -25,22 +25,53 @@ static bool gc_refs_init(ins_session *s, uint64_t obj, int64_t *refs, bool *immo
 	return true;
 }
 
+#define IMMORTAL INT64_MIN  /* read_refs: an immortal object's count */
+
+typedef struct refs_part {
+	ins_session *s;
+	int64_t *refs;
+	size_t from, to;
+} refs_part;
+
+static void *read_part(void *arg)
+{
+	refs_part *r = arg;
+	ins_session *s = r->s;
+	const uint64_t *addr = s->graph->addr;
+	for (size_t i = r->from; i < r->to; i++) {
+		bool immortal;
+		if (i + INS_PREFETCH_AHEAD < r->to)
+			ins_image_prefetch(s->img, addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
+		if (gc_refs_init(s, addr[i], &r->refs[i], &immortal) && immortal)
+			r->refs[i] = IMMORTAL;
+	}
+	return NULL;
+}
+
+/* update_refs' counts of the tracked nodes, refs[i] for node i (IMMORTAL for an immortal
+ * object), read in two halves by two threads: each read is a likely cache miss. */
+static int64_t *read_refs(ins_session *s)
+{
+	size_t nt = s->graph->ntracked, half = ins_session_threads(nt) > 1 ? nt / 2 : nt;
+	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
+	refs_part r[2] = { { s, refs, 0, half }, { s, refs, half, nt } };
+	if (refs)
+		ins_run_two(read_part, &r[0], &r[1]);
+	return refs;
+}
+
 /* update_refs + subtract_refs + move_unreachable over the graph: marks[i] = 1 for the
  * tracked objects a full collection keeps. */
 static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
 {
 	const ins_graph *g = s->graph;
 	size_t nt = g->ntracked;
-	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
+	int64_t *refs = read_refs(s);
 	if (!refs)
 		return ins_err_nomem();
-	for (size_t i = 0; i < nt; i++) {
-		bool immortal;
-		if (i + INS_PREFETCH_AHEAD < nt)
-			ins_image_prefetch(s->img, g->addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
-		if (gc_refs_init(s, g->addr[i], &refs[i], &immortal) && immortal)
+	for (size_t i = 0; i < nt; i++)
+		if (refs[i] == IMMORTAL)
 			refs[i] = INT64_MAX / 2;  /* unreadable or immortal: never collected */
-	}
 	for (size_t i = 0; i < nt; i++)
 		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
 			if (g->out[e] < nt && !(g->out_flags[e] & INS_EF_BORROWED))
@@ -356,83 +387,170 @@ enum { S_OUT, S_YOUNG, S_UNREACHABLE, S_REACHABLE, S_GARBAGE };
 typedef struct gc_sim {
 	ins_session *s;
 	const ins_graph *g;
+	ins_objects *objs;      /* the session's, or a thread's fork of it */
 	uint8_t *untracked;     /* per node: untracked by the collection */
+	bool exact;             /* look the tuples' state up in untracked (else MB_TUPLE) */
 } gc_sim;
+
+/* _PyObject_GC_MAY_BE_TRACKED, in three answers: no, yes, or (a tuple on a GC list, frozen
+ * ones too) as untrack_tuples leaves it, which with m->exact is looked up: yes unless
+ * untracked so far. In order: the worst of several. */
+enum { MB_NO, MB_TUPLE, MB_YES };
 
 /* PyObject_IS_GC: an instance of a GC type; a type object only when it is a heap type
  * (type's tp_is_gc, inherited by metaclasses). */
-static bool is_gc(ins_session *s, uint64_t addr, uint64_t type)
+static bool is_gc(gc_sim *m, uint64_t addr, uint64_t type)
 {
-	const ins_layout *L = &s->in->L;
-	const ins_type *t = ins_type_info(&s->objs, type);
+	const ins_layout *L = &m->s->in->L;
+	const ins_type *t = ins_type_info(m->objs, type);
 	if (!t || L->tpflag_have_gc <= 0 || !(t->flags & (uint64_t)L->tpflag_have_gc))
 		return false;
 	if (t->kind != INS_K_TYPE)
 		return true;
-	const ins_type *self = ins_type_info(&s->objs, addr);
+	const ins_type *self = ins_type_info(m->objs, addr);
 	return self && self->heap;
 }
 
-/* _PyObject_GC_MAY_BE_TRACKED(addr): a GC object, and a tuple only while it is tracked --
- * on a GC list (frozen ones too) and not untracked so far. node: addr's node, or NONE
- * when not known yet. An unreadable object counts as tracked (its container stays). */
-static bool may_be_tracked(gc_sim *m, uint64_t addr, uint32_t node)
+/* May the object at addr be tracked? An unreadable object counts as tracked (its container
+ * stays). */
+static int may_be_tracked(gc_sim *m, uint64_t addr)
 {
 	ins_session *s = m->s;
 	uint64_t type = ins_image_word(s->img, addr, s->in->L.obj_type);
+	uint32_t node;
 	if (!type)
-		return true;
-	if (!is_gc(s, addr, type))
-		return false;
+		return MB_YES;
+	if (!is_gc(m, addr, type))
+		return MB_NO;
 	if (type != s->in->T.tuple)
-		return true;
-	if (node == NONE && !ins_graph_node(m->g, addr, &node))
-		return false;  /* no node: not on any GC list */
-	return node < m->g->nheap && !m->untracked[node];
+		return MB_YES;
+	if (!ins_graph_node(m->g, addr, &node) || node >= m->g->nheap)
+		return MB_NO;  /* not on any GC list */
+	return !m->exact ? MB_TUPLE : m->untracked[node] ? MB_NO : MB_YES;
 }
 
-/* _PyTuple_MaybeUntrack: every item there (a NULL item keeps it; so does an array that is
- * not all in the image) and none that may be tracked. The items are read from the tuple,
- * as the collection's graph has edges to tracked objects only. */
-static bool tuple_untrackable(gc_sim *m, uint32_t x)
+/* _PyTuple_MaybeUntrack (MB_NO: untracked): every item there (a NULL item keeps it; so does
+ * an array that is not all in the image) and none that may be tracked. The items are read
+ * from the tuple, as the collection's graph has edges to tracked objects only. */
+static int tuple_state(gc_sim *m, uint32_t x)
 {
 	const ins_layout *L = &m->s->in->L;
 	uint64_t addr = m->g->addr[x], end;
 	int64_t size;
 	if (L->tuple_item <= 0 || !ins_image_i64(m->s->img, addr + (uint64_t)L->var_size, &size) ||
 	    !ins_span(addr + (uint64_t)L->tuple_item, size, 8, &end))
-		return false;
+		return MB_YES;
 	uint64_t items = addr + (uint64_t)L->tuple_item;
 	const uint8_t *p = ins_image_ptr(m->s->img, items, (size_t)size * 8);
 	if (!p && size)
-		return false;
-	for (int64_t i = 0; i < size; i++) {
+		return MB_YES;
+	int st = MB_NO;
+	for (int64_t i = 0; i < size && st != MB_YES; i++) {
 		uint64_t item;
 		memcpy(&item, p + i * 8, 8);
-		if (!item || may_be_tracked(m, item, NONE))
-			return false;
+		int it = item ? may_be_tracked(m, item) : MB_YES;
+		st = it > st ? it : st;
 	}
-	return true;
+	return st;
 }
 
 typedef struct dict_check {
 	gc_sim *m;
-	bool keep;
+	int st;
 } dict_check;
 
 static bool dict_item(void *arg, uint64_t key, uint64_t value)
 {
 	dict_check *d = arg;
-	d->keep = may_be_tracked(d->m, value, NONE) || may_be_tracked(d->m, key, NONE);
-	return !d->keep;
+	int v = may_be_tracked(d->m, value);
+	if (v != MB_YES) {
+		int k = may_be_tracked(d->m, key);
+		v = k > v ? k : v;
+	}
+	d->st = v > d->st ? v : d->st;
+	return d->st != MB_YES;
 }
 
 /* _PyDict_MaybeUntrack: no key or value that may be tracked (the values of every layout:
  * combined, split, 3.13's embedded in their owner; keys of str-keyed tables are str). */
-static bool dict_untrackable(gc_sim *m, uint32_t x)
+static int dict_state(gc_sim *m, uint32_t x)
 {
-	dict_check d = { m, false };
-	return ins_dict_items(&m->s->objs, m->g->addr[x], dict_item, &d) && !d.keep;
+	dict_check d = { m, MB_NO };
+	return ins_dict_items(m->objs, m->g->addr[x], dict_item, &d) ? d.st : MB_YES;
+}
+
+/* ---------------------------------------------------------------- untracking, in two threads
+ * Which tuples and dicts among the survivors the collection untracks: each is worked out apart
+ * (two threads, each with its own fork of the decoder) as far as the others do not matter --
+ * an item that keeps it, or none that could -- and only those holding tuples on the GC lists
+ * are decided again in the collection's order, which is what their answer depends on. */
+
+enum { K_TUPLE = 4, K_DICT = 8 };  /* with an MB_ state: what state[i] holds */
+
+typedef struct untrack_part {
+	gc_sim m;
+	ins_objects objs;
+	const uint32_t *order;
+	uint8_t *state;
+	size_t from, to;
+} untrack_part;
+
+static void *classify(void *arg)
+{
+	untrack_part *u = arg;
+	ins_session *s = u->m.s;
+	bool dicts = s->in->L.gc_untrack_dicts > 0;  /* not 3.14+ */
+	for (size_t i = u->from; i < u->to; i++) {
+		uint32_t x = u->order[i];
+		if (i + INS_PREFETCH_AHEAD < u->to)
+			ins_image_prefetch(s->img, u->m.g->addr[u->order[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
+		uint64_t type = ins_image_word(s->img, u->m.g->addr[x], s->in->L.obj_type);
+		if (type && type == s->in->T.tuple)
+			u->state[i] = (uint8_t)(K_TUPLE | tuple_state(&u->m, x));
+		else if (type && type == s->in->T.dict && dicts)
+			u->state[i] = (uint8_t)(K_DICT | dict_state(&u->m, x));
+	}
+	return NULL;
+}
+
+/* untrack_tuples over the survivors in their order, then untrack_dicts. */
+static ins_error *untrack(gc_sim *m, const uint32_t *order, size_t norder, ins_survivors *out)
+{
+	uint8_t *state = ins_big_calloc(norder ? norder : 1, 1);
+	if (!state)
+		return ins_err_nomem();
+	untrack_part u[2];
+	bool two = ins_session_threads(norder) > 1;
+	for (int k = 0; k < 2; k++) {
+		u[k] = (untrack_part){ .m = *m, .order = order, .state = state };
+		u[k].from = k ? (two ? norder / 2 : norder) : 0;
+		u[k].to = k || !two ? norder : norder / 2;
+		ins_objects_fork(&u[k].objs, m->objs);
+		u[k].m.objs = &u[k].objs;
+		u[k].m.exact = false;
+	}
+	ins_run_two(classify, &u[0], &u[1]);
+	for (int k = 0; k < 2; k++)
+		ins_objects_free(&u[k].objs);
+	m->exact = true;
+	for (int kind = K_TUPLE; kind <= K_DICT; kind *= 2)
+		for (size_t i = 0; i < norder; i++) {
+			if (!(state[i] & kind))
+				continue;
+			uint32_t x = order[i];
+			int st = state[i] & 3;
+			if (st == MB_TUPLE)
+				st = kind == K_TUPLE ? tuple_state(m, x) : dict_state(m, x);
+			if (st == MB_NO) {
+				m->untracked[x] = 1;
+				if (kind == K_TUPLE)
+					out->tuples++;
+				else
+					out->dicts++;
+			}
+		}
+	free(state);
+	return NULL;
 }
 
 /* has_legacy_finalizer (3.x: a C tp_del) / 2.7's has_finalizer: a classic instance with
@@ -455,11 +573,11 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	const ins_graph *g = s->graph;
 	const ins_heap *h = &s->heap;
 	size_t nt = g->ntracked, words = g->n ? g->n : 1;
-	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
+	int64_t *refs = read_refs(s);
 	uint8_t *state = ins_big_calloc(words, 1);  /* S_OUT: not collected (frozen, untracked) */
 	uint32_t *young = ins_big_malloc((2 * nt + 1), sizeof(*young));
 	uint32_t *order = ins_big_malloc((nt + 1), sizeof(*order)), *unreach = ins_big_malloc((nt + 1), sizeof(*unreach));
-	gc_sim m = { s, g, ins_big_calloc(words, 1) };
+	gc_sim m = { .s = s, .g = g, .objs = &s->objs, .untracked = ins_big_calloc(words, 1) };
 	out->alive = ins_big_calloc(words, 1);
 	out->nodes = ins_big_malloc((nt + 1), sizeof(*out->nodes));
 	if (!refs || !state || !young || !order || !unreach || !m.untracked || !out->alive || !out->nodes) {
@@ -474,14 +592,11 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 		int gen = k == 0 ? ng - 1 : k - 1;
 		for (size_t i = h->gen_start[gen]; i < h->gen_start[gen + 1]; i++) {
 			uint32_t x = (uint32_t)i;
-			if (i + INS_PREFETCH_AHEAD < h->gen_start[gen + 1])
-				ins_image_prefetch(s->img, h->objs[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
 			if (g->nheap != h->n && !ins_graph_node(g, h->objs[i], &x))
 				continue;
 			if (x >= nt || state[x] != S_OUT)
 				continue;  /* listed twice (a corrupt list) */
-			bool immortal;
-			if (gc_refs_init(s, g->addr[x], &refs[x], &immortal) && immortal) {
+			if (refs[x] == IMMORTAL) {
 				out->immortal++;
 				continue;
 			}
@@ -516,27 +631,8 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 			}
 		}
 	}
-	/* untrack_tuples over the survivors in that order, then untrack_dicts */
-	for (size_t i = 0; i < norder; i++) {
-		uint32_t x = order[i];
-		if (i + INS_PREFETCH_AHEAD < norder)
-			ins_image_prefetch(s->img, g->addr[order[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
-		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
-		if (type && type == s->in->T.tuple && tuple_untrackable(&m, x)) {
-			m.untracked[x] = 1;
-			out->tuples++;
-		}
-	}
-	for (size_t i = 0; i < norder && s->in->L.gc_untrack_dicts > 0; i++) {  /* not 3.14+ */
-		uint32_t x = order[i];
-		if (i + INS_PREFETCH_AHEAD < norder)
-			ins_image_prefetch(s->img, g->addr[order[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
-		uint64_t type = ins_image_word(s->img, g->addr[x], s->in->L.obj_type);
-		if (type && type == s->in->T.dict && dict_untrackable(&m, x)) {
-			m.untracked[x] = 1;
-			out->dicts++;
-		}
-	}
+	if ((err = untrack(&m, order, norder, out)))
+		goto done;
 	for (size_t i = 0; i < norder; i++)
 		if (!m.untracked[order[i]])
 			out->nodes[out->n++] = order[i];

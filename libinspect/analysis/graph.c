@@ -336,26 +336,145 @@ static void number_all(ins_graph *g, const ins_heap *h)
 	}
 }
 
-/* The same numbering, in the directory (tracked_only). */
+/* The same numbering, in the directory (tracked_only): node i is objs[i] unless an object
+ * is listed twice (a corrupt list), when the later nodes move down over the repeats. */
 static ins_error *number_tracked(ins_graph *g, const ins_heap *h)
 {
 	uint8_t *dup = ins_big_calloc(h->n ? h->n : 1, 1);
-	uint32_t *node = ins_big_malloc((h->n ? h->n : 1), sizeof(*node));
-	ins_error *err = dup && node ? ins_addr_dir_build(&g->dir, h->objs, h->n, dup) : ins_err_nomem();
-	if (!err) {
-		for (size_t i = 0; i < h->n; i++) {
-			if (!dup[i]) {
-				node[i] = (uint32_t)g->n;
-				g->addr[g->n++] = h->objs[i];
-			}
-			if (i + 1 == h->ntracked)
-				g->ntracked = g->n;
-		}
+	ins_error *err = dup ? ins_addr_dir_build(&g->dir, h->objs, h->n, dup) : ins_err_nomem();
+	size_t ndup = 0;
+	for (size_t i = 0; !err && i < h->n; i++) {
+		ndup += dup[i];
+		if (!dup[i])
+			g->addr[g->n++] = h->objs[i];
+		if (i + 1 == h->ntracked)
+			g->ntracked = g->n;
+	}
+	uint32_t *node = !err && ndup ? ins_big_malloc(h->n, sizeof(*node)) : NULL;
+	if (!err && ndup && !node)
+		err = ins_err_nomem();
+	if (node) {
+		for (size_t i = 0, k = 0; i < h->n; i++)
+			node[i] = (uint32_t)(k += !dup[i]) - 1;
 		ins_addr_dir_remap(&g->dir, node);
 	}
 	free(dup);
 	free(node);
 	return err;
+}
+
+/* Lists node among those traversed by scanning; false when out of memory. */
+static bool add_inferred(ins_graph *g, uint32_t node)
+{
+	size_t cap = g->ninferred;
+	if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
+		uint32_t *v = ins_big_realloc(g->inferred, (cap ? 2 * cap : 1), sizeof(*v));
+		if (!v)
+			return false;
+		g->inferred = v;
+	}
+	g->inferred[g->ninferred++] = node;
+	return true;
+}
+
+/* Node i's edges, from g->nedges on. */
+static void traverse_node(builder *b, size_t i)
+{
+	ins_graph *g = b->g;
+	g->out_start[i] = (uint32_t)g->nedges;
+	if (i >= g->nheap && b->leaf[i])
+		return;
+	enum ins_trav_how how = ins_traverse(b->t, g->addr[i], NULL, on_edge, b);
+	g->nemulated += how == INS_TR_EMULATED;
+	if (how == INS_TR_INFERRED && !add_inferred(g, (uint32_t)i))
+		b->oom = true;
+}
+
+/* ---------------------------------------------------------------- both cores
+ * The tracked-only graph has no node to add while it is built: its nodes split in two
+ * halves, each traversed by its own thread with its own forks of the decoder and the
+ * traversal context (the session's are read only meanwhile), the second half's edges into
+ * arrays of its own, appended after the first's when both are done: the same graph, edge
+ * for edge, as one thread builds. */
+
+typedef struct half {
+	builder b;
+	ins_graph g;           /* the second half's: its edges, inferred nodes, counts */
+	ins_objects objs;
+	size_t from, to;
+} half;
+
+static void *traverse_half(void *arg)
+{
+	half *h = arg;
+	for (size_t i = h->from; i < h->to && !h->b.oom && !h->b.too_many; i++)
+		traverse_node(&h->b, i);
+	flush(&h->b);
+	return NULL;
+}
+
+/* Appends the second half's edges and inferred nodes to g (the first half's). */
+static void join_half(builder *b, half *h)
+{
+	ins_graph *g = b->g, *p = &h->g;
+	b->oom |= h->b.oom;
+	b->too_many |= h->b.too_many || p->nedges > MAX_EDGES - g->nedges;
+	if (b->oom || b->too_many || !grow_edges(b, g->nedges + p->nedges + 1)) {
+		b->oom |= !b->too_many;
+		return;
+	}
+	memcpy(g->out + g->nedges, p->out, p->nedges * sizeof(*p->out));
+	memcpy(g->out_flags + g->nedges, p->out_flags, p->nedges);
+	for (size_t i = h->from; i < h->to; i++)
+		g->out_start[i] += (uint32_t)g->nedges;
+	g->nedges += p->nedges;
+	g->nemulated += p->nemulated;
+	for (size_t k = 0; k < p->ninferred && !b->oom; k++)
+		b->oom = !add_inferred(g, p->inferred[k]);
+}
+
+/* Traverses every node of the tracked-only graph with two threads; false (nothing done) when
+ * one thread should: one core, a small heap, no memory for the forks. */
+static bool traverse_split(ins_session *s, ins_trav *t, builder *b)
+{
+	ins_graph *g = b->g;
+	size_t n = g->n;
+	if (ins_session_threads(n) < 2)
+		return false;
+	half h[2] = { 0 };
+	for (int k = 0; k < 2; k++) {
+		ins_objects_fork(&h[k].objs, &s->objs);
+		h[k].b = *b;
+		h[k].b.o = &h[k].objs;
+		h[k].b.t = ins_trav_fork(t, &h[k].objs);
+		h[k].from = k ? n / 2 : 0;
+		h[k].to = k ? n : n / 2;
+	}
+	/* the second half's graph: its own edges, the rest shared and read only */
+	h[1].g = *g;
+	h[1].g.out = NULL;
+	h[1].g.out_flags = NULL;
+	h[1].g.inferred = NULL;
+	h[1].g.nedges = h[1].g.ninferred = h[1].g.nemulated = 0;
+	h[1].b.g = &h[1].g;
+	h[1].b.edge_cap = 0;
+	bool ok = h[0].b.t && h[1].b.t && grow_edges(&h[1].b, 2 * (n - n / 2) + 1);
+	if (ok) {
+		ins_run_two(traverse_half, &h[0], &h[1]);
+		*b = h[0].b;  /* its edge capacity, flags */
+		b->o = &s->objs;
+		b->t = t;
+		join_half(b, &h[1]);
+	}
+	for (int k = 0; k < 2; k++) {
+		if (h[k].b.t)
+			ins_trav_join(t, h[k].b.t);
+		ins_objects_free(&h[k].objs);
+	}
+	free(h[1].g.out);
+	free(h[1].g.out_flags);
+	free(h[1].g.inferred);
+	return ok;
 }
 
 static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_only)
@@ -391,30 +510,15 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 	ins_trav_prepare(t, h->objs, h->type_of, h->types, h->ntypes, h->n);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	g->emu_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	for (size_t i = 0; !b.oom && !b.too_many; i++) {
-		if (i >= g->n) {
-			flush(&b);  /* may add the nodes still to traverse */
-			if (i >= g->n)
-				break;
-		}
-		g->out_start[i] = (uint32_t)g->nedges;
-		if (i >= g->nheap && b.leaf[i])
-			continue;
-		enum ins_trav_how how = ins_traverse(t, g->addr[i], NULL, on_edge, &b);
-		g->nemulated += how == INS_TR_EMULATED;
-		if (how == INS_TR_INFERRED) {
-			size_t cap = g->ninferred;
-			if ((cap & (cap - 1)) == 0) {  /* grown at powers of two */
-				uint32_t *v = ins_big_realloc(g->inferred, (cap ? 2 * cap : 1), sizeof(*v));
-				if (!v) {
-					b.oom = true;
+	if (!tracked_only || !traverse_split(s, t, &b))
+		for (size_t i = 0; !b.oom && !b.too_many; i++) {
+			if (i >= g->n) {
+				flush(&b);  /* may add the nodes still to traverse */
+				if (i >= g->n)
 					break;
-				}
-				g->inferred = v;
 			}
-			g->inferred[g->ninferred++] = (uint32_t)i;
+			traverse_node(&b, i);
 		}
-	}
 	free(b.leaf);
 	if (b.oom)
 		return ins_err_nomem();

@@ -7,6 +7,7 @@
 #include "graph.h"
 #include "threads.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -232,19 +233,31 @@ ins_error *ins_session_heap(ins_session *s)
 	}
 	if (gi)
 		index_broken(s, why);
-	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, ins_session_threads(), &s->heap);
+	ins_error *err = ins_heap_walk(s->img, s->in, s->warn, ins_session_threads(SIZE_MAX), &s->heap);
 	s->walked = !err;
 	return err;
 }
 
-unsigned ins_session_threads(void)
+unsigned ins_session_threads(size_t work)
 {
-	/* OBJINSPECT_THREADS=1: one thread only (for comparisons) */
+	/* OBJINSPECT_THREADS=1 or 2: that many, whatever the machine and the work (tests
+	 * compare the two) */
 	const char *v = getenv("OBJINSPECT_THREADS");
-	if (v && strcmp(v, "1") == 0)
-		return 1;
+	if (v && (strcmp(v, "1") == 0 || strcmp(v, "2") == 0))
+		return (unsigned)(v[0] - '0');
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus > 1 ? 2 : 1;
+	return cpus > 1 && work >= INS_THREADS_MIN ? 2 : 1;
+}
+
+void ins_run_two(void *(*fn)(void *), void *first, void *second)
+{
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, fn, second) == 0;
+	fn(first);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		fn(second);
 }
 
 /* The fs base emulated C functions see for their thread-local variables: that of the

@@ -57,9 +57,15 @@ ins_error *ins_session_prepare_index(ins_session *s);
  * (s->index_path); the steps' warnings go to s->warn. info: what was written. */
 struct ins_gindex_info;
 ins_error *ins_session_write_index(ins_session *s, struct ins_gindex_info *info);
-/* How many threads a step may use: 2 where the machine has more than one CPU, 1 with
- * OBJINSPECT_THREADS=1 (the single-threaded path, which tests compare against). */
-unsigned ins_session_threads(void);
+/* How many threads a step over work items may use: 2 where the machine has more than one
+ * CPU and there are INS_THREADS_MIN items or more, else 1. OBJINSPECT_THREADS=1 or 2 decides
+ * instead (1: the single-threaded path, which tests compare against; 2: both threads even
+ * on a small heap, as tests need). */
+#define INS_THREADS_MIN 65536
+unsigned ins_session_threads(size_t work);
+/* fn(first) in this thread while fn(second) runs in another (after it in this one when no
+ * thread can be started). */
+void ins_run_two(void *(*fn)(void *), void *first, void *second);
 /* ins_dominators_build's hook: true when *out was read from the index (mapped). */
 struct ins_dominators;
 bool ins_session_index_dominators(ins_session *s, struct ins_dominators *out);

@@ -18,7 +18,22 @@ void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in)
 	o->in = in;
 }
 
+void ins_objects_fork(ins_objects *o, const ins_objects *parent)
+{
+	ins_objects_init(o, parent->img, parent->in);
+	o->parent = parent;
+}
+
 static void type_free(ins_type *t);
+
+/* The type at type if decoded already: by the parent of a fork, or by o itself. */
+static const ins_type *known(const ins_objects *o, uint64_t type)
+{
+	uint64_t idx;
+	if (o->parent && ins_map_get(&o->parent->index, type, &idx))
+		return o->parent->types[idx - 1];
+	return ins_map_get(&o->index, type, &idx) ? o->types[idx - 1] : NULL;
+}
 
 void ins_objects_free(ins_objects *o)
 {
@@ -163,7 +178,7 @@ static const ins_type *add_type(ins_objects *o, uint64_t addr, bool classic)
 
 const ins_type *ins_obj_type(ins_objects *o, uint64_t obj)
 {
-	uint64_t type, idx;
+	uint64_t type;
 	if (!obj || !ins_image_u64(o->img, obj + (uint64_t)o->in->L.obj_type, &type) || !type)
 		return NULL;
 	bool classic = false;
@@ -174,26 +189,24 @@ const ins_type *ins_obj_type(ins_objects *o, uint64_t obj)
 			classic = true;
 		}
 	}
-	if (ins_map_get(&o->index, type, &idx))
-		return o->types[idx - 1];
-	return add_type(o, type, classic);
+	const ins_type *t = known(o, type);
+	return t ? t : add_type(o, type, classic);
 }
 
 bool ins_obj_kind(ins_objects *o, uint64_t obj, enum ins_kind *kind)
 {
-	uint64_t type, idx;
+	uint64_t type;
 	if (!obj || !ins_image_u64(o->img, obj + (uint64_t)o->in->L.obj_type, &type) || !type)
 		return false;
-	*kind = ins_map_get(&o->index, type, &idx) ? o->types[idx - 1]->kind : kind_of(o, type);
+	const ins_type *t = known(o, type);
+	*kind = t ? t->kind : kind_of(o, type);
 	return true;
 }
 
 const ins_type *ins_type_info(ins_objects *o, uint64_t type)
 {
-	uint64_t idx;
-	if (ins_map_get(&o->index, type, &idx))
-		return o->types[idx - 1];
-	return add_type(o, type, false);
+	const ins_type *t = known(o, type);
+	return t ? t : add_type(o, type, false);
 }
 
 uint64_t ins_type_dict(ins_objects *o, uint64_t type, uint64_t *subclasses)

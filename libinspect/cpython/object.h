@@ -35,9 +35,13 @@ typedef struct ins_objects {
 	ins_type **types;       /* each allocated once: pointers stay valid */
 	size_t ntypes, captypes;
 	ins_map finalizers;     /* type address -> enum ins_finalizer + 1, once worked out */
+	const struct ins_objects *parent;  /* a fork's: its types are looked up first */
 } ins_objects;
 
 void ins_objects_init(ins_objects *o, ins_image *img, const ins_interp *in);
+/* For another thread: o finds the types parent decoded (read only: nothing may decode types
+ * in parent while o is in use) and decodes the others itself. Freed by ins_objects_free. */
+void ins_objects_fork(ins_objects *o, const ins_objects *parent);
 void ins_objects_free(ins_objects *o);
 
 /* The type of the object at obj (cached), or NULL if it cannot be read. */

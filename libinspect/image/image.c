@@ -20,6 +20,7 @@ ins_error *ins_image_open(const ins_source *src, ins_buf *warn, ins_image **out)
 	if (!img)
 		return ins_err_nomem();
 	img->exe_file = -1;
+	pthread_mutex_init(&img->files_lock, NULL);
 	if ((src->sysroot && *src->sysroot && !(img->sysroot = strdup(src->sysroot))) ||
 	    (src->debug_dir && *src->debug_dir && !(img->debug_dir = strdup(src->debug_dir)))) {
 		ins_image_close(img);
@@ -62,6 +63,7 @@ void ins_image_close(ins_image *img)
 	free(img->description);
 	free(img->sysroot);
 	free(img->debug_dir);
+	pthread_mutex_destroy(&img->files_lock);
 	free(img);
 }
 
@@ -310,7 +312,7 @@ static int recorded(ins_image *img, size_t f, const uint8_t *map, size_t size, c
 	return fits(img, f, size, why, n);
 }
 
-bool ins_image_file_load(ins_image *img, size_t f)
+static bool file_load(ins_image *img, size_t f)
 {
 	ins_file *file = &img->files[f];
 	if (file->state)
@@ -356,6 +358,16 @@ bool ins_image_file_load(ins_image *img, size_t f)
 	return file->state == 1;
 }
 
+/* Under the lock: the threads of one command read the image at once (recorded() reads only
+ * segments: it never comes back here). */
+bool ins_image_file_load(ins_image *img, size_t f)
+{
+	pthread_mutex_lock(&img->files_lock);
+	bool ok = file_load(img, f);
+	pthread_mutex_unlock(&img->files_lock);
+	return ok;
+}
+
 const ins_mapping *ins_image_file_base(const ins_image *img, size_t file)
 {
 	size_t b = img->files[file].base;
@@ -385,10 +397,10 @@ static size_t first_above(const void *ranges, size_t n, size_t size, uint64_t ad
 
 static const ins_segment *find_seg(ins_image *img, uint64_t addr)
 {
-	size_t i = img->hint;
+	size_t i = atomic_load_explicit(&img->hint, memory_order_relaxed);
 	if (!ins_image_seg_bytes(img, addr, 1, &i))
 		return NULL;
-	img->hint = i;
+	atomic_store_explicit(&img->hint, i, memory_order_relaxed);
 	return &img->segs[i];
 }
 

@@ -10,6 +10,8 @@
 #ifndef INS_IMAGE_H
 #define INS_IMAGE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +71,9 @@ typedef struct ins_image {
 	size_t core_size;
 	uint8_t **owned;       /* copied memory (live images) */
 	size_t nowned, owned_cap;
-	size_t hint;           /* last segment that served a read */
+	_Atomic size_t hint;   /* last segment that served a read (any thread's: relaxed, each
+				* read checks it) */
+	pthread_mutex_t files_lock;  /* loading a file (threads may read the image at once) */
 	uint64_t *thread_sp;   /* each thread's stack pointer, nthreads of them: a core's
 				* NT_PRSTATUS notes, a live process's /proc/PID/task/TID/syscall
 				* while it is stopped */
@@ -90,8 +94,9 @@ bool ins_image_u64(ins_image *img, uint64_t addr, uint64_t *v);
 /* ins_image_ptr with the common case inline: the segment that served the last read. */
 static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_t len)
 {
-	if (img->hint < img->nsegs) {
-		const ins_segment *s = &img->segs[img->hint];
+	size_t hint = atomic_load_explicit(&img->hint, memory_order_relaxed);
+	if (hint < img->nsegs) {
+		const ins_segment *s = &img->segs[hint];
 		if (addr >= s->start && len <= s->end - s->start && addr - s->start <= s->end - s->start - len)
 			return s->data + (addr - s->start);
 	}
@@ -123,7 +128,7 @@ const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t l
 #define INS_PREFETCH_AHEAD 16
 static inline void ins_image_prefetch(const ins_image *img, uint64_t addr)
 {
-	size_t seg = img->hint;
+	size_t seg = atomic_load_explicit(&img->hint, memory_order_relaxed);
 	const uint8_t *p = ins_image_seg_bytes(img, addr, 1, &seg);
 	if (p)
 		__builtin_prefetch(p);

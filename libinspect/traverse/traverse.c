@@ -77,6 +77,7 @@ struct ins_trav {
 	ins_emu_result *pre_res;
 	uint64_t *pre_targets;
 	uint64_t emulated, emu_failed;
+	const ins_trav *parent;     /* a fork's: its plans and what it emulated ahead */
 };
 
 static uint64_t sym(const ins_interp *in, const char *name)
@@ -100,6 +101,31 @@ ins_trav *ins_trav_new(ins_objects *o)
 	if (dummy)
 		ins_image_u64(o->img, dummy, &t->set_dummy);
 	return t;
+}
+
+ins_trav *ins_trav_fork(const ins_trav *parent, ins_objects *o)
+{
+	ins_trav *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->o = o;
+	t->parent = parent;
+	t->subtype_traverse = parent->subtype_traverse;
+	t->lookdict = parent->lookdict;
+	t->set_dummy = parent->set_dummy;
+	t->structseq_traverse = parent->structseq_traverse;
+	t->is_ref = parent->is_ref;
+	t->ref_arg = parent->ref_arg;
+	t->emu_off = parent->emu_off;
+	t->fs_base = parent->fs_base;
+	return t;
+}
+
+void ins_trav_join(ins_trav *t, ins_trav *fork)
+{
+	t->emulated += fork->emulated;
+	t->emu_failed += fork->emu_failed;
+	ins_trav_free(fork);
 }
 
 void ins_trav_free(ins_trav *t)
@@ -545,9 +571,10 @@ static bool emulate(ins_trav *t, uint64_t fn, uint64_t obj)
 {
 	uint64_t at;
 	ins_emu_result one, *r = &one;
-	const uint64_t *targets = t->pre_targets;
-	if (ins_map_get(&t->pre, obj, &at)) {
-		r = &t->pre_res[at - 1];
+	const ins_trav *ahead = t->parent ? t->parent : t;
+	const uint64_t *targets = ahead->pre_targets;
+	if (ins_map_get(&ahead->pre, obj, &at)) {
+		r = &ahead->pre_res[at - 1];
 	} else {
 		ins_emu *e = emulator(t);
 		if (!e || !fn || ins_emu_batch(e, &fn, &obj, 1, r, &targets) != INS_EMU_OK)
@@ -893,7 +920,9 @@ static const plan *plan_of(ins_trav *t, const ins_type *type)
 		return t->cache[c].p;
 	uint64_t idx;
 	const plan *p = NULL;
-	if (ins_map_get(&t->index, type->addr, &idx)) {
+	if (t->parent && ins_map_get(&t->parent->index, type->addr, &idx)) {
+		p = t->parent->plans[idx - 1];
+	} else if (ins_map_get(&t->index, type->addr, &idx)) {
 		p = t->plans[idx - 1];
 	} else {
 		plan *np = make_plan(t, type);
@@ -951,7 +980,7 @@ static bool is_gc_now(ins_trav *t, const plan *p, uint64_t obj)
 	uint64_t v, fn = p->is_gc_fn;
 	if (!fn)
 		return true;
-	if (ins_map_get(&t->pre_gc, obj, &v))
+	if (ins_map_get(t->parent ? &t->parent->pre_gc : &t->pre_gc, obj, &v))
 		return v != 1;
 	ins_emu_result r;
 	const uint64_t *targets;

@@ -62,6 +62,12 @@ typedef struct ins_trav ins_trav;
 
 ins_trav *ins_trav_new(ins_objects *o);
 void ins_trav_free(ins_trav *t);
+/* A context for another thread (o: a fork of parent's ins_objects): it uses the plans parent
+ * worked out and what ins_trav_prepare emulated ahead, read only (parent must not be used
+ * while forks are), and works out anything else itself. ins_trav_join adds what the fork
+ * emulated to parent's counts and frees it. */
+ins_trav *ins_trav_fork(const ins_trav *parent, ins_objects *o);
+void ins_trav_join(ins_trav *t, ins_trav *fork);
 
 /* Addresses a scan accepts as references (the tracked objects): is_ref(arg, addr). Without
  * one, unknown C types are not scanned. */
