@@ -56,7 +56,7 @@ static int64_t *read_refs(ins_session *s)
 	int64_t *refs = ins_big_malloc((nt ? nt : 1), sizeof(*refs));
 	refs_part r[2] = { { s, refs, 0, half }, { s, refs, half, nt } };
 	if (refs)
-		ins_run_two(read_part, &r[0], &r[1]);
+		ins_run_two(read_part, &r[0], half < nt ? &r[1] : NULL);
 	return refs;
 }
 
@@ -519,19 +519,24 @@ static ins_error *untrack(gc_sim *m, const uint32_t *order, size_t norder, ins_s
 	uint8_t *state = ins_big_calloc(norder ? norder : 1, 1);
 	if (!state)
 		return ins_err_nomem();
+	/* two threads: each with a fork of the decoder; one: the session's, alone */
 	untrack_part u[2];
-	bool two = ins_session_threads(norder) > 1;
-	for (int k = 0; k < 2; k++) {
+	int parts = ins_session_threads(norder) > 1 ? 2 : 1;
+	for (int k = 0; k < parts; k++) {
 		u[k] = (untrack_part){ .m = *m, .order = order, .state = state };
-		u[k].from = k ? (two ? norder / 2 : norder) : 0;
-		u[k].to = k || !two ? norder : norder / 2;
-		ins_objects_fork(&u[k].objs, m->objs);
-		u[k].m.objs = &u[k].objs;
+		u[k].from = k ? norder / 2 : 0;
+		u[k].to = k || parts == 1 ? norder : norder / 2;
 		u[k].m.exact = false;
+		if (parts == 2) {
+			ins_objects_fork(&u[k].objs, m->objs);
+			u[k].m.objs = &u[k].objs;
+		}
 	}
-	ins_run_two(classify, &u[0], &u[1]);
-	for (int k = 0; k < 2; k++)
-		ins_objects_free(&u[k].objs);
+	ins_run_two(classify, &u[0], parts == 2 ? &u[1] : NULL);
+	if (parts == 2) {
+		ins_objects_free(&u[0].objs);
+		ins_objects_free(&u[1].objs);
+	}
 	m->exact = true;
 	for (int kind = K_TUPLE; kind <= K_DICT; kind *= 2)
 		for (size_t i = 0; i < norder; i++) {

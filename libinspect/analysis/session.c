@@ -252,6 +252,10 @@ unsigned ins_session_threads(size_t work)
 void ins_run_two(void *(*fn)(void *), void *first, void *second)
 {
 	pthread_t th;
+	if (!second) {
+		fn(first);
+		return;
+	}
 	bool threaded = pthread_create(&th, NULL, fn, second) == 0;
 	fn(first);
 	if (threaded)

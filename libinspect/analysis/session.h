@@ -64,7 +64,7 @@ ins_error *ins_session_write_index(ins_session *s, struct ins_gindex_info *info)
 #define INS_THREADS_MIN 65536
 unsigned ins_session_threads(size_t work);
 /* fn(first) in this thread while fn(second) runs in another (after it in this one when no
- * thread can be started). */
+ * thread can be started); second NULL: fn(first) alone, no thread. */
 void ins_run_two(void *(*fn)(void *), void *first, void *second);
 /* ins_dominators_build's hook: true when *out was read from the index (mapped). */
 struct ins_dominators;

@@ -565,13 +565,19 @@ static void scan(const tv *v, uint64_t obj, const ins_type *type, const plan *p)
 
 /* ---------------------------------------------------------------- emulated tp_traverse */
 
+/* Where what ins_trav_prepare ran ahead is: the context itself, or a fork's parent. */
+static const ins_trav *ahead_of(const ins_trav *t)
+{
+	return t->parent ? t->parent : t;
+}
+
 /* Runs fn(obj, visit, arg) in the emulator, or finds what ins_trav_prepare got from it,
  * into t->visited; false when it failed (nothing reported then). */
 static bool emulate(ins_trav *t, uint64_t fn, uint64_t obj)
 {
 	uint64_t at;
 	ins_emu_result one, *r = &one;
-	const ins_trav *ahead = t->parent ? t->parent : t;
+	const ins_trav *ahead = ahead_of(t);
 	const uint64_t *targets = ahead->pre_targets;
 	if (ins_map_get(&ahead->pre, obj, &at)) {
 		r = &ahead->pre_res[at - 1];
@@ -980,7 +986,7 @@ static bool is_gc_now(ins_trav *t, const plan *p, uint64_t obj)
 	uint64_t v, fn = p->is_gc_fn;
 	if (!fn)
 		return true;
-	if (ins_map_get(t->parent ? &t->parent->pre_gc : &t->pre_gc, obj, &v))
+	if (ins_map_get(&ahead_of(t)->pre_gc, obj, &v))
 		return v != 1;
 	ins_emu_result r;
 	const uint64_t *targets;
