@@ -109,6 +109,19 @@ dumps() {
 	assert_ok
 }
 
+@test "python: open_core reads a core's saved index (index=\"make\" writes it, \"auto\" reads it, a damaged one is ignored with a warning) with the same answers, on every interpreter" {
+	local id n=0 bad=0 tmp
+	for id in $(ids); do
+		[ -f "$CORES/$id/graph.core" ] || continue
+		n=$((n + 1))
+		tmp=$(mktemp -d)
+		run timeout 300 $PY3 "$PYTRUTH" index "$CORES/$id/graph.core" "$CORES/$id/graph.truth.json" "$tmp"
+		rm -rf "$tmp"
+		[ "$status" -eq 0 ] || { echo "$id: $output" | head -20; bad=1; }
+	done
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
 @test "python: GDB's embedded Python gives the same answers as /usr/bin/python3" {
 	no_asan "GDB does not start with ASan's runtime preloaded"
 	dumps python3

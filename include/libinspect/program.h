@@ -83,6 +83,15 @@ typedef struct ins_source {
 INS_API ins_error *ins_program_open(const ins_source *src, ins_program **out);
 INS_API void ins_program_free(ins_program *p);
 
+/* The saved index of a core (objinspect's index command: its heap walk, reference graph and
+ * dominator tree in a file beside it). NEVER: none is read (a program's default). READ: a
+ * valid one is read instead of walking the heap and building the graph and the dominator
+ * tree (the same answers); a stale or damaged one is ignored with a warning. MAKE: the same,
+ * and when there is no valid one it is built and written now. path NULL: CORE.objinspect-index.
+ * Only for a program opened from a core, before its first question. */
+enum { INS_PROGRAM_INDEX_NEVER = 0, INS_PROGRAM_INDEX_READ = 1, INS_PROGRAM_INDEX_MAKE = 2 };
+INS_API ins_error *ins_program_set_index(ins_program *p, int mode, const char *path);
+
 /* The interpreter's version, "3.12.1" (owned by the program). */
 INS_API const char *ins_program_python(const ins_program *p);
 /* What the program was read from: "core /path", "live process 1234", the reader's description. */

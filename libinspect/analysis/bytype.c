@@ -59,8 +59,9 @@ static bool type_matches(matcher *m, uint64_t obj, uint64_t type)
 	return *slot == 1;
 }
 
-static void collect_match(void *arg, uint64_t obj, uint64_t type, int gen)
+static void collect_match(void *arg, uint64_t obj, uint64_t type, uint32_t refcnt, int gen)
 {
+	(void)refcnt;
 	matcher *m = arg;
 	if (gen < m->s->in->ngens && !m->oom && type_matches(m, obj, type))
 		ins_vec_push(&m->found, obj);

@@ -14,10 +14,10 @@
  * counts, and counts no object can have (negative, or more than half the address space),
  * are corruption: such an object is never collected. Every count is then at most
  * INT64_MAX / 2, and at least 0 less one per edge, so subtract_refs cannot overflow. */
-static bool gc_refs_init(ins_session *s, uint64_t obj, int64_t *refs, bool *immortal)
+static bool gc_refs_init(ins_session *s, uint32_t node, int64_t *refs, bool *immortal)
 {
 	*immortal = false;
-	if (!ins_obj_refcnt(&s->objs, obj, refs, immortal) || *refs < 0 || *refs > INT64_MAX / 2) {
+	if (!ins_session_node_refcnt(s, node, refs, immortal) || *refs < 0 || *refs > INT64_MAX / 2) {
 		*refs = INT64_MAX / 2;
 		*immortal = false;
 		return false;
@@ -38,11 +38,13 @@ static void *read_part(void *arg)
 	refs_part *r = arg;
 	ins_session *s = r->s;
 	const uint64_t *addr = s->graph->addr;
+	/* the walk recorded most counts: the few others are read */
+	bool recorded = s->heap.refcnt && s->graph->nheap == s->heap.n;
 	for (size_t i = r->from; i < r->to; i++) {
 		bool immortal;
-		if (i + INS_PREFETCH_AHEAD < r->to)
+		if (!recorded && i + INS_PREFETCH_AHEAD < r->to)
 			ins_image_prefetch(s->img, addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_refcnt);
-		if (gc_refs_init(s, addr[i], &r->refs[i], &immortal) && immortal)
+		if (gc_refs_init(s, (uint32_t)i, &r->refs[i], &immortal) && immortal)
 			r->refs[i] = IMMORTAL;
 	}
 	return NULL;

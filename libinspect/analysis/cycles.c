@@ -22,12 +22,25 @@ bool ins_cycles_finalized(ins_session *s, uint64_t obj)
 	return false;
 }
 
-/* Per unreachable object: the weakrefs with a callback that refer to it. */
-static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *count)
+/* Per unreachable object: the weakrefs with a callback that refer to it. Where the graph's
+ * first nodes are the heap's objects in order, the walk's types say which are weakrefs
+ * without reading any object; the rest are read. */
+static ins_error *weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *count)
 {
 	const ins_graph *g = s->graph;
+	const ins_heap *h = &s->heap;
+	size_t from = h->type_of && g->nheap == h->n ? h->n : 0;
+	uint8_t *weak = calloc(h->ntypes ? h->ntypes : 1, 1);
+	if (!weak)
+		return ins_err_nomem();
+	for (size_t k = 0; from && k < h->ntypes; k++) {
+		const ins_type *t = h->types[k] ? ins_type_info(&s->objs, h->types[k]) : NULL;
+		weak[k] = t && t->kind == INS_K_WEAKREF;
+	}
 	for (size_t i = 0; i < g->n; i++) {
-		if (i + INS_PREFETCH_AHEAD < g->n)
+		if (i < from && !weak[h->type_of[i]])
+			continue;
+		if (i >= from && i + INS_PREFETCH_AHEAD < g->n)
 			ins_image_prefetch(s->img, g->addr[i + INS_PREFETCH_AHEAD] + (uint64_t)s->in->L.obj_type);
 		const ins_type *t = ins_obj_type(&s->objs, g->addr[i]);
 		uint32_t target;
@@ -36,6 +49,8 @@ static void weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_t *cou
 			continue;
 		count[target]++;
 	}
+	free(weak);
+	return NULL;
 }
 
 /* move_legacy_finalizers + move_legacy_finalizer_reachable: how many of the unreachable
@@ -53,6 +68,8 @@ static ins_error *uncollectable(ins_session *s, const ins_collect *col, const ui
 	}
 	for (size_t i = 0; i < col->n; i++) {
 		uint32_t x = col->unreachable[i];
+		if (i + INS_PREFETCH_AHEAD < col->n)
+			ins_image_prefetch(s->img, g->addr[col->unreachable[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
 		const ins_type *t = ins_obj_type(&s->objs, g->addr[x]);
 		enum ins_finalizer f = t ? ins_type_finalizer(&s->objs, t) : INS_FIN_NONE;
 		if (f == INS_FIN_TP_DEL || (s->in->major == 2 && f == INS_FIN_DEL)) {
@@ -86,12 +103,15 @@ ins_error *ins_cycles_facts_of(ins_session *s, const ins_collect *col, ins_cycle
 	}
 	for (size_t i = 0; i < col->n; i++) {
 		uint64_t x = g->addr[col->unreachable[i]];
+		if (i + INS_PREFETCH_AHEAD < col->n)
+			ins_image_prefetch(s->img, g->addr[col->unreachable[i + INS_PREFETCH_AHEAD]] + (uint64_t)s->in->L.obj_type);
 		const ins_type *t = ins_obj_type(&s->objs, x);
 		out->dead[col->unreachable[i]] = 1;
 		out->bytes += t ? ins_obj_size(&s->objs, x, t) : 0;
 	}
-	weakref_callbacks(s, out->dead, out->weakref_callbacks);
-	ins_error *err = uncollectable(s, col, out->dead, &out->uncollectable);
+	ins_error *err = weakref_callbacks(s, out->dead, out->weakref_callbacks);
+	if (!err)
+		err = uncollectable(s, col, out->dead, &out->uncollectable);
 	if (err)
 		ins_cycles_facts_free(out);
 	return err;

@@ -53,7 +53,7 @@ static ins_error *find_roots(ins_session *s, uint8_t *root)
 		return ins_err_nomem();
 	for (size_t i = 0; i < n; i++) {
 		bool immortal;
-		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refs[i], &immortal) || refs[i] < 0 ||
+		if (!ins_session_node_refcnt(s, (uint32_t)i, &refs[i], &immortal) || refs[i] < 0 ||
 		    refs[i] > INT64_MAX / 2) {
 			root[i] = INS_ROOT_UNREADABLE;
 			refs[i] = 0;

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -123,23 +124,47 @@ static uint64_t fmix(uint64_t h)
 
 /* Four independent lanes of xor, multiply by an odd constant, rotate: each a bijection of
  * the word, so that any change of one word changes the result; fast enough to check a file
- * of hundreds of MB in tens of milliseconds. */
-static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n)
+ * of hundreds of MB in tens of milliseconds. Fed a block at a time (hs_*) so that a section
+ * can be checked while each block is in the cache (see scan). */
+typedef struct hstate {
+	uint64_t h[4];
+} hstate;
+
+static void hs_init(hstate *st, uint64_t seed)
 {
-	const uint8_t *b = p;
-	uint64_t h[4] = { seed ^ P1, seed ^ P2, seed + P1, seed - P2 };
-	size_t i = 0;
-	for (; i + 32 <= n; i += 32)
+	*st = (hstate){ { seed ^ P1, seed ^ P2, seed + P1, seed - P2 } };
+}
+
+/* n: a multiple of 32 */
+static void hs_blocks(hstate *st, const uint8_t *b, size_t n)
+{
+	uint64_t h[4] = { st->h[0], st->h[1], st->h[2], st->h[3] };
+	for (size_t i = 0; i + 32 <= n; i += 32)
 		for (int k = 0; k < 4; k++) {
 			uint64_t w;
 			memcpy(&w, b + i + 8 * k, 8);
 			h[k] = rotl((h[k] ^ w) * P1, 31);
 		}
-	uint64_t tail[4] = { 0 };
-	memcpy(tail, b + i, n - i);
+	memcpy(st->h, h, sizeof(h));
+}
+
+/* the last ntail (< 32) bytes of n in all */
+static uint64_t hs_final(hstate *st, const uint8_t *tail_bytes, size_t ntail, size_t n)
+{
+	uint64_t tail[4] = { 0 }, *h = st->h;
+	memcpy(tail, tail_bytes, ntail);
 	for (int k = 0; k < 4; k++)
 		h[k] = rotl((h[k] ^ tail[k]) * P1, 31);
 	return fmix(h[0] ^ rotl(h[1], 17) ^ rotl(h[2], 29) ^ rotl(h[3], 43) ^ (uint64_t)n * P2);
+}
+
+static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n)
+{
+	hstate st;
+	size_t whole = n & ~(size_t)31;
+	hs_init(&st, seed);
+	hs_blocks(&st, p, whole);
+	return hs_final(&st, (const uint8_t *)p + whole, n - whole, n);
 }
 
 static uint64_t hash_u64(uint64_t h, uint64_t v)
@@ -525,30 +550,228 @@ static bool sec_hashed(ins_gindex *gi, int i)
 	return gi->checked[i] > 0;
 }
 
-/* A CSR offset array of n + 1 entries: from 0, never decreasing, ending at m. */
-static bool csr_ok(const uint32_t *start, size_t n, uint64_t m)
+/* ---- checking sections: hashed and checked a block at a time, each block checked while it
+ * is in the cache from hashing it (one pass over memory, not two); two threads take the
+ * sections one at a time, the largest first. */
+
+enum chk {
+	CHK_NONE,
+	CHK_CSR,   /* offsets of a CSR array: from 0, never decreasing, ending at limit */
+	CHK_BELOW, /* every value below limit */
+	CHK_FLAGS, /* edge flags: only the known ones */
+	CHK_SLOTS, /* the address index: entries in range (limit nodes, nwild wild ones), used counted */
+	CHK_IN     /* referrers: below limit, each node's in source order (runs of start) */
+};
+
+typedef struct scan {
+	int sec;
+	enum chk chk;
+	uint64_t limit, nwild, want; /* CHK_SLOTS: want entries used; CHK_IN: counted (descents
+				      * at a node's first referrer) */
+	const uint32_t *start; /* CHK_IN: in_start, checked before (CHK_CSR) */
+	/* what it found */
+	uint32_t last, bad;    /* last: the previous block's last value */
+	uint8_t flags;
+	uint64_t used;         /* CHK_SLOTS: entries used; CHK_IN: descents */
+	uint64_t node;         /* CHK_IN: the next node whose first referrer is to be seen */
+} scan;
+
+#define SCAN_BLOCK ((size_t)64 << 10)
+#define LANES 16 /* the checks' inner loops go LANES values at a time (they vectorize) */
+
+/* Nonzero when some v[i] (i < k) is lim or more. */
+static uint32_t not_below(const uint32_t *v, size_t k, uint32_t lim)
 {
-	uint32_t bad = start[0];
-	for (size_t i = 0; i < n; i++)
-		bad |= start[i] > start[i + 1];
-	return !bad && start[n] == m;
+	uint32_t bad = 0;
+	size_t i = 0;
+	for (; i + LANES <= k; i += LANES)
+		for (int j = 0; j < LANES; j++)
+			bad |= v[i + j] >= lim;
+	for (; i < k; i++)
+		bad |= v[i] >= lim;
+	return bad;
 }
 
-/* Every value below n (vectorizes). */
-static bool below(const uint32_t *v, size_t k, uint64_t n)
+/* How many times v[i] > v[i + 1] (i + 1 < k). */
+static uint64_t descents(const uint32_t *v, size_t k)
 {
-	uint32_t max = 0;
-	for (size_t i = 0; i < k; i++)
-		max = v[i] > max ? v[i] : max;
-	return !k || max < n;
+	uint64_t d = 0;
+	size_t i = 0;
+	for (; i + LANES < k; i += LANES) {
+		uint32_t dd = 0;
+		for (int j = 0; j < LANES; j++)
+			dd += v[i + j] > v[i + j + 1];
+		d += dd;
+	}
+	for (; i + 1 < k; i++)
+		d += v[i] > v[i + 1];
+	return d;
+}
+
+/* elements [first, first + k) of the section, at p (k > 0) */
+static void check_block(scan *c, const uint8_t *p, size_t first, size_t k)
+{
+	const uint32_t *v = (const uint32_t *)(const void *)p;
+	uint64_t d = first && c->chk != CHK_FLAGS ? c->last > v[0] : 0;  /* across the blocks */
+	switch (c->chk) {
+	case CHK_NONE:
+		return;
+	case CHK_CSR:
+		c->bad |= (first ? 0 : v[0] != 0) | (d + descents(v, k) != 0);
+		break;
+	case CHK_BELOW:
+		c->bad |= not_below(v, k, (uint32_t)c->limit);
+		break;
+	case CHK_FLAGS: {
+		uint8_t f = c->flags;
+		size_t i = 0;
+		for (; i + 4 * LANES <= k; i += 4 * LANES)
+			for (int j = 0; j < 4 * LANES; j++)
+				f |= p[i + j];
+		for (; i < k; i++)
+			f |= p[i];
+		c->flags = f;
+		return;
+	}
+	case CHK_SLOTS: {
+		/* a node + 1 up to limit, or INS_NT_WILD | an index below nwild */
+		uint32_t bad = 0, used = 0, node_max = (uint32_t)c->limit + 1, wild_max = (uint32_t)c->nwild;
+		size_t i = 0;
+		for (; i + LANES <= k; i += LANES)
+			for (int j = 0; j < LANES; j++) {
+				uint32_t x = v[i + j];
+				used += x != 0;
+				bad |= (x & ~INS_NT_WILD) >= ((x & INS_NT_WILD) ? wild_max : node_max);
+			}
+		for (; i < k; i++) {
+			used += v[i] != 0;
+			bad |= (v[i] & ~INS_NT_WILD) >= ((v[i] & INS_NT_WILD) ? wild_max : node_max);
+		}
+		c->used += used;
+		c->bad |= bad;
+		break;
+	}
+	case CHK_IN: {
+		/* values below limit, and no descent but where a node's referrers begin: all the
+		 * descents counted, less those at the first referrer of a node */
+		c->bad |= not_below(v, k, (uint32_t)c->limit);
+		c->used += d + descents(v, k);
+		size_t end = first + k, t = c->node;
+		uint64_t want = 0;
+		uint32_t at = (uint32_t)first;  /* start[t] read once a node, clamped into the block */
+		for (; t < c->limit && (at = c->start[t]) < end; t++) {
+			size_t x = at >= first ? at - first : 0;
+			uint32_t prev = x ? v[x - 1] : c->last;
+			want += (at > 0) & (at >= first) & (at < c->start[t + 1]) & (prev > v[x]);
+		}
+		c->node = t;
+		c->want += want;
+		break;
+	}
+	}
+	c->last = v[k - 1];
+}
+
+static size_t elem_size(enum chk chk)
+{
+	return chk == CHK_FLAGS ? 1 : 4;
+}
+
+/* Hashes section c->sec (unless done before) and checks it a block at a time. */
+static void scan_section(ins_gindex *gi, scan *c)
+{
+	const gi_section *S = &gi->h->sec[c->sec];
+	const uint8_t *p = sec(gi, c->sec);
+	size_t n = (size_t)S->size, es = elem_size(c->chk);
+	bool hash = gi->hashed && !gi->checked[c->sec];
+	if (!hash && c->chk == CHK_NONE)
+		return;
+	hstate st;
+	hs_init(&st, (uint64_t)c->sec);
+	for (size_t off = 0; off < n; off += SCAN_BLOCK) {
+		size_t len = n - off < SCAN_BLOCK ? n - off : SCAN_BLOCK;
+		if (hash)
+			hs_blocks(&st, p + off, len & ~(size_t)31);
+		if (c->chk != CHK_NONE)
+			check_block(c, p + off, off / es, len / es);
+	}
+	if (hash) {
+		size_t whole = n & ~(size_t)31;
+		gi->checked[c->sec] = hs_final(&st, p + whole, n - whole, n) == S->hash ? 1 : -1;
+	}
+}
+
+/* The sections' checks passed: hashes right, values as their kind wants. */
+static bool scans_ok(const ins_gindex *gi, const scan *c, size_t n, bool *damaged)
+{
+	bool ok = true;
+	*damaged = false;
+	for (size_t i = 0; i < n; i++) {
+		*damaged |= gi->hashed && gi->checked[c[i].sec] < 0;
+		uint64_t count = elem_size(c[i].chk) == 1 ? gi->h->sec[c[i].sec].size : gi->h->sec[c[i].sec].size / 4;
+		switch (c[i].chk) {
+		case CHK_NONE:
+			break;
+		case CHK_CSR:
+			ok &= !c[i].bad && count > 0 && c[i].last == c[i].limit;
+			break;
+		case CHK_BELOW:
+			ok &= !c[i].bad;
+			break;
+		case CHK_IN:
+			ok &= !c[i].bad && c[i].used == c[i].want;
+			break;
+		case CHK_FLAGS:
+			ok &= !(c[i].flags & ~(INS_EF_INFERRED | INS_EF_BORROWED));
+			break;
+		case CHK_SLOTS:
+			ok &= !c[i].bad && c[i].used == c[i].want;
+			break;
+		}
+	}
+	return ok && !*damaged;
+}
+
+/* Scans taken one at a time by each thread, the largest first (they are in that order). */
+typedef struct scan_queue {
+	ins_gindex *gi;
+	scan *c;
+	size_t n;
+	_Atomic size_t next;
+} scan_queue;
+
+static void *scan_run(void *arg)
+{
+	scan_queue *q = arg;
+	for (size_t i; (i = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed)) < q->n;)
+		scan_section(q->gi, &q->c[i]);
+	return NULL;
+}
+
+static int cmp_scan_size(const void *x, const void *y, void *arg)
+{
+	const gi_header *H = arg;
+	uint64_t a = H->sec[((const scan *)x)->sec].size, b = H->sec[((const scan *)y)->sec].size;
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Runs the scans, by two threads when the work is big enough; true when all passed. */
+static bool scan_all(ins_gindex *gi, scan *c, size_t n, size_t work, bool *damaged)
+{
+	qsort_r(c, n, sizeof(*c), cmp_scan_size, (void *)gi->h);
+	scan_queue q = { .gi = gi, .c = c, .n = n };
+	ins_run_two(scan_run, &q, ins_session_threads(work) > 1 ? &q : NULL);
+	return scans_ok(gi, c, n, damaged);
 }
 
 static bool heap_check(ins_gindex *gi, const char **why)
 {
 	const gi_header *H = gi->h;
-	bool shared = H->sec[S_HEAP_OBJS].size == 0;
-	if (!sec_hashed(gi, shared ? S_ADDR : S_HEAP_OBJS) || !sec_hashed(gi, S_HEAP_TYPE_OF) ||
-	    !sec_hashed(gi, S_HEAP_TYPES) || !sec_hashed(gi, S_WARN_HEAP)) {
+	bool shared = H->sec[S_HEAP_OBJS].size == 0, damaged;
+	scan c[] = { { .sec = shared ? S_ADDR : S_HEAP_OBJS }, { .sec = S_HEAP_TYPES }, { .sec = S_WARN_HEAP },
+		     { .sec = S_HEAP_TYPE_OF, .chk = CHK_BELOW, .limit = H->heap_ntypes } };
+	bool ok = scan_all(gi, c, sizeof(c) / sizeof(*c), H->heap_n, &damaged);
+	if (damaged) {
 		*why = "the heap's sections are damaged";
 		return false;
 	}
@@ -563,7 +786,7 @@ static bool heap_check(ins_gindex *gi, const char **why)
 			*why = "the generations do not add up";
 			return false;
 		}
-	if (!below(sec(gi, S_HEAP_TYPE_OF), H->heap_n, H->heap_ntypes)) {
+	if (!ok) {
 		*why = "a type index is out of range";
 		return false;
 	}
@@ -593,49 +816,30 @@ bool ins_gindex_heap(ins_gindex *gi, ins_heap *h, const char **why)
 }
 
 /* Each node's referrers are in source order, as the build leaves them (refwalk and suspects
- * skip parallel edges by looking at the previous one). The reverse index is not compared with
- * the forward one edge by edge (a random access per edge, half the time of a load): the
- * hashes catch damage, and a crafted file that is consistent in its bounds can make the
- * answers wrong but not the reads. */
-static bool in_runs_sorted(const ins_graph *g)
-{
-	uint32_t bad = 0;
-	for (size_t t = 0; t < g->n; t++)
-		for (uint32_t e = g->in_start[t] + 1; e < g->in_start[t + 1]; e++)
-			bad |= g->in[e - 1] > g->in[e];
-	return !bad;
-}
-
+ * skip parallel edges by looking at the previous one: CHK_IN). The reverse index is not
+ * compared with the forward one edge by edge (a random access per edge, half the time of a
+ * load): the hashes catch damage, and a crafted file that is consistent in its bounds can make
+ * the answers wrong but not the reads. */
 static bool graph_check(ins_gindex *gi, ins_graph *g, const char **why)
 {
-	static const int secs[] = { S_ADDR, S_OUT_START, S_OUT, S_OUT_FLAGS, S_IN_START, S_IN,
-				    S_HIDDEN_IN, S_INFERRED, S_SLOTS, S_WILD, S_WARN_GRAPH };
-	for (size_t i = 0; i < sizeof(secs) / sizeof(*secs); i++)
-		if (!sec_hashed(gi, secs[i])) {
-			*why = "the graph's sections are damaged";
-			return false;
-		}
-	*why = "the graph does not hold together";
-	if (!csr_ok(g->out_start, g->n, g->nedges) || !csr_ok(g->in_start, g->n, g->nedges) ||
-	    !below(g->out, g->nedges, g->n) || !below(g->in, g->nedges, g->n) ||
-	    !below(g->inferred, g->ninferred, g->n))
+	scan c[] = { { .sec = S_ADDR },
+		     { .sec = S_OUT_START, .chk = CHK_CSR, .limit = g->nedges },
+		     { .sec = S_OUT, .chk = CHK_BELOW, .limit = g->n },
+		     { .sec = S_OUT_FLAGS, .chk = CHK_FLAGS },
+		     { .sec = S_INFERRED, .chk = CHK_BELOW, .limit = g->n },
+		     { .sec = S_WILD },
+		     { .sec = S_WARN_GRAPH },
+		     { .sec = S_IN_START, .chk = CHK_CSR, .limit = g->nedges },
+		     { .sec = S_IN, .chk = CHK_IN, .limit = g->n, .start = g->in_start },
+		     { .sec = S_HIDDEN_IN },
+		     { .sec = S_SLOTS, .chk = CHK_SLOTS, .limit = g->n, .nwild = g->index.nwild, .want = g->index.n } };
+	bool damaged, ok = scan_all(gi, c, sizeof(c) / sizeof(*c), g->n, &damaged);
+	if (damaged) {
+		*why = "the graph's sections are damaged";
 		return false;
-	uint8_t flags = 0;
-	for (size_t e = 0; e < g->nedges; e++)
-		flags |= g->out_flags[e];
-	if (flags & ~(INS_EF_INFERRED | INS_EF_BORROWED))
-		return false;
-	/* the address index: entries in range, as many as said, an empty slot to end probes */
-	size_t used = 0;
-	bool bad = false;
-	for (size_t i = 0; i < g->index.cap; i++) {
-		uint32_t v = g->index.slots[i];
-		used += v != 0;
-		bad |= (v & INS_NT_WILD) ? (v & ~INS_NT_WILD) >= g->index.nwild : v > g->n;
 	}
-	if (bad || used != g->index.n)
-		return false;
-	if (!in_runs_sorted(g))
+	*why = "the graph does not hold together";
+	if (!ok)
 		return false;
 	/* lookups find their nodes (the hash is the one this build uses) */
 	for (size_t k = 0; k < SAMPLES && g->n; k++) {

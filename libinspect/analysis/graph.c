@@ -343,8 +343,16 @@ static ins_error *number_tracked(ins_graph *g, const ins_heap *h)
 	uint8_t *dup = ins_big_calloc(h->n ? h->n : 1, 1);
 	ins_error *err = dup ? ins_addr_dir_build(&g->dir, h->objs, h->n, dup) : ins_err_nomem();
 	size_t ndup = 0;
-	for (size_t i = 0; !err && i < h->n; i++) {
+	for (size_t i = 0; !err && i < h->n; i++)
 		ndup += dup[i];
+	if (!err && !ndup) {  /* node i is objs[i]: the heap's array is the graph's, not a copy */
+		free(g->addr);
+		g->addr = h->objs;
+		g->addr_borrowed = true;
+		g->n = h->n;
+		g->ntracked = h->ntracked;
+	}
+	for (size_t i = 0; !err && ndup && i < h->n; i++) {
 		if (!dup[i])
 			g->addr[g->n++] = h->objs[i];
 		if (i + 1 == h->ntracked)
@@ -485,6 +493,10 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 		return err;
 	builder b = { .g = g, .o = &s->objs, .t = t, .tracked_only = tracked_only };
 	g->tracked_only = tracked_only;
+	/* the walk's refcounts serve the collection's graph; the whole graph, whose arrays make
+	 * the command's peak, has their memory instead (its few readers read the image) */
+	if (!tracked_only && !s->heap_mapped)
+		ins_heap_forget_refcnt(&s->heap);
 	const ins_heap *h = &s->heap;
 	/* about as many untracked objects as tracked ones, and a few references each; the
 	 * index (touched everywhere: all of it is resident) for 1.6 untracked per tracked, as
@@ -547,7 +559,8 @@ ins_error *ins_graph_build_tracked(ins_session *s, ins_trav *t, ins_graph *g)
 
 void ins_graph_free(ins_graph *g)
 {
-	free(g->addr);
+	if (!g->addr_borrowed)
+		free(g->addr);
 	free(g->out_start);
 	free(g->out);
 	free(g->out_flags);

@@ -30,6 +30,8 @@ typedef struct ins_node_table {
 
 typedef struct ins_graph {
 	uint64_t *addr;        /* node -> address */
+	bool addr_borrowed;    /* addr is the session's heap's objs (tracked_only, no object listed
+				* twice): not freed with the graph */
 	size_t n;              /* nodes */
 	size_t ntracked;       /* nodes [0, ntracked) are gc.get_objects() */
 	size_t nheap;          /* nodes [0, nheap) are on the GC lists (frozen ones too) */

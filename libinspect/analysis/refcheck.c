@@ -27,7 +27,7 @@ ins_error *ins_refcheck(ins_session *s, ins_residual **out, size_t *nout, size_t
 	for (size_t i = 0; i < g->nheap; i++) {
 		int64_t refcnt;
 		bool immortal;
-		if (!ins_obj_refcnt(&s->objs, g->addr[i], &refcnt, &immortal) || immortal)
+		if (!ins_session_node_refcnt(s, (uint32_t)i, &refcnt, &immortal) || immortal)
 			continue;
 		checked++;
 		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + g->hidden_in[i];

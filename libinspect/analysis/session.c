@@ -69,6 +69,19 @@ static ins_gindex *session_index(ins_session *s)
 	return s->index_broken ? NULL : s->gindex;
 }
 
+bool ins_session_node_refcnt(ins_session *s, uint32_t node, int64_t *refcnt, bool *immortal)
+{
+	const ins_heap *h = &s->heap;
+	const ins_graph *g = s->graph;
+	/* nodes [0, nheap) are the heap's objects in order, unless one is listed twice */
+	if (h->refcnt && g->nheap == h->n && node < h->n && h->refcnt[node] != INS_REFCNT_AGAIN) {
+		*refcnt = h->refcnt[node];
+		*immortal = false;
+		return true;
+	}
+	return ins_obj_refcnt(&s->objs, g->addr[node], refcnt, immortal);
+}
+
 /* A scan accepts only words that are addresses of objects on the GC lists (graph.c's). */
 static bool is_heap_object(void *arg, uint64_t addr)
 {
@@ -416,8 +429,9 @@ static size_t new_row(stats_run *r, const ins_type *t, uint64_t obj)
 	return i + 1;
 }
 
-static void count_object(void *arg, uint64_t obj, uint64_t type, int gen)
+static void count_object(void *arg, uint64_t obj, uint64_t type, uint32_t refcnt, int gen)
 {
+	(void)refcnt;
 	stats_run *r = arg;
 	ins_objects *o = &r->s->objs;
 	if (gen >= r->s->in->ngens || r->oom)
@@ -486,7 +500,7 @@ static ins_error *visit_nodes(ins_session *s, stats_run *r, size_t counts[INS_MA
 			continue;  /* frozen, reached from a tracked object */
 		*nuntracked += x >= g->nheap;
 		ins_image_u64(s->img, g->addr[x] + (uint64_t)s->in->L.obj_type, &type);
-		count_object(r, g->addr[x], type, 0);
+		count_object(r, g->addr[x], type, INS_REFCNT_AGAIN, 0);
 	}
 	free(queue);
 	return NULL;

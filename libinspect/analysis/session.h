@@ -66,6 +66,9 @@ unsigned ins_session_threads(size_t work);
 /* fn(first) in this thread while fn(second) runs in another (after it in this one when no
  * thread can be started); second NULL: fn(first) alone, no thread. */
 void ins_run_two(void *(*fn)(void *), void *first, void *second);
+/* ins_obj_refcnt of the graph's node: as the heap walk recorded it where it did (no read),
+ * else read. */
+bool ins_session_node_refcnt(ins_session *s, uint32_t node, int64_t *refcnt, bool *immortal);
 /* ins_dominators_build's hook: true when *out was read from the index (mapped). */
 struct ins_dominators;
 bool ins_session_index_dominators(ins_session *s, struct ins_dominators *out);

@@ -21,13 +21,35 @@ ins_error *ins_program_open(const ins_source *src, ins_program **out)
 	if (!p)
 		return ins_err_nomem();
 	ins_error *err = ins_session_open(src, &p->warn, &p->s);
+	if (!err && src->core && !(p->core = strdup(src->core)))
+		err = ins_err_nomem();
 	if (err) {
+		ins_session_close(p->s);
 		ins_buf_free(&p->warn);
 		free(p);
 		return err;
 	}
 	*out = p;
 	return NULL;
+}
+
+ins_error *ins_program_set_index(ins_program *p, int mode, const char *path)
+{
+	INS_API_NEED(p);
+	if (mode != INS_PROGRAM_INDEX_NEVER && mode != INS_PROGRAM_INDEX_READ && mode != INS_PROGRAM_INDEX_MAKE)
+		return ins_err(INS_ERR_USAGE, "%d is not an index mode", mode);
+	if (!p->core)
+		return mode == INS_PROGRAM_INDEX_NEVER && !path
+			       ? NULL
+			       : ins_err(INS_ERR_USAGE, "an index is for a core file: %s has none",
+					 ins_program_description(p));
+	if (p->s->walked || p->s->graph)
+		return ins_err(INS_ERR_USAGE, "the index is chosen before the program's first question");
+	ins_error *err = ins_session_set_index(p->s, p->core, path,
+					       mode == INS_PROGRAM_INDEX_MAKE ? INS_INDEX_WRITE
+					       : mode == INS_PROGRAM_INDEX_READ ? INS_INDEX_AUTO
+										: INS_INDEX_OFF);
+	return err ? err : ins_session_prepare_index(p->s);
 }
 
 static ins_source source_of(const ins_open_options *opt)
@@ -75,6 +97,7 @@ void ins_program_free(ins_program *p)
 	ins_collect_free(&p->col);
 	ins_session_close(p->s);
 	ins_buf_free(&p->warn);
+	free(p->core);
 	for (size_t i = 0; i < p->capstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);

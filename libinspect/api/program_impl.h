@@ -15,6 +15,7 @@ struct ins_program {
 	ins_buf warn;           /* the session's warnings (s->warn points here) */
 	ins_collect col;        /* the collection, once computed (collected) */
 	bool collected;
+	char *core;             /* the core's path (a program opened from a core) */
 	char **strs;            /* interned strings the answers point to (open addressing) */
 	size_t nstrs, capstrs;
 };

@@ -22,65 +22,83 @@ typedef struct cursor {
 
 enum step { STEP_OBJ, STEP_END, STEP_UNREADABLE, STEP_BACKLINK, STEP_LIMIT };
 
-/* The (masked) links of the GC header at p and the type of the object behind it. */
-static void decode(const ins_interp *in, const uint8_t *p, uint64_t *next, uint64_t *prev, uint64_t *type)
+/* What an object header says, read with its GC header's links. */
+typedef struct header {
+	uint64_t type;
+	uint32_t refcnt;  /* as ins_heap.refcnt */
+} header;
+
+/* The refcount word at ob_refcnt as recorded (ins_obj_refcnt's reading when it is under
+ * 2^31: no immortal count is). */
+static uint32_t refcnt_code(const ins_interp *in, uint64_t word)
+{
+	uint64_t v = in->L.obj_refcnt_bits == 32 ? (uint32_t)word : word;
+	return v < ((uint64_t)1 << 31) ? (uint32_t)v : INS_REFCNT_AGAIN;
+}
+
+/* The (masked) links of the GC header at p and the header of the object behind it. */
+static void decode(const ins_interp *in, const uint8_t *p, uint64_t *next, uint64_t *prev, header *o)
 {
 	const ins_layout *L = &in->L;
-	uint64_t v[3];
+	uint64_t v[4];
 	memcpy(&v[0], p + L->gc_next, 8);
 	memcpy(&v[1], p + L->gc_prev, 8);
 	memcpy(&v[2], p + L->sizeof_gc_head + L->obj_type, 8);
+	memcpy(&v[3], p + L->sizeof_gc_head + L->obj_refcnt, 8);
 	*next = v[0] & in->gc_next_mask;
 	*prev = v[1] & in->gc_prev_mask;
-	*type = v[2];
+	o->type = v[2];
+	o->refcnt = refcnt_code(in, v[3]);
 }
 
 /* The bytes links and decode read at a GC header. */
 static size_t header_span(const ins_interp *in)
 {
-	return (size_t)(in->L.sizeof_gc_head + in->L.obj_type + 8);
+	const ins_layout *L = &in->L;
+	return (size_t)(L->sizeof_gc_head + (L->obj_type > L->obj_refcnt ? L->obj_type : L->obj_refcnt) + 8);
 }
 
-/* Reads the links of the GC header at gc and the type of the object behind it. */
-static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev,
-		  uint64_t *type)
+/* Reads the links of the GC header at gc and the header of the object behind it. */
+static bool links(ins_image *img, const ins_interp *in, uint64_t gc, uint64_t *next, uint64_t *prev, header *o)
 {
 	const ins_layout *L = &in->L;
 	const uint8_t *p = ins_image_fast(img, gc, header_span(in));
 	if (p) {
-		decode(in, p, next, prev, type);
+		decode(in, p, next, prev, o);
 		return true;
 	}
-	uint64_t v[3];
+	uint64_t v[4];
 	if (!ins_image_u64(img, gc + (uint64_t)L->gc_next, &v[0]) ||
 	    !ins_image_u64(img, gc + (uint64_t)L->gc_prev, &v[1]) ||
 	    !ins_image_u64(img, gc + (uint64_t)(L->sizeof_gc_head + L->obj_type), &v[2]))
 		return false;
 	*next = v[0] & in->gc_next_mask;
 	*prev = v[1] & in->gc_prev_mask;
-	*type = v[2];
+	o->type = v[2];
+	o->refcnt = ins_image_u64(img, gc + (uint64_t)(L->sizeof_gc_head + L->obj_refcnt), &v[3])
+			    ? refcnt_code(in, v[3]) : INS_REFCNT_AGAIN;
 	return true;
 }
 
 static bool cursor_start(ins_image *img, const ins_interp *in, int g, cursor *c)
 {
-	uint64_t prev, type;
+	uint64_t prev;
+	header o;
 	c->head = c->cur = ins_interp_gen_head(in, g);
 	c->n = 0;
 	c->next = c->head;
-	return !c->head || links(img, in, c->head, &c->next, &prev, &type);
+	return !c->head || links(img, in, c->head, &c->next, &prev, &o);
 }
 
-/* One element further: its object and type, or why not. */
-static enum step step(ins_image *img, const ins_interp *in, uint64_t limit, cursor *c, uint64_t *obj,
-		      uint64_t *type)
+/* One element further: its object and header, or why not. */
+static enum step step(ins_image *img, const ins_interp *in, uint64_t limit, cursor *c, uint64_t *obj, header *o)
 {
 	uint64_t after, prev;
 	if (!c->head || c->next == c->head)
 		return STEP_END;
 	if (c->n > limit)
 		return STEP_LIMIT;
-	if (!links(img, in, c->next, &after, &prev, type))
+	if (!links(img, in, c->next, &after, &prev, o))
 		return STEP_UNREADABLE;
 	if (prev != c->cur)
 		return STEP_BACKLINK;
@@ -134,10 +152,11 @@ static size_t visit_gen(ins_image *img, const ins_interp *in, ins_buf *warn, int
 			       gen_name(in, g, name, sizeof(name)), (unsigned long long)c.head);
 		return 0;
 	}
-	uint64_t obj, type;
+	uint64_t obj;
+	header o;
 	enum step s;
-	while ((s = step(img, in, limit, &c, &obj, &type)) == STEP_OBJ)
-		fn(arg, obj, type, g);
+	while ((s = step(img, in, limit, &c, &obj, &o)) == STEP_OBJ)
+		fn(arg, obj, o.type, o.refcnt, g);
 	if (s != STEP_END)
 		warn_corrupt(warn, in, g, &c, s);
 	return c.n;
@@ -156,7 +175,7 @@ ins_error *ins_heap_visit(ins_image *img, const ins_interp *in, ins_buf *warn, i
 
 typedef struct walk {
 	ins_vec objs, types;
-	uint32_t *type_of;
+	uint32_t *type_of, *refcnt;  /* cap each */
 	size_t cap;
 	ins_map index;          /* ob_type word -> position in types + 1 */
 	uint64_t last_type;
@@ -164,9 +183,9 @@ typedef struct walk {
 	bool oom;
 } walk;
 
-/* Records obj and its type (read with its GC header), the type as a small index: the
- * distinct types are few, and a pass over the heap by type need not read the objects. */
-static void push(void *arg, uint64_t obj, uint64_t type, int gen)
+/* Records obj, its type and refcount (read with its GC header), the type as a small index:
+ * the distinct types are few, and a pass over the heap by type need not read the objects. */
+static void push(void *arg, uint64_t obj, uint64_t type, uint32_t refcnt, int gen)
 {
 	(void)gen;
 	walk *w = arg;
@@ -174,13 +193,17 @@ static void push(void *arg, uint64_t obj, uint64_t type, int gen)
 	if (w->objs.n > w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 1024;
 		uint32_t *v = ins_big_realloc(w->type_of, cap, sizeof(*v));
-		if (!v) {
+		uint32_t *r = v ? ins_big_realloc(w->refcnt, cap, sizeof(*r)) : NULL;
+		if (v)
+			w->type_of = v;
+		if (!r) {
 			w->oom = true;
 			return;
 		}
-		w->type_of = v;
+		w->refcnt = r;
 		w->cap = cap;
 	}
+	w->refcnt[w->objs.n - 1] = refcnt;
 	if (type != w->last_type || !w->types.n) {
 		uint64_t *slot = w->types.n < UINT32_MAX ? ins_map_slot(&w->index, type + 1, 0) : NULL;
 		if (!slot) {
@@ -206,13 +229,16 @@ static void walk_reserve(walk *w, const ins_image *img, const ins_interp *in)
 	size_t n = (size_t)(seg_bytes(img) / (uint64_t)(in->L.sizeof_gc_head + 16)) + 1;
 	uint64_t *objs = ins_big_malloc(n, sizeof(*objs));
 	uint32_t *type_of = objs ? ins_big_malloc(n, sizeof(*type_of)) : NULL;
-	if (!type_of) {
+	uint32_t *refcnt = type_of ? ins_big_malloc(n, sizeof(*refcnt)) : NULL;
+	if (!refcnt) {
 		free(objs);
+		free(type_of);
 		return;
 	}
 	w->objs.v = objs;
 	w->objs.cap = n;
 	w->type_of = type_of;
+	w->refcnt = refcnt;
 	w->cap = n;
 }
 
@@ -222,14 +248,17 @@ static void walk_trim(walk *w)
 	size_t n = w->objs.n ? w->objs.n : 1;
 	uint64_t *objs = w->objs.cap > n ? realloc(w->objs.v, n * sizeof(*objs)) : NULL;
 	uint32_t *type_of = w->cap > n ? realloc(w->type_of, n * sizeof(*type_of)) : NULL;
+	uint32_t *refcnt = w->cap > n ? realloc(w->refcnt, n * sizeof(*refcnt)) : NULL;
 	if (objs) {
 		w->objs.v = objs;
 		w->objs.cap = n;
 	}
-	if (type_of) {
+	if (type_of)
 		w->type_of = type_of;
+	if (refcnt)
+		w->refcnt = refcnt;
+	if (type_of && refcnt)
 		w->cap = n;
-	}
 }
 
 /* Drops what a walk recorded after its first n objects and ntypes types. */
@@ -258,6 +287,7 @@ static void walk_free(walk *w)
 	free(w->objs.v);
 	free(w->types.v);
 	free(w->type_of);
+	free(w->refcnt);
 	ins_map_free(&w->index);
 }
 
@@ -309,14 +339,15 @@ static void *chase_run(void *arg)
 	const ins_interp *in = k->in;
 	size_t span = header_span(in), seg = 0;
 	uint8_t mine = k->backward ? 2 : 1;
-	uint64_t cur = k->head, next, prev, type, after;
+	uint64_t cur = k->head, next, prev, after;
+	header o;
 	const uint8_t *p = ins_image_seg_bytes(k->img, cur, span, &seg);
 	k->last = k->head;
 	if (!p) {
 		k->bad = true;
 		return NULL;
 	}
-	decode(in, p, &next, &prev, &type);
+	decode(in, p, &next, &prev, &o);
 	if (k->backward)
 		next = prev;
 	while (next != k->head) {
@@ -325,7 +356,7 @@ static void *chase_run(void *arg)
 			return NULL;
 		}
 		uint64_t n2, p2;
-		decode(in, p, &n2, &p2, &type);
+		decode(in, p, &n2, &p2, &o);
 		if ((k->backward ? n2 : p2) != cur) {
 			k->bad = true;
 			return NULL;
@@ -343,7 +374,7 @@ static void *chase_run(void *arg)
 			k->met = next;
 			return NULL;
 		}
-		push(&k->w, next + (uint64_t)in->L.sizeof_gc_head, type, 0);
+		push(&k->w, next + (uint64_t)in->L.sizeof_gc_head, o.type, o.refcnt, 0);
 		if (k->w.oom || k->w.objs.oom || k->w.types.oom) {
 			k->bad = true;
 			return NULL;
@@ -379,7 +410,7 @@ static bool walk_gen_two(ins_image *img, const ins_interp *in, const claims *c, 
 		  (fwd.met || bwd.met ? (!fwd.met || fwd.met == bwd.last) && (!bwd.met || bwd.met == fwd.last)
 				      : nf + nb == 0);
 	for (size_t i = nb; ok && i-- > 0;) {
-		push(w, bwd.w.objs.v[i], bwd.w.types.v[bwd.w.type_of[i]], g);
+		push(w, bwd.w.objs.v[i], bwd.w.types.v[bwd.w.type_of[i]], bwd.w.refcnt[i], g);
 		ok = !w->oom && !w->objs.oom && !w->types.oom;
 	}
 	walk_free(&bwd.w);
@@ -414,6 +445,7 @@ ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, un
 	h->objs = w.objs.v;
 	h->n = w.objs.n;
 	h->type_of = w.type_of;
+	h->refcnt = w.refcnt;
 	h->types = w.types.v;
 	h->ntypes = w.types.n;
 	ins_map_free(&w.index);
@@ -433,6 +465,13 @@ void ins_heap_free(ins_heap *h)
 {
 	free(h->objs);
 	free(h->type_of);
+	free(h->refcnt);
 	free(h->types);
 	memset(h, 0, sizeof(*h));
+}
+
+void ins_heap_forget_refcnt(ins_heap *h)
+{
+	free(h->refcnt);
+	h->refcnt = NULL;
 }

@@ -192,6 +192,9 @@ INS_SUSPECT_GROUP = 1
 INS_ALLOC_BY_LINENO = 0
 INS_ALLOC_BY_FILENAME = 1
 INS_ALLOC_BY_TRACEBACK = 2
+INS_PROGRAM_INDEX_NEVER = 0
+INS_PROGRAM_INDEX_READ = 1
+INS_PROGRAM_INDEX_MAKE = 2
 
 
 class ins_gc_state(ctypes.Structure):
@@ -214,6 +217,7 @@ _PROTOTYPES = {
     "ins_program_open_reader": (_ERR, [POINTER(ins_reader), POINTER(ins_open_options), POINTER(_PROG)]),
     "ins_program_open": (_ERR, [POINTER(ins_source), POINTER(_PROG)]),
     "ins_program_free": (None, [_PROG]),
+    "ins_program_set_index": (_ERR, [_PROG, c_int, c_char_p]),
     "ins_program_python": (c_char_p, [_PROG]),
     "ins_program_description": (c_char_p, [_PROG]),
     "ins_program_warnings": (c_char_p, [_PROG]),

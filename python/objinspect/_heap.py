@@ -705,13 +705,32 @@ def _open(fn, *args):
     return lib, p
 
 
-def open_core(path, exe=None, sysroot=None, debug_dir=None):
+_INDEX_MODES = {"never": C.INS_PROGRAM_INDEX_NEVER, "auto": C.INS_PROGRAM_INDEX_READ,
+                "make": C.INS_PROGRAM_INDEX_MAKE}
+
+
+def open_core(path, exe=None, sysroot=None, debug_dir=None, index="auto", index_file=None):
     """Opens an ELF core file of a CPython process. exe: the executable to use instead of the
     one the core names; sysroot: a prefix for every file the core names; debug_dir: where
-    detached debug info is (':'-separated; default /usr/lib/debug, under sysroot if given)."""
+    detached debug info is (':'-separated; default /usr/lib/debug, under sysroot if given).
+    index: the core's saved index (objinspect's index command), as the CLI reads it: "auto"
+    reads a valid one instead of walking the heap and building the graph (a stale or damaged
+    one is ignored with a warning), "make" also builds and writes it now when there is none
+    (objinspect --index), "never" reads none (--no-index); index_file: its path (default
+    CORE.objinspect-index)."""
+    if index not in _INDEX_MODES:
+        raise ValueError("index must be one of %s, not %r" % (", ".join(sorted(_INDEX_MODES)), index))
     opt = _options(exe, sysroot, debug_dir)
     lib, p = _open("ins_program_open_core", C.encode_path(path), ctypes.byref(opt) if opt is not None else None)
-    return Heap(lib, p)
+    heap = Heap(lib, p)
+    if index != "never" or index_file is not None:
+        try:
+            lib.check(lib.ins_program_set_index(p, _INDEX_MODES[index],
+                                                C.encode_path(index_file)))
+        except BaseException:
+            heap.close()
+            raise
+    return heap
 
 
 def attach(pid, stop=True, exe=None, sysroot=None, debug_dir=None):

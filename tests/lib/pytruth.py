@@ -763,6 +763,50 @@ def cmd_reader(core, truth_path, via):
     return bad
 
 
+def cmd_index(core, truth_path, tmp):
+    """open_core's index: made with index="make", read back with "auto" (the default), ignored
+    with a warning once damaged; every answer is the one without an index."""
+    bad = []
+    truth = load(truth_path)
+    path = os.path.join(tmp, "core.objinspect-index")
+    with objinspect.open_core(core, index="never") as h:
+        want = dump_heap(h, truth)
+    with objinspect.open_core(core, index="make", index_file=path) as h:
+        made = dump_heap(h, truth)
+    if not os.path.isfile(path):
+        return ['open_core(index="make"): no index written at ' + path]
+    with objinspect.open_core(core, index_file=path) as h:
+        read = dump_heap(h, truth)
+    with open(path, "r+b") as f:  # damaged in its middle: its sections' hashes disagree
+        f.seek(os.path.getsize(path) // 2)
+        b = f.read(64)
+        f.seek(os.path.getsize(path) // 2)
+        f.write(bytes(x ^ 0x5a for x in b))
+    with objinspect.open_core(core, index_file=path) as h:
+        damaged = dump_heap(h, truth)
+        warned = [w for w in h.warnings if "index" in w]
+    if not warned:
+        bad.append("open_core: a damaged index was read without a warning")
+    for name, got in (("make", made), ("auto", read), ("damaged", damaged)):
+        for k in sorted(set(want) | set(got)):
+            if k in ("description", "warnings", "warnings_after"):
+                continue
+            if want.get(k) != got.get(k):
+                bad.append("open_core(index: %s): %s differs from no index at %s"
+                           % (name, k, difference(got.get(k), want.get(k))))
+    for args, kind in (({"index": "sometimes"}, ValueError), ({"index": "make", "index_file": "/nonexistent/dir/x"}, None)):
+        try:
+            objinspect.open_core(core, **args).close()
+            if kind is not None:
+                bad.append("open_core(%r): no error" % args)
+        except ValueError:
+            if kind is not ValueError:
+                bad.append("open_core(%r): ValueError" % args)
+        except objinspect.Error as e:  # an index that cannot be written: a warning, the answers
+            bad.append("open_core(%r): %s" % (args, e))
+    return bad
+
+
 # -------------------------------------------------------------------- semantics --
 
 def cmd_semantics(core, truth_path):
@@ -1216,6 +1260,8 @@ def main(argv):
         bad = cmd_same(args[0], args[1])
     elif cmd == "reader":
         bad = cmd_reader(args[0], args[1], args[2] if len(args) > 2 else "file")
+    elif cmd == "index":
+        bad = cmd_index(args[0], args[1], args[2])
     elif cmd == "semantics":
         bad = cmd_semantics(args[0], args[1])
     elif cmd == "errors":

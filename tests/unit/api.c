@@ -2,9 +2,10 @@
  * ({"what": ...}), which tests/lib/apicheck.py compares with objinspect's JSON on the same
  * core, and checks its error paths (ok/FAIL lines): an address that is no object is
  * INS_ERR_NOT_FOUND, a file that is no core INS_ERR_INPUT, an unknown type name
- * INS_ERR_NOT_FOUND, no source at all INS_ERR_USAGE.
+ * INS_ERR_NOT_FOUND, no source at all INS_ERR_USAGE; and the saved index through
+ * ins_program_set_index (made, then read, with the same objects).
  *
- *   api DIR [CORE]      CORE, or $API_CORE; DIR (a scratch directory) is unused
+ *   api DIR [CORE]      CORE, or $API_CORE; DIR a scratch directory (for the index)
  *
  * Only the public header is used: this is what a program linking libinspect sees. */
 #include <libinspect/libinspect.h>
@@ -392,6 +393,38 @@ static void errors(ins_program *p, const char *self)
 	      "ins_program_open_pid(-1): INS_ERR_USAGE");
 }
 
+/* ins_program_set_index: written with MAKE, read back with READ (no warning), the same objects
+ * as p's; refused for a bad mode and once p has answered. */
+static void index_api(ins_program *p, const char *core, const ins_open_options *opt, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/api.objinspect-index", dir);
+	CHECK(code_of(ins_program_set_index(p, 7, NULL)) == INS_ERR_USAGE, "ins_program_set_index(mode 7): INS_ERR_USAGE");
+	CHECK(code_of(ins_program_set_index(p, INS_PROGRAM_INDEX_READ, path)) == INS_ERR_USAGE,
+	      "ins_program_set_index after a question: INS_ERR_USAGE");
+	const uint64_t *want, *got;
+	size_t nwant, ngot;
+	if (!ok("ins_program_objects", ins_program_objects(p, &want, &nwant)))
+		return;
+	for (int mode = INS_PROGRAM_INDEX_MAKE; mode >= INS_PROGRAM_INDEX_READ; mode--) {
+		ins_program *q;
+		if (!ok("ins_program_open_core", ins_program_open_core(core, opt, &q)))
+			return;
+		if (ok("ins_program_set_index", ins_program_set_index(q, mode, path)) &&
+		    ok("ins_program_objects (index)", ins_program_objects(q, &got, &ngot)))
+			CHECK(ngot == nwant && memcmp(got, want, ngot * sizeof(*got)) == 0 &&
+				      strcmp(ins_program_warnings(q), "") == 0,
+			      "ins_program_set_index(%s): the same %zu objects, no warning (%s)",
+			      mode == INS_PROGRAM_INDEX_MAKE ? "MAKE" : "READ", ngot, ins_program_warnings(q));
+		FILE *f = fopen(path, "rb");
+		CHECK(f != NULL, "the index is at %s", path);
+		if (f)
+			fclose(f);
+		ins_program_free(q);
+	}
+	remove(path);
+}
+
 int main(int argc, char **argv)
 {
 	const char *core = argc > 2 ? argv[2] : getenv("API_CORE");
@@ -450,6 +483,8 @@ int main(int argc, char **argv)
 	CHECK(naddrs > 0, "%zu objects asked about", naddrs);
 
 	errors(p, argv[0]);
+	if (argc > 1)
+		index_api(p, core, &opt, argv[1]);
 	const char *w = ins_program_warnings(p);
 	CHECK(w != NULL, "ins_program_warnings: %zu bytes", w ? strlen(w) : 0);
 	ins_program_clear_warnings(p);
