@@ -534,6 +534,20 @@ static ins_error *parse_command(ins_ctx *ctx, int argc, char **argv, const comma
 	return parse_args(*cmd, argc, argv, a);
 }
 
+/* The command on session s (walked first when it needs the heap); s's warnings go to
+ * err_buf meanwhile. The one path of ins_run and ins_cli_run. */
+static ins_error *run_command(ins_ctx *ctx, const command *cmd, const args *a, ins_session *s,
+			      const ins_source *src, ins_buf *out_buf, ins_buf *err_buf)
+{
+	ins_buf *keep = s->warn;
+	s->warn = err_buf;
+	ins_error *err = cmd->heap ? ins_session_heap(s) : NULL;
+	if (!err)
+		err = cmd->run(&(call){ ctx, s, src, a, out_buf, err_buf });
+	s->warn = keep;
+	return err;
+}
+
 int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **out, char **err_out)
 {
 	ins_buf out_buf = { 0 }, err_buf = { 0 };
@@ -551,10 +565,8 @@ int ins_run(ins_ctx *ctx, const ins_source *src, int argc, char **argv, char **o
 										   : INS_INDEX_AUTO);
 	if (!err)
 		err = ins_session_prepare_index(s);
-	if (!err && cmd->heap)
-		err = ins_session_heap(s);
 	if (!err)
-		err = cmd->run(&(call){ ctx, s, src, &a, &out_buf, &err_buf });
+		err = run_command(ctx, cmd, &a, s, src, &out_buf, &err_buf);
 	ins_session_close(s);
 	return finish(err, &out_buf, &err_buf, out, err_out);
 }
@@ -567,21 +579,15 @@ int ins_cli_run(ins_ctx *ctx, ins_program *p, int argc, char **argv, char **out,
 	ins_error *err = parse_command(ctx, argc, argv, &cmd, &a);
 	if (!err && !p)
 		err = ins_err(INS_ERR_USAGE, "no program");
-	if (err)
-		return finish(err, &out_buf, &err_buf, out, err_out);
-	/* what the program gathered so far (opening it, an earlier command's walk) comes first,
-	 * once; this command's warnings go with its answer */
-	ins_buf_puts(&err_buf, ins_program_warnings(p));
-	ins_program_clear_warnings(p);
-	ins_session *s = ins_program_session(p);
-	ins_buf *keep = s->warn;
-	s->warn = &err_buf;
-	/* a baseline core (growth) is opened as the program was: same sysroot, debug info */
-	ins_source src = { .sysroot = s->img->sysroot, .debug_dir = s->img->debug_dir };
-	if (cmd->heap)
-		err = ins_session_heap(s);
-	if (!err)
-		err = cmd->run(&(call){ ctx, s, &src, &a, &out_buf, &err_buf });
-	s->warn = keep;
+	if (!err) {
+		/* what the program gathered so far (opening it, an earlier command's walk) comes
+		 * first, once; this command's warnings go with its answer */
+		ins_buf_puts(&err_buf, ins_program_warnings(p));
+		ins_program_clear_warnings(p);
+		ins_session *s = ins_program_session(p);
+		/* a baseline core (growth) is opened as the program was: same sysroot, debug info */
+		ins_source src = { .sysroot = s->img->sysroot, .debug_dir = s->img->debug_dir };
+		err = run_command(ctx, cmd, &a, s, &src, &out_buf, &err_buf);
+	}
 	return finish(err, &out_buf, &err_buf, out, err_out);
 }

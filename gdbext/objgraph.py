@@ -192,7 +192,9 @@ def _open(inf, core):
     exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
     if core and _memory.value == "auto":
-        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir)
+        # no saved index: the extension keeps each stop's walk and graph itself, and
+        # objgraph-index is objinspect's only
+        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="never")
 
     def read(addr, n):
         return inf.read_memory(addr, n).tobytes()

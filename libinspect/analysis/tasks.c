@@ -208,50 +208,61 @@ static ins_error *read_chain(ins_session *s, ins_task *t)
 
 /* ---- awaited_by ------------------------------------------------------------ */
 
+#define MAX_ATTRS 8
+
+/* Looking for several attributes at once: names[i]'s value, once found. */
 typedef struct attr_find {
 	ins_session *s;
-	const char *name;
-	uint64_t value;
-	bool found;
+	const char *const *names;
+	size_t n, left;
+	uint64_t value[MAX_ATTRS];
+	bool found[MAX_ATTRS];
 } attr_find;
 
-static bool str_is(ins_session *s, uint64_t str, const char *text)
-{
-	char *t = str_of(s, str);
-	bool r = t && strcmp(t, text) == 0;
-	free(t);
-	return r;
-}
-
+/* Each name not found yet is found at this edge when the edge is named so (an instance
+ * dict's key, an inline value's name), else when its target is a dict holding the name. */
 static void attr_edge(void *arg, const ins_edge *e)
 {
 	attr_find *f = arg;
-	if (f->found)
+	if (!f->left)
 		return;
-	if ((e->kind == INS_EDGE_KEY || e->kind == INS_EDGE_STRNAME) && str_is(f->s, e->aux, f->name)) {
-		f->value = e->target;
-		f->found = true;
-		return;
-	}
+	char *key = e->kind == INS_EDGE_KEY || e->kind == INS_EDGE_STRNAME ? str_of(f->s, e->aux) : NULL;
 	enum ins_kind kind;
-	uint64_t v;
-	if (ins_obj_kind(&f->s->objs, e->target, &kind) && kind == INS_K_DICT &&
-	    ins_dict_get_str(&f->s->objs, e->target, f->name, &v)) {
-		f->value = v;
-		f->found = true;
+	bool dict = ins_obj_kind(&f->s->objs, e->target, &kind) && kind == INS_K_DICT;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->found[i])
+			continue;
+		uint64_t v;
+		if (key && strcmp(key, f->names[i]) == 0)
+			f->value[i] = e->target;
+		else if (dict && ins_dict_get_str(&f->s->objs, e->target, f->names[i], &v))
+			f->value[i] = v;
+		else
+			continue;
+		f->found[i] = true;
+		f->left--;
 	}
+	free(key);
 }
 
-/* An instance attribute of a Python-level object (in its instance dict, or from 3.13 its
- * inline values), found among its references; false if it has none of that name. */
-static bool attr_of(ins_session *s, ins_trav *tr, uint64_t obj, const char *name, uint64_t *value)
+/* Instance attributes of a Python-level object (in its instance dict, or from 3.13 its
+ * inline values), found among its references in one traversal: f->found[i] says whether it
+ * has names[i] (n at most MAX_ATTRS), f->value[i] is its value. */
+static void attrs_of(ins_session *s, ins_trav *tr, uint64_t obj, const char *const *names, size_t n, attr_find *f)
 {
-	attr_find f = { s, name, 0, false };
+	*f = (attr_find){ .s = s, .names = names, .n = n, .left = n };
 	const ins_type *t = ins_obj_type(&s->objs, obj);
 	if (t)
-		ins_traverse(tr, obj, t, attr_edge, &f);
-	*value = f.value;
-	return f.found;
+		ins_traverse(tr, obj, t, attr_edge, f);
+}
+
+/* One attribute (attrs_of); false if it has none of that name. */
+static bool attr_of(ins_session *s, ins_trav *tr, uint64_t obj, const char *name, uint64_t *value)
+{
+	attr_find f;
+	attrs_of(s, tr, obj, &name, 1, &f);
+	*value = f.value[0];
+	return f.found[0];
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -360,9 +371,13 @@ static bool read_c_task(ins_session *s, uint64_t obj, ins_task *t)
 static bool read_py_task(ins_session *s, ins_trav *tr, uint64_t obj, ins_task *t)
 {
 	static const char *states[] = { "PENDING", "CANCELLED", "FINISHED" };
-	uint64_t v;
+	static const char *const names[] = { "_state", "_name", "_coro", "_fut_waiter", "_loop" };
+	enum { STATE, NAME, CORO, FUT_WAITER, LOOP };
+	attr_find f;
+	attrs_of(s, tr, obj, names, sizeof(names) / sizeof(*names), &f);
 	/* _state is a class attribute (Future._state = _PENDING) until the future is done */
-	bool has = attr_of(s, tr, obj, "_state", &v);
+	uint64_t v = f.value[STATE];
+	bool has = f.found[STATE];
 	uint64_t type = word(s, obj, s->in->L.obj_type);
 	for (int i = 0; !has && type && i < MAX_BASES; i++, type = word(s, type, s->in->L.type_base)) {
 		uint64_t dict = ins_type_dict(&s->objs, type, NULL);
@@ -376,10 +391,10 @@ static bool read_py_task(ins_session *s, ins_trav *tr, uint64_t obj, ins_task *t
 	free(state);
 	if (t->state < 0)
 		return false;
-	t->name = attr_of(s, tr, obj, "_name", &v) ? str_of(s, v) : NULL;
-	t->coro = attr_of(s, tr, obj, "_coro", &v) ? v : 0;
-	t->awaiting = attr_of(s, tr, obj, "_fut_waiter", &v) && v != s->in->T.none ? v : 0;
-	t->loop = attr_of(s, tr, obj, "_loop", &v) ? v : 0;
+	t->name = f.found[NAME] ? str_of(s, f.value[NAME]) : NULL;
+	t->coro = f.found[CORO] ? f.value[CORO] : 0;
+	t->awaiting = f.found[FUT_WAITER] && f.value[FUT_WAITER] != s->in->T.none ? f.value[FUT_WAITER] : 0;
+	t->loop = f.found[LOOP] ? f.value[LOOP] : 0;
 	return true;
 }
 
