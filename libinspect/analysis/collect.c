@@ -39,7 +39,7 @@ static void *read_part(void *arg)
 	ins_session *s = r->s;
 	const uint64_t *addr = s->graph->addr;
 	/* the walk recorded most counts: the few others are read */
-	bool recorded = s->heap.refcnt && s->graph->nheap == s->heap.n;
+	bool recorded = s->heap.refcnt && ins_session_nodes_are_heap(s);
 	for (size_t i = r->from; i < r->to; i++) {
 		bool immortal;
 		if (!recorded && i + INS_PREFETCH_AHEAD < r->to)
@@ -595,11 +595,12 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	 * 3.12+ update_refs moves immortal objects to the permanent generation */
 	size_t tail = 0;
 	int ng = h->ngens;
+	bool same = ins_session_nodes_are_heap(s);  /* heap object i is node i */
 	for (int k = 0; k < ng; k++) {
 		int gen = k == 0 ? ng - 1 : k - 1;
 		for (size_t i = h->gen_start[gen]; i < h->gen_start[gen + 1]; i++) {
 			uint32_t x = (uint32_t)i;
-			if (g->nheap != h->n && !ins_graph_node(g, h->objs[i], &x))
+			if (!same && !ins_graph_node(g, h->objs[i], &x))
 				continue;
 			if (x >= nt || state[x] != S_OUT)
 				continue;  /* listed twice (a corrupt list) */

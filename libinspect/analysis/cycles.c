@@ -29,7 +29,7 @@ static ins_error *weakref_callbacks(ins_session *s, const uint8_t *dead, uint32_
 {
 	const ins_graph *g = s->graph;
 	const ins_heap *h = &s->heap;
-	size_t from = h->type_of && g->nheap == h->n ? h->n : 0;
+	size_t from = h->type_of && ins_session_nodes_are_heap(s) ? h->n : 0;
 	uint8_t *weak = calloc(h->ntypes ? h->ntypes : 1, 1);
 	if (!weak)
 		return ins_err_nomem();

@@ -539,17 +539,6 @@ static const void *sec(const ins_gindex *gi, int i)
 	return gi->map + gi->h->sec[i].off;
 }
 
-static bool sec_hashed(ins_gindex *gi, int i)
-{
-	if (!gi->hashed)
-		return true;
-	if (!gi->checked[i]) {
-		const gi_section *s = &gi->h->sec[i];
-		gi->checked[i] = hash_bytes((uint64_t)i, sec(gi, i), s->size) == s->hash ? 1 : -1;
-	}
-	return gi->checked[i] > 0;
-}
-
 /* ---- checking sections: hashed and checked a block at a time, each block checked while it
  * is in the cache from hashing it (one pass over memory, not two); two threads take the
  * sections one at a time, the largest first. */
@@ -892,12 +881,14 @@ bool ins_gindex_has_dominators(const ins_gindex *gi)
 
 static bool dom_check(ins_gindex *gi, const ins_dominators *d, const char **why)
 {
-	static const int secs[] = { S_DOM_IDOM, S_DOM_ROOT, S_DOM_COUNT, S_DOM_BYTES, S_DOM_ORDER, S_WARN_DOM };
-	for (size_t i = 0; i < sizeof(secs) / sizeof(*secs); i++)
-		if (!sec_hashed(gi, secs[i])) {
-			*why = "the dominator tree's sections are damaged";
-			return false;
-		}
+	scan c[] = { { .sec = S_DOM_IDOM }, { .sec = S_DOM_ROOT }, { .sec = S_DOM_COUNT },
+		     { .sec = S_DOM_BYTES }, { .sec = S_DOM_ORDER }, { .sec = S_WARN_DOM } };
+	bool damaged;
+	scan_all(gi, c, sizeof(c) / sizeof(*c), d->n, &damaged);
+	if (damaged) {
+		*why = "the dominator tree's sections are damaged";
+		return false;
+	}
 	*why = "the dominator tree does not hold together";
 	size_t n = d->n, nroots = 0;
 	uint32_t *pos = malloc((n ? n : 1) * sizeof(*pos));

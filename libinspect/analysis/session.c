@@ -69,17 +69,20 @@ static ins_gindex *session_index(ins_session *s)
 	return s->index_broken ? NULL : s->gindex;
 }
 
+bool ins_session_nodes_are_heap(const ins_session *s)
+{
+	return s->graph && s->graph->nheap == s->heap.n;
+}
+
 bool ins_session_node_refcnt(ins_session *s, uint32_t node, int64_t *refcnt, bool *immortal)
 {
 	const ins_heap *h = &s->heap;
-	const ins_graph *g = s->graph;
-	/* nodes [0, nheap) are the heap's objects in order, unless one is listed twice */
-	if (h->refcnt && g->nheap == h->n && node < h->n && h->refcnt[node] != INS_REFCNT_AGAIN) {
+	if (h->refcnt && ins_session_nodes_are_heap(s) && node < h->n && h->refcnt[node] != INS_REFCNT_AGAIN) {
 		*refcnt = h->refcnt[node];
 		*immortal = false;
 		return true;
 	}
-	return ins_obj_refcnt(&s->objs, g->addr[node], refcnt, immortal);
+	return ins_obj_refcnt(&s->objs, s->graph->addr[node], refcnt, immortal);
 }
 
 /* A scan accepts only words that are addresses of objects on the GC lists (graph.c's). */

@@ -66,6 +66,9 @@ unsigned ins_session_threads(size_t work);
 /* fn(first) in this thread while fn(second) runs in another (after it in this one when no
  * thread can be started); second NULL: fn(first) alone, no thread. */
 void ins_run_two(void *(*fn)(void *), void *first, void *second);
+/* True when the graph's nodes [0, nheap) are the heap's objects in order (node i is
+ * heap.objs[i]): no object is listed twice, so what the walk recorded per object is per node. */
+bool ins_session_nodes_are_heap(const ins_session *s);
 /* ins_obj_refcnt of the graph's node: as the heap walk recorded it where it did (no read),
  * else read. */
 bool ins_session_node_refcnt(ins_session *s, uint32_t node, int64_t *refcnt, bool *immortal);
