@@ -524,13 +524,8 @@ ins_error *ins_cmd_graph(const call *c)
 		return err;
 	double secs = now() - t0;
 	const ins_graph *g = s->graph;
-	uint64_t hidden = 0;
-	for (size_t i = 0; i < g->n; i++)
-		hidden += g->hidden_in[i];
-	/* bytes the graph holds: per node and per edge arrays, and the address index */
-	uint64_t node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + sizeof(*g->in_start) +
-				      sizeof(*g->hidden_in)) + g->index.cap * sizeof(*g->index.slots);
-	uint64_t edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->out_flags) + sizeof(*g->in));
+	uint64_t node_bytes, edge_bytes, hidden;
+	ins_graph_size(g, &node_bytes, &edge_bytes, &hidden);
 	ins_group *rows = NULL;
 	size_t nrows = 0;
 	if ((err = ins_typestats_count_nodes(s, g->inferred, g->ninferred, &rows, &nrows)))

@@ -577,7 +577,7 @@ static ins_error *expand(show *sh, uint32_t x, long depth)
 			cap *= 2;
 		}
 		d[n++] = (drawn){ .other = y, .target = g->addr[sh->back ? x : y], .pos = e - begin,
-				  .inferred = !sh->back && (g->out_flags[e] & INS_EF_INFERRED) };
+				  .inferred = !sh->back && (ins_graph_edge_flags(g, e) & INS_EF_INFERRED) };
 	}
 	if (sh->back)  /* one referrer each: its first reference to x */
 		for (size_t i = 0; i < n; i++)

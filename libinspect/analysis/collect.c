@@ -76,7 +76,7 @@ static ins_error *reachable(ins_session *s, uint8_t *marks, uint32_t *queue)
 			refs[i] = INT64_MAX / 2;  /* unreadable or immortal: never collected */
 	for (size_t i = 0; i < nt; i++)
 		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
-			if (g->out[e] < nt && !(g->out_flags[e] & INS_EF_BORROWED))
+			if (g->out[e] < nt && !(ins_graph_edge_flags(g, e) & INS_EF_BORROWED))
 				refs[g->out[e]]--;  /* subtract_refs: a borrowed _PyStackRef is not */
 	size_t tail = 0;
 	for (size_t i = 0; i < nt; i++)
@@ -615,7 +615,7 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	/* subtract_refs */
 	for (size_t i = 0; i < tail; i++)
 		for (uint64_t e = g->out_start[young[i]]; e < g->out_start[young[i] + 1]; e++)
-			if (state[g->out[e]] == S_YOUNG && !(g->out_flags[e] & INS_EF_BORROWED))
+			if (state[g->out[e]] == S_YOUNG && !(ins_graph_edge_flags(g, e) & INS_EF_BORROWED))
 				refs[g->out[e]]--;
 	/* move_unreachable, in its order */
 	size_t norder = 0, nun = 0;

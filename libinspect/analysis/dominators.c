@@ -63,7 +63,7 @@ static ins_error *find_roots(ins_session *s, uint8_t *root)
 	}
 	for (size_t i = 0; i < n; i++)
 		for (uint64_t e = g->out_start[i]; e < g->out_start[i + 1]; e++)
-			if (!(g->out_flags[e] & INS_EF_BORROWED))
+			if (!(ins_graph_edge_flags(g, e) & INS_EF_BORROWED))
 				refs[g->out[e]]--;
 	for (size_t i = 0; i < n; i++)
 		if (!root[i] && refs[i] > 0)

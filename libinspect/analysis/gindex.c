@@ -20,7 +20,7 @@
 /* The format: a header, then the sections, each at a multiple of ALIGN. Native byte order
  * (x86-64 only, as the rest). Change GI_VERSION with any change of what is stored or how. */
 #define GI_MAGIC "OBJIDX\r\n"
-#define GI_VERSION 1u
+#define GI_VERSION 2u
 #define ALIGN 64u
 #define MAX_NODES 0x7ffffff0u /* graph.c's bounds */
 #define MAX_EDGES 0xfffffff0u
@@ -49,6 +49,7 @@ enum {
 	S_WARN_HEAP,
 	S_WARN_GRAPH,
 	S_WARN_DOM,
+	S_HIDDEN_LIST, /* (node, count) pairs: as many as its size says */
 	S_N
 };
 
@@ -89,8 +90,8 @@ typedef struct gi_header {
 } gi_header;
 
 /* tests/fuzz/recipe.py (IDX_*) damages the header at these offsets */
-_Static_assert(sizeof(gi_header) == 824 && offsetof(gi_header, flags) == 24 && offsetof(gi_header, sec) == 320 &&
-		       S_N == 21,
+_Static_assert(sizeof(gi_header) == 848 && offsetof(gi_header, flags) == 24 && offsetof(gi_header, sec) == 320 &&
+		       S_N == 22,
 	       "change tests/fuzz/recipe.py's IDX_* and mutate.py's IDX_FIELDS with the header");
 
 struct ins_gindex {
@@ -329,10 +330,11 @@ ins_error *ins_gindex_write(ins_session *s, const char *core, const char *path, 
 	parts[S_ADDR] = (part){ g->addr, g->n * sizeof(*g->addr) };
 	parts[S_OUT_START] = (part){ g->out_start, (g->n + 1) * sizeof(*g->out_start) };
 	parts[S_OUT] = (part){ g->out, g->nedges * sizeof(*g->out) };
-	parts[S_OUT_FLAGS] = (part){ g->out_flags, g->nedges * sizeof(*g->out_flags) };
+	parts[S_OUT_FLAGS] = (part){ g->out_flags, g->out_flags ? (g->nedges + 3) / 4 : 0 };
 	parts[S_IN_START] = (part){ g->in_start, (g->n + 1) * sizeof(*g->in_start) };
 	parts[S_IN] = (part){ g->in, g->nedges * sizeof(*g->in) };
-	parts[S_HIDDEN_IN] = (part){ g->hidden_in, g->n * sizeof(*g->hidden_in) };
+	parts[S_HIDDEN_IN] = (part){ g->hidden_in, g->hidden_in ? g->n * sizeof(*g->hidden_in) : 0 };
+	parts[S_HIDDEN_LIST] = (part){ g->hidden_list, g->nhidden_list * 2 * sizeof(*g->hidden_list) };
 	parts[S_INFERRED] = (part){ g->inferred, g->ninferred * sizeof(*g->inferred) };
 	parts[S_SLOTS] = (part){ g->index.slots, g->index.cap * sizeof(*g->index.slots) };
 	parts[S_WILD] = (part){ g->index.wild, g->index.nwild * sizeof(*g->index.wild) };
@@ -431,17 +433,19 @@ static const char *check_shape(const gi_header *H, size_t size)
 	if (H->heap_ngens < 1 || H->heap_ngens > INS_MAX_GENS || H->heap_n > MAX_NODES ||
 	    H->heap_ntypes > H->heap_n + 1 || H->n > MAX_NODES || H->nedges > MAX_EDGES || H->nheap > H->n ||
 	    H->ntracked > H->nheap || H->ninferred > H->n || H->nemulated > H->n || H->index_nwild >= 0x7fffffffu ||
-	    H->nwild != H->index_nwild || H->index_n != H->n + H->index_nwild || H->index_cap > (1ull << 40) ||
-	    H->index_cap < 2 || (H->index_cap & (H->index_cap - 1)) || H->index_n >= H->index_cap ||
+	    H->index_nwild > H->nwild || H->index_n != H->n + H->index_nwild || H->index_cap > (1ull << 32) ||
+	    H->index_cap < 1 || H->index_n >= H->index_cap ||
 	    (H->has_dom != 0 && H->has_dom != 1) || H->dom_nroots > H->n)
 		return "counts out of range";
 	bool shared = H->sec[S_HEAP_OBJS].size == 0 && H->heap_n;
 	if ((shared && H->heap_n != H->nheap) || (!shared && !sec_shape(H, size, S_HEAP_OBJS, H->heap_n, 8)) ||
 	    !sec_shape(H, size, S_HEAP_TYPE_OF, H->heap_n, 4) || !sec_shape(H, size, S_HEAP_TYPES, H->heap_ntypes, 8) ||
 	    !sec_shape(H, size, S_ADDR, H->n, 8) || !sec_shape(H, size, S_OUT_START, H->n + 1, 4) ||
-	    !sec_shape(H, size, S_OUT, H->nedges, 4) || !sec_shape(H, size, S_OUT_FLAGS, H->nedges, 1) ||
+	    !sec_shape(H, size, S_OUT, H->nedges, 4) || !sec_shape(H, size, S_OUT_FLAGS, H->sec[S_OUT_FLAGS].size ? (H->nedges + 3) / 4 : 0, 1) ||
 	    !sec_shape(H, size, S_IN_START, H->n + 1, 4) || !sec_shape(H, size, S_IN, H->nedges, 4) ||
-	    !sec_shape(H, size, S_HIDDEN_IN, H->n, 4) || !sec_shape(H, size, S_INFERRED, H->ninferred, 4) ||
+	    !sec_shape(H, size, S_HIDDEN_IN, H->sec[S_HIDDEN_IN].size ? H->n : 0, 1) ||
+	    H->sec[S_HIDDEN_LIST].size / 8 > H->n || !sec_shape(H, size, S_HIDDEN_LIST, H->sec[S_HIDDEN_LIST].size / 8, 8) ||
+	    !sec_shape(H, size, S_INFERRED, H->ninferred, 4) ||
 	    !sec_shape(H, size, S_SLOTS, H->index_cap, 4) || !sec_shape(H, size, S_WILD, H->index_nwild, 8))
 		return "a section does not fit";
 	uint64_t nd = H->has_dom ? H->n : 0;
@@ -547,7 +551,7 @@ enum chk {
 	CHK_NONE,
 	CHK_CSR,   /* offsets of a CSR array: from 0, never decreasing, ending at limit */
 	CHK_BELOW, /* every value below limit */
-	CHK_FLAGS, /* edge flags: only the known ones */
+	CHK_FLAGS, /* edge flags (two bits an edge): none both inferred and borrowed, which no traversal gives */
 	CHK_SLOTS, /* the address index: entries in range (limit nodes, nwild wild ones), used counted */
 	CHK_IN     /* referrers: below limit, each node's in source order (runs of start) */
 };
@@ -616,9 +620,9 @@ static void check_block(scan *c, const uint8_t *p, size_t first, size_t k)
 		size_t i = 0;
 		for (; i + 4 * LANES <= k; i += 4 * LANES)
 			for (int j = 0; j < 4 * LANES; j++)
-				f |= p[i + j];
+				f |= p[i + j] & (p[i + j] >> 1) & 0x55;
 		for (; i < k; i++)
-			f |= p[i];
+			f |= p[i] & (p[i] >> 1) & 0x55;
 		c->flags = f;
 		return;
 	}
@@ -711,7 +715,7 @@ static bool scans_ok(const ins_gindex *gi, const scan *c, size_t n, bool *damage
 			ok &= !c[i].bad && c[i].used == c[i].want;
 			break;
 		case CHK_FLAGS:
-			ok &= !(c[i].flags & ~(INS_EF_INFERRED | INS_EF_BORROWED));
+			ok &= !c[i].flags;
 			break;
 		case CHK_SLOTS:
 			ok &= !c[i].bad && c[i].used == c[i].want;
@@ -821,6 +825,7 @@ static bool graph_check(ins_gindex *gi, ins_graph *g, const char **why)
 		     { .sec = S_IN_START, .chk = CHK_CSR, .limit = g->nedges },
 		     { .sec = S_IN, .chk = CHK_IN, .limit = g->n, .start = g->in_start },
 		     { .sec = S_HIDDEN_IN },
+		     { .sec = S_HIDDEN_LIST },
 		     { .sec = S_SLOTS, .chk = CHK_SLOTS, .limit = g->n, .nwild = g->index.nwild, .want = g->index.n } };
 	bool damaged, ok = scan_all(gi, c, sizeof(c) / sizeof(*c), g->n, &damaged);
 	if (damaged) {
@@ -830,6 +835,10 @@ static bool graph_check(ins_gindex *gi, ins_graph *g, const char **why)
 	*why = "the graph does not hold together";
 	if (!ok)
 		return false;
+	/* the nodes listed with their hidden references: in order, each once */
+	for (size_t k = 0; k < g->nhidden_list; k++)
+		if (g->hidden_list[2 * k] >= g->n || (k && g->hidden_list[2 * k] <= g->hidden_list[2 * k - 2]))
+			return false;
 	/* lookups find their nodes (the hash is the one this build uses) */
 	for (size_t k = 0; k < SAMPLES && g->n; k++) {
 		size_t i = k * (g->n / SAMPLES + 1) % g->n;
@@ -850,10 +859,12 @@ bool ins_gindex_graph(ins_gindex *gi, ins_graph *g, const char **why)
 	v.nheap = H->nheap;
 	v.out_start = (uint32_t *)sec(gi, S_OUT_START);
 	v.out = (uint32_t *)sec(gi, S_OUT);
-	v.out_flags = (uint8_t *)sec(gi, S_OUT_FLAGS);
+	v.out_flags = H->sec[S_OUT_FLAGS].size ? (uint8_t *)sec(gi, S_OUT_FLAGS) : NULL;
 	v.in_start = (uint32_t *)sec(gi, S_IN_START);
 	v.in = (uint32_t *)sec(gi, S_IN);
-	v.hidden_in = (uint32_t *)sec(gi, S_HIDDEN_IN);
+	v.hidden_in = H->sec[S_HIDDEN_IN].size ? (uint8_t *)sec(gi, S_HIDDEN_IN) : NULL;
+	v.hidden_list = (uint32_t *)sec(gi, S_HIDDEN_LIST);
+	v.nhidden_list = H->sec[S_HIDDEN_LIST].size / 8;
 	v.nedges = H->nedges;
 	v.nemulated = H->nemulated;
 	v.emu_seconds = H->emu_seconds;

@@ -12,17 +12,24 @@
 #define MAX_EDGES 0xfffffff0u  /* CSR offsets are uint32_t */
 
 /* ---------------------------------------------------------------- the address index
- * Open addressing over node numbers (4 bytes a slot, at a load of at most 1/2); a slot's
- * key is its node's address in g->addr. Lookups are batched and prefetched while the
- * traversal goes on, in two steps: the slot, then the address it names (the build is bound
- * by the latency of these random accesses). */
+ * Open addressing over node numbers (4 bytes a slot); a slot's key is its node's address in
+ * g->addr. While the graph is built it is at most half full, its lookups batched and
+ * prefetched while the traversal goes on, in two steps: the slot, then the address it names
+ * (the build is bound by the latency of these random accesses). Once built, it is made again
+ * at most 4/5 full (index_final): the lookups after the build are few. */
 
-static size_t nt_hash(uint64_t addr, size_t cap)
+static uint64_t nt_hash(uint64_t addr)
 {
 	addr ^= addr >> 33;
 	addr *= 0xff51afd7ed558ccdULL;
 	addr ^= addr >> 33;
-	return (size_t)addr & (cap - 1);
+	return addr;
+}
+
+/* The slot of hash h in a table of cap slots (any cap up to 2^32: h's high half, scaled). */
+static size_t nt_pos(uint64_t h, size_t cap)
+{
+	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
 }
 
 static uint64_t nt_key(const ins_graph *g, uint32_t v)
@@ -35,7 +42,7 @@ static uint32_t *nt_probe(const ins_graph *g, uint64_t addr, size_t h)
 	const ins_node_table *t = &g->index;
 	uint32_t *s = &t->slots[h];
 	while (*s && nt_key(g, *s) != addr) {
-		h = (h + 1) & (t->cap - 1);
+		h = h + 1 == t->cap ? 0 : h + 1;
 		s = &t->slots[h];
 	}
 	return s;
@@ -78,9 +85,34 @@ static bool nt_reserve(ins_graph *g, size_t n)
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i]) {
 			uint64_t key = nt_key(g, old[i]);
-			*nt_probe(g, key, nt_hash(key, cap)) = old[i];
+			*nt_probe(g, key, nt_pos(nt_hash(key), cap)) = old[i];
 		}
 	table_free(old, oldcap * sizeof(*old));
+	return true;
+}
+
+/* The index made again for the built graph: its nodes only (a wild address, no node, is
+ * found as such by its absence), at most 4/5 full. The old table goes first, so both are
+ * never held at once; no key is compared, the nodes' addresses being distinct. */
+static bool index_final(ins_graph *g)
+{
+	ins_node_table *t = &g->index;
+	table_free(t->slots, t->cap * sizeof(*t->slots));
+	free(t->wild);
+	memset(t, 0, sizeof(*t));
+	size_t cap = g->n + g->n / 4 + 1;
+	if (!(t->slots = table_alloc(cap * sizeof(*t->slots))))
+		return false;
+	t->cap = cap;
+	t->n = g->n;
+	for (size_t i = 0; i < g->n; i++) {
+		if (i + 16 < g->n)
+			__builtin_prefetch(&t->slots[nt_pos(nt_hash(g->addr[i + 16]), cap)]);
+		size_t h = nt_pos(nt_hash(g->addr[i]), cap);
+		while (t->slots[h])
+			h = h + 1 == cap ? 0 : h + 1;
+		t->slots[h] = (uint32_t)i + 1;
+	}
 	return true;
 }
 
@@ -92,7 +124,7 @@ static uint32_t nt_get(const ins_graph *g, uint64_t addr)
 		return ins_addr_dir_get(&g->dir, addr, &node) ? node + 1 : 0;
 	if (!g->index.cap)
 		return 0;
-	uint32_t v = *nt_probe(g, addr, nt_hash(addr, g->index.cap));
+	uint32_t v = *nt_probe(g, addr, nt_pos(nt_hash(addr), g->index.cap));
 	return v & INS_NT_WILD ? 0 : v;
 }
 
@@ -117,6 +149,10 @@ typedef struct builder {
 	pending pend[BATCH];
 	int npend;
 	bool tracked_only;      /* ins_graph_build_tracked */
+	size_t addr_cap;        /* entries of g->addr: while it is the heap's array (number_all),
+				 * the heap's room, which it is never moved beyond */
+	size_t flag_cap;        /* bytes of g->out_flags */
+	ins_map many;           /* node + 1 -> its hidden references, once INS_HIDDEN_MANY or more */
 } builder;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -134,20 +170,34 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+/* g->addr as an array of its own (no longer the heap's), with room for cap nodes. */
+static bool unshare_addr(builder *b, size_t cap)
+{
+	ins_graph *g = b->g;
+	uint64_t *copy = ins_big_malloc(cap, sizeof(*copy));
+	if (!copy)
+		return false;
+	g->addr = memcpy(copy, g->addr, g->n * sizeof(*copy));
+	g->addr_borrowed = false;
+	b->addr_cap = cap;
+	return true;
+}
+
 static bool grow_nodes(builder *b, size_t need)
 {
 	ins_graph *g = b->g;
 	if (need <= b->node_cap)
 		return true;
-	size_t cap = b->node_cap, c2 = b->node_cap, c3 = b->node_cap, c4 = b->node_cap;
-	if (!grow((void **)&g->addr, &cap, need, sizeof(*g->addr)) ||
-	    !grow((void **)&g->out_start, &c2, need + 1, sizeof(*g->out_start)) ||
+	size_t c2 = b->node_cap, c3 = b->node_cap, c4 = b->node_cap;
+	if (!grow((void **)&g->out_start, &c2, need + 1, sizeof(*g->out_start)) ||
 	    !grow((void **)&g->hidden_in, &c3, need, sizeof(*g->hidden_in)) ||
 	    !grow((void **)&b->leaf, &c4, need, sizeof(*b->leaf)))
 		return false;
-	b->node_cap = cap < c3 ? cap : c3;
-	b->node_cap = b->node_cap < c4 ? b->node_cap : c4;
-	return true;
+	b->node_cap = c3 < c4 ? c3 : c4;
+	if (b->node_cap <= b->addr_cap)
+		return true;
+	return g->addr_borrowed ? unshare_addr(b, b->node_cap)
+				: grow((void **)&g->addr, &b->addr_cap, b->node_cap, sizeof(*g->addr));
 }
 
 static bool grow_edges(builder *b, size_t need)
@@ -155,12 +205,78 @@ static bool grow_edges(builder *b, size_t need)
 	ins_graph *g = b->g;
 	if (need <= b->edge_cap)
 		return true;
-	size_t cap = b->edge_cap, cap2 = b->edge_cap;
+	size_t cap = b->edge_cap;
 	if (!grow((void **)&g->out, &cap, need, sizeof(*g->out)) ||
-	    !grow((void **)&g->out_flags, &cap2, need, sizeof(*g->out_flags)))
+	    !grow((void **)&g->out_flags, &b->flag_cap, cap / 4 + 1, sizeof(*g->out_flags)))
 		return false;
-	b->edge_cap = cap < cap2 ? cap : cap2;
+	b->edge_cap = cap;
 	return true;
+}
+
+/* Edge e's flags (INS_EF_INFERRED, INS_EF_BORROWED), in its two bits (the others kept). */
+static void set_flags(uint8_t *flags, size_t e, uint8_t f)
+{
+	unsigned shift = (unsigned)(e & 3) * 2;
+	flags[e >> 2] = (uint8_t)((flags[e >> 2] & ~(3u << shift)) | (((f >> 1) & 3u) << shift));
+}
+
+/* Counts a hidden reference to node: in its byte, then (INS_HIDDEN_MANY or more) in b->many. */
+static void add_hidden(builder *b, uint32_t node)
+{
+	uint8_t *h = &b->g->hidden_in[node];
+	if (*h < INS_HIDDEN_MANY - 1) {
+		(*h)++;
+		return;
+	}
+	uint64_t *count = ins_map_slot(&b->many, (uint64_t)node + 1, INS_HIDDEN_MANY - 1);
+	if (!count) {
+		b->oom = true;
+		return;
+	}
+	*h = INS_HIDDEN_MANY;
+	if (*count < UINT32_MAX)
+		(*count)++;
+}
+
+/* The hidden counts in their lasting form (graph.h): the bytes with the list of the nodes
+ * with INS_HIDDEN_MANY or more, or, when few nodes have any, only a list of those. */
+static bool list_hidden(builder *b)
+{
+	ins_graph *g = b->g;
+	size_t nz = 0;
+	for (size_t i = 0; i < g->n; i++)
+		nz += g->hidden_in[i] != 0;
+	bool sparse = nz <= g->n / 8;  /* no more than a byte per node */
+	size_t want = sparse ? nz : b->many.n;
+	g->hidden_list = malloc((want ? want : 1) * 2 * sizeof(*g->hidden_list));
+	if (!g->hidden_list)
+		return false;
+	for (size_t i = 0; i < g->n && g->nhidden_list < want; i++) {
+		uint64_t count = g->hidden_in[i];
+		if (!count || (!sparse && count < INS_HIDDEN_MANY))
+			continue;
+		if (count == INS_HIDDEN_MANY)
+			ins_map_get(&b->many, (uint64_t)i + 1, &count);
+		g->hidden_list[2 * g->nhidden_list] = (uint32_t)i;
+		g->hidden_list[2 * g->nhidden_list++ + 1] = (uint32_t)count;
+	}
+	if (sparse) {
+		free(g->hidden_in);
+		g->hidden_in = NULL;
+	}
+	return true;
+}
+
+/* No edge has a flag (the usual heap): out_flags goes, NULL saying so. */
+static void drop_flags_if_none(ins_graph *g)
+{
+	uint8_t any = 0;
+	for (size_t i = 0; i < (g->nedges + 3) / 4; i++)
+		any |= g->out_flags[i];
+	if (!any) {
+		free(g->out_flags);
+		g->out_flags = NULL;
+	}
 }
 
 /* The node (+ 1) in slot s for addr: added as an untracked node if s is empty and addr is
@@ -223,18 +339,18 @@ static void flush(builder *b)
 	}
 	/* the slots were prefetched when the edges came; now the addresses they name */
 	for (int i = 0; i < b->npend; i++) {
-		uint32_t v = g->index.slots[b->pend[i].hash & (g->index.cap - 1)];
+		uint32_t v = g->index.slots[nt_pos(b->pend[i].hash, g->index.cap)];
 		if (v && !(v & INS_NT_WILD))
 			__builtin_prefetch(&g->addr[v - 1]);
 	}
 	for (int i = 0; i < b->npend; i++) {
 		const pending *p = &b->pend[i];
-		size_t h = p->hash & (g->index.cap - 1);  /* the table may have grown since */
+		size_t h = nt_pos(p->hash, g->index.cap);  /* the table may have grown since */
 		uint32_t node = resolve(b, nt_probe(g, p->target, h), p->target);
 		if (p->edge != NO_EDGE)
 			g->out[p->edge] = node ? (uint32_t)(node - 1) : DROPPED;
 		else if (node)
-			g->hidden_in[node - 1]++;
+			add_hidden(b, node - 1);
 	}
 	b->npend = 0;
 }
@@ -250,8 +366,8 @@ static void on_edge(void *arg, const ins_edge *e)
 	if (b->tracked_only) {
 		ins_addr_dir_prefetch(&g->dir, e->target);
 	} else {
-		p->hash = nt_hash(e->target, (size_t)1 << 62);
-		__builtin_prefetch(&g->index.slots[p->hash & (g->index.cap - 1)]);
+		p->hash = nt_hash(e->target);
+		__builtin_prefetch(&g->index.slots[nt_pos(p->hash, g->index.cap)]);
 	}
 	p->edge = NO_EDGE;
 	if (!(e->flags & INS_EF_HIDDEN)) {
@@ -264,7 +380,7 @@ static void on_edge(void *arg, const ins_edge *e)
 			return;
 		}
 		p->edge = g->nedges++;
-		g->out_flags[p->edge] = e->flags & (INS_EF_INFERRED | INS_EF_BORROWED);
+		set_flags(g->out_flags, p->edge, e->flags);
 	}
 	if (++b->npend == BATCH)
 		flush(b);
@@ -286,9 +402,9 @@ static void compact(ins_graph *g)
 		uint32_t from = g->out_start[i], to = g->out_start[i + 1];
 		g->out_start[i] = (uint32_t)w;
 		for (uint32_t e = from; e < to; e++)
-			if (g->out[e] != DROPPED) {
+			if (g->out[e] != DROPPED) {  /* w <= e: w's bits are read already */
 				g->out[w] = g->out[e];
-				g->out_flags[w++] = g->out_flags[e];
+				set_flags(g->out_flags, w++, ins_graph_edge_flags(g, e));
 			}
 	}
 	g->out_start[g->n] = (uint32_t)w;
@@ -318,22 +434,28 @@ static ins_error *reverse(ins_graph *g)
 }
 
 /* Nodes for the objects on the GC lists, in their order (an object listed twice -- a
- * corrupt list the walk did not catch -- gets one node), in the address index. */
-static void number_all(ins_graph *g, const ins_heap *h)
+ * corrupt list the walk did not catch -- gets one node), in the address index. While no
+ * object is listed twice, g->addr is the heap's own array, node i is objs[i], and the
+ * untracked nodes follow in the room it has; at the first repeat it becomes a copy. */
+static bool number_all(builder *b, const ins_heap *h)
 {
+	ins_graph *g = b->g;
 	for (size_t i = 0; i < h->n; i++) {
 		if (i + 16 < h->n)
-			__builtin_prefetch(&g->index.slots[nt_hash(h->objs[i + 16], g->index.cap)]);
-		uint32_t *slot = nt_probe(g, h->objs[i], nt_hash(h->objs[i], g->index.cap));
+			__builtin_prefetch(&g->index.slots[nt_pos(nt_hash(h->objs[i + 16]), g->index.cap)]);
+		uint32_t *slot = nt_probe(g, h->objs[i], nt_pos(nt_hash(h->objs[i]), g->index.cap));
 		if (!*slot) {
-			g->addr[g->n] = h->objs[i];
+			g->addr[g->n] = h->objs[i];  /* in place while shared: the same word */
 			g->hidden_in[g->n] = 0;
 			*slot = (uint32_t)++g->n;
 			g->index.n++;
+		} else if (g->addr_borrowed && !unshare_addr(b, b->node_cap)) {
+			return false;
 		}
 		if (i + 1 == h->ntracked)
 			g->ntracked = g->n;
 	}
+	return true;
 }
 
 /* The same numbering, in the directory (tracked_only): node i is objs[i] unless an object
@@ -432,7 +554,11 @@ static void join_half(builder *b, half *h)
 		return;
 	}
 	memcpy(g->out + g->nedges, p->out, p->nedges * sizeof(*p->out));
-	memcpy(g->out_flags + g->nedges, p->out_flags, p->nedges);
+	if (g->nedges % 4 == 0)
+		memcpy(g->out_flags + g->nedges / 4, p->out_flags, (p->nedges + 3) / 4);
+	else
+		for (size_t e = 0; e < p->nedges; e++)
+			set_flags(g->out_flags, g->nedges + e, ins_graph_edge_flags(p, e));
 	for (size_t i = h->from; i < h->to; i++)
 		g->out_start[i] += (uint32_t)g->nedges;
 	g->nedges += p->nedges;
@@ -465,7 +591,7 @@ static bool traverse_split(ins_session *s, ins_trav *t, builder *b)
 	h[1].g.inferred = NULL;
 	h[1].g.nedges = h[1].g.ninferred = h[1].g.nemulated = 0;
 	h[1].b.g = &h[1].g;
-	h[1].b.edge_cap = 0;
+	h[1].b.edge_cap = h[1].b.flag_cap = 0;
 	bool ok = h[0].b.t && h[1].b.t && grow_edges(&h[1].b, 2 * (n - n / 2) + 1);
 	if (ok) {
 		ins_run_two(traverse_half, &h[0], &h[1]);
@@ -498,6 +624,11 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 	if (!tracked_only && !s->heap_mapped)
 		ins_heap_forget_refcnt(&s->heap);
 	const ins_heap *h = &s->heap;
+	if (!tracked_only && !s->heap_mapped) {  /* see number_all */
+		g->addr = s->heap.objs;
+		g->addr_borrowed = true;
+		b.addr_cap = s->heap.objs_cap;
+	}
 	/* about as many untracked objects as tracked ones, and a few references each; the
 	 * index (touched everywhere: all of it is resident) for 1.6 untracked per tracked, as
 	 * typical heaps have (it grows when there are more) */
@@ -509,8 +640,8 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 	}
 	if (tracked_only)
 		err = number_tracked(g, h);
-	else
-		number_all(g, h);
+	else if (!number_all(&b, h))
+		err = ins_err_nomem();
 	if (err) {
 		free(b.leaf);
 		return err;
@@ -532,6 +663,8 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 			traverse_node(&b, i);
 		}
 	free(b.leaf);
+	b.oom = b.oom || (!tracked_only && !list_hidden(&b));
+	ins_map_free(&b.many);
 	if (b.oom)
 		return ins_err_nomem();
 	if (b.too_many)
@@ -539,11 +672,16 @@ static ins_error *build(ins_session *s, ins_trav *t, ins_graph *g, bool tracked_
 	g->out_start[g->n] = (uint32_t)g->nedges;
 	if (g->nwild || tracked_only)
 		compact(g);
+	if (g->nedges % 4)  /* the last byte's bits past the edges: 0 */
+		g->out_flags[g->nedges / 4] &= (uint8_t)((1u << (g->nedges % 4 * 2)) - 1);
+	drop_flags_if_none(g);
 	if (tracked_only) {
 		free(g->hidden_in);
 		g->hidden_in = NULL;
 		return NULL;
 	}
+	if (!index_final(g))
+		return ins_err_nomem();
 	return reverse(g);
 }
 
@@ -567,11 +705,52 @@ void ins_graph_free(ins_graph *g)
 	free(g->in_start);
 	free(g->in);
 	free(g->hidden_in);
+	free(g->hidden_list);
 	free(g->inferred);
 	table_free(g->index.slots, g->index.cap * sizeof(*g->index.slots));
 	free(g->index.wild);
 	ins_addr_dir_free(&g->dir);
 	memset(g, 0, sizeof(*g));
+}
+
+uint32_t ins_graph_hidden_seq(const ins_graph *g, uint32_t node, size_t *cursor)
+{
+	uint32_t c = g->hidden_in ? g->hidden_in[node] : INS_HIDDEN_MANY;
+	if (c < INS_HIDDEN_MANY)
+		return c;
+	size_t k = *cursor;
+	while (k < g->nhidden_list && g->hidden_list[2 * k] < node)
+		k++;
+	*cursor = k;
+	if (k < g->nhidden_list && g->hidden_list[2 * k] == node)
+		return g->hidden_list[2 * k + 1];
+	return g->hidden_in ? INS_HIDDEN_MANY : 0;
+}
+
+uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node)
+{
+	size_t lo = 0, hi = g->nhidden_list;  /* node's pair, if any, is in [lo, hi) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->hidden_list[2 * mid] < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return ins_graph_hidden_seq(g, node, &lo);
+}
+
+void ins_graph_size(const ins_graph *g, uint64_t *node_bytes, uint64_t *edge_bytes, uint64_t *hidden)
+{
+	*node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + (g->in_start ? sizeof(*g->in_start) : 0) +
+			      (g->hidden_in ? sizeof(*g->hidden_in) : 0)) +
+		      g->nhidden_list * 2 * sizeof(*g->hidden_list) + g->index.cap * sizeof(*g->index.slots) +
+		      (g->tracked_only ? ins_addr_dir_bytes(&g->dir) : 0);
+	*edge_bytes = g->nedges * (sizeof(*g->out) + (g->in ? sizeof(*g->in) : 0)) +
+		      (g->out_flags ? (g->nedges + 3) / 4 : 0);
+	*hidden = 0;
+	for (size_t i = 0, k = 0; i < g->n; i++)
+		*hidden += ins_graph_hidden_seq(g, (uint32_t)i, &k);
 }
 
 ins_error *ins_graph_reach(const ins_graph *g, size_t nroots, uint32_t **order, size_t *n)

@@ -5,8 +5,8 @@
  * static types, ...), which are traversed in turn. Edges are the exact and inferred
  * references (see traverse.h), in CSR form: node i's referents are
  * out[out_start[i] .. out_start[i+1]), its referrers in[in_start[i] .. in_start[i+1]).
- * Hidden references are not edges; they are only counted per target (hidden_in), for the
- * refcount residual. Labels are not stored: ins_graph_edge_label traverses the source
+ * Hidden references are not edges; they are only counted per target (ins_graph_hidden), for
+ * the refcount residual. Labels are not stored: ins_graph_edge_label traverses the source
  * again, which is cheap for the few edges a command prints.
  */
 #ifndef INS_GRAPH_H
@@ -30,17 +30,24 @@ typedef struct ins_node_table {
 
 typedef struct ins_graph {
 	uint64_t *addr;        /* node -> address */
-	bool addr_borrowed;    /* addr is the session's heap's objs (tracked_only, no object listed
-				* twice): not freed with the graph */
+	bool addr_borrowed;    /* addr is the session's heap's objs array (no object listed twice:
+				* its first nheap entries are the heap's; for the whole graph, the
+				* untracked nodes' addresses follow), which the heap frees */
 	size_t n;              /* nodes */
 	size_t ntracked;       /* nodes [0, ntracked) are gc.get_objects() */
 	size_t nheap;          /* nodes [0, nheap) are on the GC lists (frozen ones too) */
 	uint32_t *out_start;   /* n + 1 (fewer than 2^32 edges: the build says so otherwise) */
 	uint32_t *out;         /* targets */
-	uint8_t *out_flags;    /* INS_EF_INFERRED, INS_EF_BORROWED per edge */
+	uint8_t *out_flags;    /* INS_EF_INFERRED, INS_EF_BORROWED per edge, two bits each, four edges
+				* a byte (ins_graph_edge_flags); NULL when no edge has any */
 	uint32_t *in_start;    /* n + 1 */
 	uint32_t *in;          /* sources */
-	uint32_t *hidden_in;   /* per node: hidden references to it */
+	/* hidden references per node (ins_graph_hidden): a byte each, INS_HIDDEN_MANY for those
+	 * with that many or more, which hidden_list gives; or, when few nodes have any (and in
+	 * the collection's graph, none), hidden_in NULL and only hidden_list */
+	uint8_t *hidden_in;
+	uint32_t *hidden_list; /* (node, count) pairs, by node */
+	size_t nhidden_list;
 	size_t nedges;
 	size_t nemulated;      /* objects traversed by running their type's tp_traverse */
 	double emu_seconds;    /* spent emulating the tracked objects' traversals ahead */
@@ -51,6 +58,22 @@ typedef struct ins_graph {
 	bool tracked_only;     /* ins_graph_build_tracked: no untracked nodes, no reverse index */
 	ins_addr_dir dir;      /* tracked_only: address -> node */
 } ins_graph;
+
+#define INS_HIDDEN_MANY 255u
+
+/* The flags of edge e (out[e]): INS_EF_INFERRED, INS_EF_BORROWED. */
+static inline uint8_t ins_graph_edge_flags(const ins_graph *g, size_t e)
+{
+	return g->out_flags ? (uint8_t)(((g->out_flags[e >> 2] >> ((e & 3) * 2)) & 3) << 1) : 0;
+}
+
+/* The hidden references to node (0 in the collection's graph, which does not count them). */
+uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node);
+/* The same, for nodes asked in ascending order: *cursor starts at 0. */
+uint32_t ins_graph_hidden_seq(const ins_graph *g, uint32_t node, size_t *cursor);
+/* What the graph holds, in bytes: its per-node arrays with the address index, and its
+ * per-edge arrays; and all its hidden references. */
+void ins_graph_size(const ins_graph *g, uint64_t *node_bytes, uint64_t *edge_bytes, uint64_t *hidden);
 
 /* Builds the graph of s's heap (walked if needed) with the traversal context t. */
 ins_error *ins_graph_build(ins_session *s, ins_trav *t, ins_graph *g);

@@ -24,13 +24,13 @@ ins_error *ins_refcheck(ins_session *s, ins_residual **out, size_t *nout, size_t
 	if (!v)
 		return ins_err_nomem();
 	size_t n = 0, nneg = 0, checked = 0;
-	for (size_t i = 0; i < g->nheap; i++) {
+	for (size_t i = 0, cursor = 0; i < g->nheap; i++) {
 		int64_t refcnt;
 		bool immortal;
 		if (!ins_session_node_refcnt(s, (uint32_t)i, &refcnt, &immortal) || immortal)
 			continue;
 		checked++;
-		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + g->hidden_in[i];
+		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + ins_graph_hidden_seq(g, (uint32_t)i, &cursor);
 		if (refcnt == referrers)
 			continue;
 		v[n++] = (ins_residual){ (uint32_t)i, refcnt, referrers, ins_sub_sat(refcnt, referrers) };

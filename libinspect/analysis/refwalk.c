@@ -65,7 +65,7 @@ static uint8_t edge_flags(const ins_graph *g, uint32_t src, uint32_t x, size_t s
 {
 	for (uint64_t e = g->out_start[src]; e < g->out_start[src + 1]; e++)
 		if (g->out[e] == x && !skip--)
-			return g->out_flags[e] & (INS_EF_INFERRED | INS_EF_BORROWED);
+			return ins_graph_edge_flags(g, e);
 	return 0;
 }
 

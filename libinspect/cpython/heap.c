@@ -242,17 +242,13 @@ static void walk_reserve(walk *w, const ins_image *img, const ins_interp *in)
 	w->cap = n;
 }
 
-/* Gives back what the reservation did not use. */
+/* Gives back what the reservation did not use; objs keeps it (untouched, it takes no
+ * memory) for the graph's untracked nodes to follow the objects in place (ins_heap.objs_cap). */
 static void walk_trim(walk *w)
 {
 	size_t n = w->objs.n ? w->objs.n : 1;
-	uint64_t *objs = w->objs.cap > n ? realloc(w->objs.v, n * sizeof(*objs)) : NULL;
 	uint32_t *type_of = w->cap > n ? realloc(w->type_of, n * sizeof(*type_of)) : NULL;
 	uint32_t *refcnt = w->cap > n ? realloc(w->refcnt, n * sizeof(*refcnt)) : NULL;
-	if (objs) {
-		w->objs.v = objs;
-		w->objs.cap = n;
-	}
 	if (type_of)
 		w->type_of = type_of;
 	if (refcnt)
@@ -443,6 +439,7 @@ ins_error *ins_heap_walk(ins_image *img, const ins_interp *in, ins_buf *warn, un
 	free(c.base);
 	walk_trim(&w);
 	h->objs = w.objs.v;
+	h->objs_cap = w.objs.cap;
 	h->n = w.objs.n;
 	h->type_of = w.type_of;
 	h->refcnt = w.refcnt;

@@ -13,6 +13,8 @@
 
 typedef struct ins_heap {
 	uint64_t *objs;                     /* object addresses, generation by generation */
+	size_t objs_cap;                    /* entries objs has room for (never moved: the graph
+					     * may write its untracked nodes' addresses after n) */
 	uint32_t *type_of;                  /* per object: its ob_type, as an index into types */
 	uint32_t *refcnt;                   /* per object: its refcount as the walk read it, or
 					     * INS_REFCNT_AGAIN; NULL when not walked (a saved index) */

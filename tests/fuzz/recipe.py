@@ -299,7 +299,7 @@ def apply(src, edits, lm, paths):
 
 # The index's header (libinspect/analysis/gindex.c, gi_header): its flags word, the section
 # table (S_N entries of offset, size, hash) and the header's size.
-IDX_FLAGS, IDX_SECTIONS, IDX_NSEC, IDX_HEADER = 24, 320, 21, 824
+IDX_FLAGS, IDX_SECTIONS, IDX_NSEC, IDX_HEADER = 24, 320, 22, 848
 IDX_RE = re.compile(r"^idx:(?P<loc>hdr|sec\[(?P<k>\d+)\])\+(?P<off>\d+):(?P<w>[1248])(?P<op>\^=|\+=|=)(?P<val>-?(?:0x)?[0-9a-fA-F]+)$")
 
 

@@ -2,9 +2,10 @@
 
 Writes CORE's index, then copies of it with its hashes off (the header's unhashed flag, as
 the fuzzer sets it) and one kind of damage each that only a check can find: an edge or a
-referrer or a type index out of range, offsets that go back or do not start at 0, an unknown
-edge flag, address index entries out of range or more than it says, a node's referrers out of
-order. Each is ignored with a warning and the answers are those without an index; the copy
+referrer or a type index out of range, offsets that go back or do not start at 0, an edge
+both inferred and borrowed (where any edge has flags), address index entries out of range or
+more than it says, a node's referrers out of order, a node listed with its hidden references
+past the nodes. Each is ignored with a warning and the answers are those without an index; the copy
 with no damage is read without one. Exit 1 with what went wrong."""
 import json
 import os
@@ -14,7 +15,7 @@ import sys
 
 SECTIONS, FLAGS = 320, 24  # gi_header (gindex.c): the section table, the flags
 OFF_HEAP_NTYPES, OFF_N = 104, 184
-S_HEAP_TYPE_OF, S_OUT_START, S_OUT, S_OUT_FLAGS, S_IN_START, S_IN, S_SLOTS = 1, 4, 5, 6, 7, 8, 11
+S_HEAP_TYPE_OF, S_OUT_START, S_OUT, S_OUT_FLAGS, S_IN_START, S_IN, S_SLOTS, S_HIDDEN_LIST = 1, 4, 5, 6, 7, 8, 11, 21
 WILD = 0x80000000
 
 
@@ -45,7 +46,10 @@ def main(binary, core, tmp):
     case("an edge to no node", S_OUT, [(nedges // 2, n)])
     case("out_start going back", S_OUT_START, [(n // 2, 0xfffffff0)])
     case("out_start not from 0", S_OUT_START, [(0, 1)])
-    case("an unknown edge flag", S_OUT_FLAGS, [(nedges // 2, 0x80)])
+    if sec(S_OUT_FLAGS)[1]:  # two bits an edge, four edges a byte; none when no edge has flags
+        case("an edge both inferred and borrowed", S_OUT_FLAGS, [(sec(S_OUT_FLAGS)[1] // 2, 0x0c)])
+    if sec(S_HIDDEN_LIST)[1]:  # (node, count) pairs
+        case("a hidden count of no node", S_HIDDEN_LIST, [(0, n)])
     case("a referrer that is no node", S_IN, [(nedges // 2, n + 1)])
     case("in_start going back", S_IN_START, [(n // 2, 0xfffffff0)])
     slots = u32s(S_SLOTS)
