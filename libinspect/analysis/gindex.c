@@ -38,6 +38,7 @@ enum {
 	S_IN_START,
 	S_IN,
 	S_HIDDEN_IN,
+	S_HIDDEN_LIST, /* (node, count) pairs: as many as its size says */
 	S_INFERRED,
 	S_SLOTS,
 	S_WILD,
@@ -49,7 +50,6 @@ enum {
 	S_WARN_HEAP,
 	S_WARN_GRAPH,
 	S_WARN_DOM,
-	S_HIDDEN_LIST, /* (node, count) pairs: as many as its size says */
 	S_N
 };
 

@@ -397,11 +397,8 @@ static size_t first_above(const void *ranges, size_t n, size_t size, uint64_t ad
 
 static const ins_segment *find_seg(ins_image *img, uint64_t addr)
 {
-	size_t i = atomic_load_explicit(&img->hint, memory_order_relaxed);
-	if (!ins_image_seg_bytes(img, addr, 1, &i))
-		return NULL;
-	atomic_store_explicit(&img->hint, i, memory_order_relaxed);
-	return &img->segs[i];
+	size_t i = SIZE_MAX;  /* no hint of our own: the cache, else a search */
+	return ins_image_seg_bytes(img, addr, 1, &i) ? &img->segs[i] : NULL;
 }
 
 static const ins_mapping *find_map(const ins_image *img, uint64_t addr)
@@ -463,13 +460,28 @@ bool ins_image_read(ins_image *img, uint64_t addr, void *buf, size_t len)
 	return true;
 }
 
+/* Remembers segment i as the one serving addr's MiB. The cache is a memo beside the image,
+ * not part of what it holds: readers of a const image fill it too (each entry one atomic word). */
+static void seg_remember(const ins_image *img, uint64_t addr, size_t i)
+{
+	if (i < ((size_t)1 << INS_SEG_BITS))
+		atomic_store_explicit((_Atomic uint64_t *)&img->seg_cache[(addr >> 20) % INS_SEG_CACHE],
+				      (((addr >> 20) + 1) << INS_SEG_BITS) | i, memory_order_relaxed);
+}
+
 const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t len, size_t *seg)
 {
 	size_t i = *seg;
 	if (i >= img->nsegs || addr < img->segs[i].start || addr >= img->segs[i].end) {
-		i = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
-		if (i == img->nsegs || addr < img->segs[i].start)
-			return NULL;
+		const ins_segment *c = ins_image_seg_cached(img, addr);
+		if (c && addr >= c->start && addr < c->end) {
+			i = (size_t)(c - img->segs);
+		} else {
+			i = first_above(img->segs, img->nsegs, sizeof(*img->segs), addr);
+			if (i == img->nsegs || addr < img->segs[i].start)
+				return NULL;
+			seg_remember(img, addr, i);
+		}
 	}
 	const ins_segment *s = &img->segs[i];
 	if (len > s->end - addr)

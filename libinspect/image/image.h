@@ -49,6 +49,9 @@ typedef struct ins_mapping {
 
 enum ins_image_kind { INS_IMAGE_CORE, INS_IMAGE_LIVE, INS_IMAGE_READER };
 
+#define INS_SEG_CACHE 512 /* entries of ins_image.seg_cache */
+#define INS_SEG_BITS 20   /* bits of a segment index in an entry (more segments: not cached) */
+
 typedef struct ins_image {
 	enum ins_image_kind kind;
 	int pid;
@@ -71,8 +74,10 @@ typedef struct ins_image {
 	size_t core_size;
 	uint8_t **owned;       /* copied memory (live images) */
 	size_t nowned, owned_cap;
-	_Atomic size_t hint;   /* last segment that served a read (any thread's: relaxed, each
-				* read checks it) */
+	/* the segment that last served a read in each MiB of addresses, direct-mapped by it:
+	 * ((mib + 1) << INS_SEG_BITS) | segment index, 0 when none yet (any thread's: relaxed,
+	 * each read checks the segment holds its bytes) */
+	_Atomic uint64_t seg_cache[INS_SEG_CACHE];
 	pthread_mutex_t files_lock;  /* loading a file (threads may read the image at once) */
 	uint64_t *thread_sp;   /* each thread's stack pointer, nthreads of them: a core's
 				* NT_PRSTATUS notes, a live process's /proc/PID/task/TID/syscall
@@ -91,15 +96,20 @@ bool ins_image_read(ins_image *img, uint64_t addr, void *buf, size_t len);
 const uint8_t *ins_image_ptr(ins_image *img, uint64_t addr, size_t len);
 bool ins_image_u64(ins_image *img, uint64_t addr, uint64_t *v);
 
-/* ins_image_ptr with the common case inline: the segment that served the last read. */
+/* The segment that last served a read in addr's MiB (it may not hold addr), or NULL. */
+static inline const ins_segment *ins_image_seg_cached(const ins_image *img, uint64_t addr)
+{
+	uint64_t mib = addr >> 20, e = atomic_load_explicit(&img->seg_cache[mib % INS_SEG_CACHE], memory_order_relaxed);
+	size_t i = (size_t)(e & ((1u << INS_SEG_BITS) - 1));
+	return e >> INS_SEG_BITS == mib + 1 && i < img->nsegs ? &img->segs[i] : NULL;
+}
+
+/* ins_image_ptr with the common case inline: the segment that served the last read nearby. */
 static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_t len)
 {
-	size_t hint = atomic_load_explicit(&img->hint, memory_order_relaxed);
-	if (hint < img->nsegs) {
-		const ins_segment *s = &img->segs[hint];
-		if (addr >= s->start && len <= s->end - s->start && addr - s->start <= s->end - s->start - len)
-			return s->data + (addr - s->start);
-	}
+	const ins_segment *s = ins_image_seg_cached(img, addr);
+	if (s && addr >= s->start && len <= s->end - s->start && addr - s->start <= s->end - s->start - len)
+		return s->data + (addr - s->start);
 	return ins_image_ptr(img, addr, len);
 }
 /* The 8-byte word at base + off: a pointer field of a struct. 0 when off < 0 (a field the
@@ -119,8 +129,8 @@ static inline uint64_t ins_image_word(ins_image *img, uint64_t base, int64_t off
 bool ins_image_i64(ins_image *img, uint64_t addr, int64_t *v);
 bool ins_image_i32(ins_image *img, uint64_t addr, int32_t *v);
 /* The len bytes at addr when they are in one segment (dumped memory), else NULL; *seg is
- * the caller's hint (a segment index, updated), the image is not touched: safe to call
- * from several threads at once. */
+ * the caller's hint (a segment index, updated; SIZE_MAX: none), the image is not touched
+ * (only its segment cache): safe to call from several threads at once. */
 const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t len, size_t *seg);
 /* Asks the CPU for the cache line at addr ahead of a read (a hint: nothing happens when addr
  * is in no segment). For loops over many objects, each a likely cache miss: they fetch the
@@ -128,8 +138,10 @@ const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t l
 #define INS_PREFETCH_AHEAD 16
 static inline void ins_image_prefetch(const ins_image *img, uint64_t addr)
 {
-	size_t seg = atomic_load_explicit(&img->hint, memory_order_relaxed);
-	const uint8_t *p = ins_image_seg_bytes(img, addr, 1, &seg);
+	const ins_segment *s = ins_image_seg_cached(img, addr);
+	size_t seg = SIZE_MAX;
+	const uint8_t *p = s && addr >= s->start && addr < s->end ? s->data + (addr - s->start)
+								 : ins_image_seg_bytes(img, addr, 1, &seg);
 	if (p)
 		__builtin_prefetch(p);
 }

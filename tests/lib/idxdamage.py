@@ -15,7 +15,7 @@ import sys
 
 SECTIONS, FLAGS = 320, 24  # gi_header (gindex.c): the section table, the flags
 OFF_HEAP_NTYPES, OFF_N = 104, 184
-S_HEAP_TYPE_OF, S_OUT_START, S_OUT, S_OUT_FLAGS, S_IN_START, S_IN, S_SLOTS, S_HIDDEN_LIST = 1, 4, 5, 6, 7, 8, 11, 21
+S_HEAP_TYPE_OF, S_OUT_START, S_OUT, S_OUT_FLAGS, S_IN_START, S_IN, S_HIDDEN_LIST, S_SLOTS = 1, 4, 5, 6, 7, 8, 10, 12
 WILD = 0x80000000
 
 
