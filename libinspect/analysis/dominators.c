@@ -53,6 +53,8 @@ static ins_error *find_roots(ins_session *s, uint8_t *root)
 		return ins_err_nomem();
 	for (size_t i = 0; i < n; i++) {
 		bool immortal;
+		if (i + INS_PREFETCH_AHEAD < n)  /* its header: each a likely cache miss */
+			ins_image_prefetch(s->img, g->addr[i + INS_PREFETCH_AHEAD]);
 		if (!ins_session_node_refcnt(s, (uint32_t)i, &refs[i], &immortal) || refs[i] < 0 ||
 		    refs[i] > INT64_MAX / 2) {
 			root[i] = INS_ROOT_UNREADABLE;
@@ -236,6 +238,8 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 	/* retained sizes: children before parents (reverse preorder) */
 	for (uint32_t w = 1; w < N; w++) {
 		uint32_t node = d.vert[w];
+		if (w + INS_PREFETCH_AHEAD < N)
+			ins_image_prefetch(s->img, g->addr[d.vert[w + INS_PREFETCH_AHEAD]]);
 		out->order[w - 1] = node;
 		out->idom[node] = idom[w] ? d.vert[idom[w]] : INS_DOM_ROOT;
 		out->count[node] = 1;
