@@ -43,14 +43,12 @@ static ins_error *mark_frames(ins_session *s, uint8_t *root)
 	return NULL;
 }
 
-/* root[i] for every node: why it is a root (dominators.h), or INS_ROOT_NONE. */
-static ins_error *find_roots(ins_session *s, uint8_t *root)
+/* root[i] for every node: why it is a root (dominators.h), or INS_ROOT_NONE. refs: room
+ * for a count per node. */
+static ins_error *find_roots(ins_session *s, uint8_t *root, int64_t *refs)
 {
 	const ins_graph *g = s->graph;
 	size_t n = g->n;
-	int64_t *refs = ins_big_malloc((n ? n : 1), sizeof(*refs));
-	if (!refs)
-		return ins_err_nomem();
 	for (size_t i = 0; i < n; i++) {
 		bool immortal;
 		if (i + INS_PREFETCH_AHEAD < n)  /* its header: each a likely cache miss */
@@ -70,7 +68,6 @@ static ins_error *find_roots(ins_session *s, uint8_t *root)
 	for (size_t i = 0; i < n; i++)
 		if (!root[i] && refs[i] > 0)
 			root[i] = INS_ROOT_REFS;
-	free(refs);
 	return mark_frames(s, root);
 }
 
@@ -167,7 +164,10 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 		err = ins_err_nomem();
 		goto done;
 	}
-	if ((err = find_roots(s, out->root)))
+	/* the arrays the steps take one after another share memory: memory touched already is
+	 * cheaper than fresh pages, which the kernel zeroes (next: refs, then semi and label,
+	 * then bytes; num: then count) */
+	if ((err = find_roots(s, out->root, (int64_t *)(void *)d.next)))
 		goto done;
 
 	/* depth-first from R: its children are the roots in node order, then whatever is
@@ -185,15 +185,13 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 		}
 	for (size_t i = 0; i < n; i++)
 		out->nroots += out->root[i] != INS_ROOT_NONE;
-	free(d.next);
-	d.next = NULL;
 
 	/* semidominators, in reverse preorder; R (0) has no predecessors */
 	size_t N = d.count; /* n + 1 */
-	semi = ins_big_malloc(N, sizeof(uint32_t));
-	label = ins_big_malloc(N, sizeof(uint32_t));
+	semi = (uint32_t *)(void *)d.next;
+	label = semi + N;
 	anc = ins_big_malloc(N, sizeof(uint32_t));
-	if (!semi || !label || !anc) {
+	if (!anc) {
 		err = ins_err_nomem();
 		goto done;
 	}
@@ -223,18 +221,13 @@ ins_error *ins_dominators_build(ins_session *s, ins_dominators *out)
 		idom[w] = x;
 	}
 	/* what is left needs only vert and idom: the peak is the search's arrays or these */
-	free(semi);
-	free(label);
-	free(d.num);
 	free(d.parent);
 	free(d.stack);
-	semi = label = d.num = d.parent = d.stack = NULL;
-	out->count = ins_big_calloc(words, sizeof(uint32_t));
-	out->bytes = ins_big_calloc(words, sizeof(uint64_t));
-	if (!out->count || !out->bytes) {
-		err = ins_err_nomem();
-		goto done;
-	}
+	d.parent = d.stack = NULL;
+	out->count = memset(d.num, 0, words * sizeof(uint32_t));
+	out->bytes = memset(d.next, 0, words * sizeof(uint64_t));
+	d.num = NULL;
+	d.next = NULL;
 	/* retained sizes: children before parents (reverse preorder) */
 	for (uint32_t w = 1; w < N; w++) {
 		uint32_t node = d.vert[w];
@@ -258,9 +251,7 @@ done:
 	free(d.vert);
 	free(d.parent);
 	free(d.stack);
-	free(d.next);
-	free(semi);
-	free(label);
+	free(d.next);  /* semi and label, when they were not given to out */
 	free(anc);
 	if (err)
 		ins_dominators_free(out);
