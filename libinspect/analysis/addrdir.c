@@ -229,11 +229,6 @@ void ins_addr_dir_prefetch(const ins_addr_dir *d, uint64_t addr)
 		__builtin_prefetch(&d->chunks[chunk_hash((addr >> CHUNK_SHIFT) + 1, d->cap)]);
 }
 
-size_t ins_addr_dir_bytes(const ins_addr_dir *d)
-{
-	return d->n * (sizeof(*d->low) + sizeof(*d->value)) + d->cap * sizeof(*d->chunks);
-}
-
 void ins_addr_dir_free(ins_addr_dir *d)
 {
 	free(d->low);

@@ -36,8 +36,6 @@ void ins_addr_dir_remap(ins_addr_dir *d, const uint32_t *map);
 bool ins_addr_dir_get(const ins_addr_dir *d, uint64_t addr, uint32_t *value);
 /* Starts loading what ins_addr_dir_get(addr) reads first. */
 void ins_addr_dir_prefetch(const ins_addr_dir *d, uint64_t addr);
-/* The bytes it holds. */
-size_t ins_addr_dir_bytes(const ins_addr_dir *d);
 void ins_addr_dir_free(ins_addr_dir *d);
 
 #endif

@@ -67,6 +67,16 @@ static void table_free(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
+/* Puts entry v, whose key is addr, in a free slot of slots (cap of them): for a table being
+ * filled anew, whose keys are distinct, so none need be compared. */
+static void nt_place(uint32_t *slots, size_t cap, uint64_t addr, uint32_t v)
+{
+	size_t h = nt_pos(nt_hash(addr), cap);
+	while (slots[h])
+		h = h + 1 == cap ? 0 : h + 1;
+	slots[h] = v;
+}
+
 /* Room for n entries at load <= 1/2. */
 static bool nt_reserve(ins_graph *g, size_t n)
 {
@@ -83,17 +93,15 @@ static bool nt_reserve(ins_graph *g, size_t n)
 	t->slots = slots;
 	t->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i]) {
-			uint64_t key = nt_key(g, old[i]);
-			*nt_probe(g, key, nt_pos(nt_hash(key), cap)) = old[i];
-		}
+		if (old[i])
+			nt_place(slots, cap, nt_key(g, old[i]), old[i]);
 	table_free(old, oldcap * sizeof(*old));
 	return true;
 }
 
 /* The index made again for the built graph: its nodes only (a wild address, no node, is
  * found as such by its absence), at most 4/5 full. The old table goes first, so both are
- * never held at once; no key is compared, the nodes' addresses being distinct. */
+ * never held at once. */
 static bool index_final(ins_graph *g)
 {
 	ins_node_table *t = &g->index;
@@ -108,10 +116,7 @@ static bool index_final(ins_graph *g)
 	for (size_t i = 0; i < g->n; i++) {
 		if (i + 16 < g->n)
 			__builtin_prefetch(&t->slots[nt_pos(nt_hash(g->addr[i + 16]), cap)]);
-		size_t h = nt_pos(nt_hash(g->addr[i]), cap);
-		while (t->slots[h])
-			h = h + 1 == cap ? 0 : h + 1;
-		t->slots[h] = (uint32_t)i + 1;
+		nt_place(t->slots, cap, g->addr[i], (uint32_t)i + 1);
 	}
 	return true;
 }
@@ -713,7 +718,7 @@ void ins_graph_free(ins_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-uint32_t ins_graph_hidden_seq(const ins_graph *g, uint32_t node, size_t *cursor)
+uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node, size_t *cursor)
 {
 	uint32_t c = g->hidden_in ? g->hidden_in[node] : INS_HIDDEN_MANY;
 	if (c < INS_HIDDEN_MANY)
@@ -727,30 +732,15 @@ uint32_t ins_graph_hidden_seq(const ins_graph *g, uint32_t node, size_t *cursor)
 	return g->hidden_in ? INS_HIDDEN_MANY : 0;
 }
 
-uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node)
-{
-	size_t lo = 0, hi = g->nhidden_list;  /* node's pair, if any, is in [lo, hi) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->hidden_list[2 * mid] < node)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return ins_graph_hidden_seq(g, node, &lo);
-}
-
 void ins_graph_size(const ins_graph *g, uint64_t *node_bytes, uint64_t *edge_bytes, uint64_t *hidden)
 {
-	*node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + (g->in_start ? sizeof(*g->in_start) : 0) +
+	*node_bytes = g->n * (sizeof(*g->addr) + sizeof(*g->out_start) + sizeof(*g->in_start) +
 			      (g->hidden_in ? sizeof(*g->hidden_in) : 0)) +
-		      g->nhidden_list * 2 * sizeof(*g->hidden_list) + g->index.cap * sizeof(*g->index.slots) +
-		      (g->tracked_only ? ins_addr_dir_bytes(&g->dir) : 0);
-	*edge_bytes = g->nedges * (sizeof(*g->out) + (g->in ? sizeof(*g->in) : 0)) +
-		      (g->out_flags ? (g->nedges + 3) / 4 : 0);
+		      g->nhidden_list * 2 * sizeof(*g->hidden_list) + g->index.cap * sizeof(*g->index.slots);
+	*edge_bytes = g->nedges * (sizeof(*g->out) + sizeof(*g->in)) + (g->out_flags ? (g->nedges + 3) / 4 : 0);
 	*hidden = 0;
 	for (size_t i = 0, k = 0; i < g->n; i++)
-		*hidden += ins_graph_hidden_seq(g, (uint32_t)i, &k);
+		*hidden += ins_graph_hidden(g, (uint32_t)i, &k);
 }
 
 ins_error *ins_graph_reach(const ins_graph *g, size_t nroots, uint32_t **order, size_t *n)

@@ -67,12 +67,11 @@ static inline uint8_t ins_graph_edge_flags(const ins_graph *g, size_t e)
 	return g->out_flags ? (uint8_t)(((g->out_flags[e >> 2] >> ((e & 3) * 2)) & 3) << 1) : 0;
 }
 
-/* The hidden references to node (0 in the collection's graph, which does not count them). */
-uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node);
-/* The same, for nodes asked in ascending order: *cursor starts at 0. */
-uint32_t ins_graph_hidden_seq(const ins_graph *g, uint32_t node, size_t *cursor);
-/* What the graph holds, in bytes: its per-node arrays with the address index, and its
- * per-edge arrays; and all its hidden references. */
+/* The hidden references to node (0 in the collection's graph, which does not count them),
+ * for nodes asked in ascending order: *cursor starts at 0. */
+uint32_t ins_graph_hidden(const ins_graph *g, uint32_t node, size_t *cursor);
+/* What the whole graph (ins_graph_build) holds, in bytes: its per-node arrays with the
+ * address index, and its per-edge arrays; and all its hidden references. */
 void ins_graph_size(const ins_graph *g, uint64_t *node_bytes, uint64_t *edge_bytes, uint64_t *hidden);
 
 /* Builds the graph of s's heap (walked if needed) with the traversal context t. */

@@ -30,7 +30,7 @@ ins_error *ins_refcheck(ins_session *s, ins_residual **out, size_t *nout, size_t
 		if (!ins_session_node_refcnt(s, (uint32_t)i, &refcnt, &immortal) || immortal)
 			continue;
 		checked++;
-		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + ins_graph_hidden_seq(g, (uint32_t)i, &cursor);
+		int64_t referrers = (int64_t)(g->in_start[i + 1] - g->in_start[i]) + ins_graph_hidden(g, (uint32_t)i, &cursor);
 		if (refcnt == referrers)
 			continue;
 		v[n++] = (ins_residual){ (uint32_t)i, refcnt, referrers, ins_sub_sat(refcnt, referrers) };

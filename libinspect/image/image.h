@@ -104,13 +104,20 @@ static inline const ins_segment *ins_image_seg_cached(const ins_image *img, uint
 	return e >> INS_SEG_BITS == mib + 1 && i < img->nsegs ? &img->segs[i] : NULL;
 }
 
-/* ins_image_ptr with the common case inline: the segment that served the last read nearby. */
-static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_t len)
+/* The len bytes at addr when the segment cached for its MiB holds them all, else NULL. */
+static inline const uint8_t *ins_image_cached(const ins_image *img, uint64_t addr, size_t len)
 {
 	const ins_segment *s = ins_image_seg_cached(img, addr);
 	if (s && addr >= s->start && len <= s->end - s->start && addr - s->start <= s->end - s->start - len)
 		return s->data + (addr - s->start);
-	return ins_image_ptr(img, addr, len);
+	return NULL;
+}
+
+/* ins_image_ptr with the common case inline: the segment that served the last read nearby. */
+static inline const uint8_t *ins_image_fast(ins_image *img, uint64_t addr, size_t len)
+{
+	const uint8_t *p = ins_image_cached(img, addr, len);
+	return p ? p : ins_image_ptr(img, addr, len);
 }
 /* The 8-byte word at base + off: a pointer field of a struct. 0 when off < 0 (a field the
  * version lacks), base is 0, or the word cannot be read. */
@@ -138,10 +145,10 @@ const uint8_t *ins_image_seg_bytes(const ins_image *img, uint64_t addr, size_t l
 #define INS_PREFETCH_AHEAD 16
 static inline void ins_image_prefetch(const ins_image *img, uint64_t addr)
 {
-	const ins_segment *s = ins_image_seg_cached(img, addr);
 	size_t seg = SIZE_MAX;
-	const uint8_t *p = s && addr >= s->start && addr < s->end ? s->data + (addr - s->start)
-								 : ins_image_seg_bytes(img, addr, 1, &seg);
+	const uint8_t *p = ins_image_cached(img, addr, 1);
+	if (!p)
+		p = ins_image_seg_bytes(img, addr, 1, &seg);
 	if (p)
 		__builtin_prefetch(p);
 }
