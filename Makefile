@@ -64,6 +64,17 @@ $(BUILD)/obj/%.o: %.c $(HDRS) | $(HAVE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The build's identity, in the saved index's key (gindex.c): a hash of the library's sources
+# and the compiler and flags, the same for objinspect, libinspect.so and the GDB extension's
+# libinspect-cli.so of one build, so that each reads the index another wrote.
+BUILD_ID_H := $(BUILD)/obj/ins_build_id.h
+$(BUILD_ID_H): $(LIB_SRCS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	@printf '#define INS_BUILD_ID "%s"\n' "$$( (cat $(sort $(LIB_SRCS) $(HDRS)); printf '%s' "$(CC) $(CFLAGS) $(SAN) $(VERSION)") | \
+		sha256sum | cut -c1-32)" > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/libinspect/analysis/gindex.o: $(BUILD_ID_H)
+$(BUILD)/obj/libinspect/analysis/gindex.o: ALL_CFLAGS += -I$(BUILD)/obj
+
 $(BUILD)/libinspect.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 

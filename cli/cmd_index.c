@@ -15,7 +15,7 @@ static double now(void)
 ins_error *ins_cmd_index(const call *c)
 {
 	ins_session *s = c->s;
-	if (!s->index_path)
+	if (!c->src->core || !s->index_path)  /* GDB (ins_cli_run) names no core file */
 		return ins_err(INS_ERR_USAGE, "index: objinspect only, of a core file (objinspect CORE index): a live "
 					      "process has no index, and GDB keeps the graph of a stop for all its commands");
 	ins_gindex_info info;

@@ -192,9 +192,10 @@ def _open(inf, core):
     exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
     if core and _memory.value == "auto":
-        # no saved index: the extension keeps each stop's walk and graph itself, and
+        # a valid saved index beside the core (objinspect CORE index) is read, as objinspect
+        # reads it; none is written: the extension keeps each stop's graph itself, and
         # objgraph-index is objinspect's only
-        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="never")
+        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="auto")
 
     def read(addr, n):
         return inf.read_memory(addr, n).tobytes()

@@ -187,6 +187,30 @@ graph_specs() {
 	[ ! -e "$CORE.objinspect-index" ]
 }
 
+@test "gdb: a core's saved index (objinspect CORE index) is read, answers the same; a stale one is ignored with one warning; GDB writes none" {
+	local c=$BATS_TEST_TMPDIR/c.core cmds=(-ex 'objgraph-leaking --limit 0 --json' -ex 'objgraph-cycles --json' -ex 'objgraph-refcheck --json')
+	cp -p "$CORE" "$c"
+	run gdb_batch "${cmds[@]}" -ex 'objgraph-graph --json' "$EXE" "$c"
+	assert_ok
+	local without=$output
+	[ ! -e "$c.objinspect-index" ]
+	printf '%s\n' "$without" | grep -q '"walk_threads":[12]'
+	run oi "$c" index
+	assert_ok
+	# read: the same answers, and the graph came from the index (walk_threads 0), no warning
+	run gdb_batch "${cmds[@]}" -ex 'objgraph-graph --json' "$EXE" "$c"
+	assert_ok
+	printf '%s\n' "$output" | grep -q '"walk_threads":0' || { printf '%s\n' "$output"; false; }
+	! printf '%s\n' "$output" | grep -q warning
+	[ "$(printf '%s\n' "$output" | grep -v walk_threads)" = "$(printf '%s\n' "$without" | grep -v walk_threads)" ]
+	# stale (the core touched): one warning line, then the answers of a fresh walk
+	touch -d '+1 min' "$c"
+	run gdb_batch "${cmds[@]}" "$EXE" "$c"
+	assert_ok
+	[ "$(printf '%s\n' "$output" | grep -c 'warning: ignoring stale index')" = 1 ] || { printf '%s\n' "$output"; false; }
+	[ "$(printf '%s\n' "$output" | grep -v 'warning: ignoring stale index')" = "$(printf '%s\n' "$without" | grep -v walk_threads)" ]
+}
+
 @test "gdb: threads, growth, cycles cores on $ID: stacks, chain --to root, growth --baseline, cycles and garbage equal the CLI" {
 	local core s
 	core=$(core_of "$ID" threads)

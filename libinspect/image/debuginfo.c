@@ -133,6 +133,11 @@ static bool join(char *buf, size_t cap, const char *root, const char *a, const c
 	return n > 0 && (size_t)n < cap;
 }
 
+const char *ins_debug_dirs(const ins_image *img)
+{
+	return img->debug_dir && *img->debug_dir ? img->debug_dir : DEFAULT_DEBUG_DIR;
+}
+
 bool ins_debug_file_open(const ins_image *img, const ins_file *f, Elf *elf, const uint8_t *id, size_t idlen,
 			 ins_debug_file *out)
 {
@@ -145,7 +150,7 @@ bool ins_debug_file_open(const ins_image *img, const ins_file *f, Elf *elf, cons
 	for (size_t i = 0; id && i < idlen; i++)
 		sprintf(hex + 2 * i, "%02x", id[i]);
 	const char *root = img->sysroot;
-	snprintf(dirs, sizeof(dirs), "%s", img->debug_dir && *img->debug_dir ? img->debug_dir : DEFAULT_DEBUG_DIR);
+	snprintf(dirs, sizeof(dirs), "%s", ins_debug_dirs(img));
 	/* by build-id, in each debug directory */
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); id && d; d = strtok_r(NULL, ":", &save)) {
@@ -176,7 +181,7 @@ bool ins_debug_file_open(const ins_image *img, const ins_file *f, Elf *elf, cons
 		return true;
 	if (join(path, sizeof(path), NULL, filedir, ".debug/", link) && try_open(path, id, idlen, true, crc, out))
 		return true;
-	snprintf(dirs, sizeof(dirs), "%s", img->debug_dir && *img->debug_dir ? img->debug_dir : DEFAULT_DEBUG_DIR);
+	snprintf(dirs, sizeof(dirs), "%s", ins_debug_dirs(img));
 	save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); slash && d; d = strtok_r(NULL, ":", &save))
 		if (join(path, sizeof(path), root, d, namedir, link) && try_open(path, id, idlen, true, crc, out))

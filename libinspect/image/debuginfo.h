@@ -28,6 +28,8 @@ typedef struct ins_debug_file {
 	size_t strndx;
 } ins_debug_file;
 
+/* The ':'-separated debug directories looked in: --debug-dir, or the default. */
+const char *ins_debug_dirs(const ins_image *img);
 /* Finds and opens the debug file of file f of img (elf: libelf over f; id: its build-id, or
  * NULL). False when there is none. */
 bool ins_debug_file_open(const ins_image *img, const ins_file *f, Elf *elf, const uint8_t *id, size_t idlen,
