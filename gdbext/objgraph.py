@@ -188,14 +188,29 @@ def _local(path):
     return path if path and os.path.exists(path) else None
 
 
+def _files(regions):
+    """The libraries as GDB found them, where that is not where the image names them: its
+    solib-search-path (or another sysroot) finds a core's libraries elsewhere, and libinspect
+    reads the same files GDB does."""
+    files = {}
+    for start, end, offset, perms, path in regions:
+        if path and path not in files:
+            local = _local(gdb.solib_name(start))
+            if local and local != path:
+                files[path] = local
+    return files
+
+
 def _open(inf, core):
     exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
+    regions = _regions(core)
+    files = _files(regions)
     if core and _memory.value == "auto":
         # a valid saved index beside the core (objinspect CORE index) is read, as objinspect
         # reads it; none is written: the extension keeps each stop's graph itself, and
         # objgraph-index is objinspect's only
-        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="auto")
+        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="auto", files=files)
 
     def read(addr, n):
         return inf.read_memory(addr, n).tobytes()
@@ -207,8 +222,8 @@ def _open(inf, core):
         what = "process %d on %s target %s" % (inf.pid, conn.type, getattr(conn, "details", None) or "")
     else:
         what = "live process %d (through GDB)" % inf.pid
-    return objinspect.open_reader(read, _regions(core), pid=0 if core else inf.pid, description=what.strip(), exe=exe,
-                                  sysroot=sysroot, debug_dir=debug_dir)
+    return objinspect.open_reader(read, regions, pid=0 if core else inf.pid, description=what.strip(), exe=exe,
+                                  sysroot=sysroot, debug_dir=debug_dir, files=files)
 
 
 def _heap():

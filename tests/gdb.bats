@@ -211,6 +211,24 @@ graph_specs() {
 	[ "$(printf '%s\n' "$output" | grep -v 'warning: ignoring stale index')" = "$(printf '%s\n' "$without" | grep -v walk_threads)" ]
 }
 
+@test "gdb: the libraries GDB finds through solib-search-path (the sysroot has none) are the ones libinspect reads: the CLI's answers" {
+	local dir=$BATS_TEST_TMPDIR/libs f n=0 cmds=(types leaking cycles "count CacheEntry")
+	mkdir -p "$dir"
+	# the core's libraries, copied out of their place: GDB finds them by name in $dir only
+	for f in $(gdb_batch -ex 'info sharedlibrary' "$EXE" "$CORE" 2>/dev/null | grep -o '/[^ ]*\.so[^ ]*$'); do
+		cp "$f" "$dir/" && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "no libraries listed"; false; }
+	local s gdbargs=() want=
+	for s in "${cmds[@]}"; do
+		gdbargs+=(-ex "objgraph-$s --json")
+		want="$want$(oi "$CORE" $s --json)"$'\n'
+	done
+	run gdb_batch -iex 'set sysroot /nonexistent' -iex "set solib-search-path $dir" "${gdbargs[@]}" "$EXE" "$CORE"
+	assert_ok
+	[ "$(printf '%s\n' "$output" | grep '^{')"$'\n' = "$want" ] || { printf '%s\n' "$output" | tail -20; false; }
+}
+
 @test "gdb: threads, growth, cycles cores on $ID: stacks, chain --to root, growth --baseline, cycles and garbage equal the CLI" {
 	local core s
 	core=$(core_of "$ID" threads)

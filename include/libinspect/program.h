@@ -15,6 +15,7 @@
 #define LIBINSPECT_PROGRAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "errors.h"
 
@@ -24,12 +25,21 @@ extern "C" {
 
 typedef struct ins_program ins_program;
 
+/* A file the image names, and where to read it on this machine (GDB's solib-search-path
+ * finds libraries elsewhere than under its sysroot). */
+typedef struct ins_file_path {
+	const char *name;       /* as the image names it (a core's NT_FILE, /proc/PID/maps) */
+	const char *path;       /* where it is here */
+} ins_file_path;
+
 /* Optional settings of every open; a NULL options pointer means all defaults. */
 typedef struct ins_open_options {
 	const char *exe;        /* executable to use instead of the one the image names */
 	const char *sysroot;    /* prefix for every file the image names */
 	const char *debug_dir;  /* where detached debug info is (':'-separated; NULL: /usr/lib/debug),
 				   under sysroot when there is one */
+	const ins_file_path *files;  /* files read from a path of their own, not under sysroot */
+	size_t nfiles;
 } ins_open_options;
 
 INS_API ins_error *ins_program_open_core(const char *core, const ins_open_options *opt, ins_program **out);
@@ -78,6 +88,8 @@ typedef struct ins_source {
 	const char *debug_dir; /* where detached debug info is (':'-separated; NULL:
 	                          /usr/lib/debug), under sysroot when there is one */
 	const struct ins_reader *reader; /* a host's reader (when core is NULL and pid is 0) */
+	const ins_file_path *files;  /* files read from a path of their own, not under sysroot */
+	size_t nfiles;
 } ins_source;
 
 INS_API ins_error *ins_program_open(const ins_source *src, ins_program **out);

@@ -62,7 +62,8 @@ typedef struct gi_key {
 	uint64_t core_size;
 	int64_t core_mtime, core_mtime_ns;
 	uint64_t core_pages; /* ELF header, program headers, notes */
-	uint64_t files;      /* every mapped file: name, path, size, mtime; exe; sysroot; debug dir */
+	uint64_t files;      /* every mapped file: name; the file read for it (device, inode, size,
+			      * mtime); exe; sysroot; debug dir */
 	uint64_t options;    /* OBJINSPECT_EMULATION */
 	uint64_t lib;        /* the libinspect build: its sources and compiler flags */
 } gi_key;
@@ -189,6 +190,7 @@ static uint64_t hash_stat(uint64_t h, const char *path)
 	h = hash_u64(h, (uint64_t)st.st_size);
 	h = hash_u64(h, (uint64_t)st.st_mtim.tv_sec);
 	h = hash_u64(h, (uint64_t)st.st_mtim.tv_nsec);
+	h = hash_u64(h, (uint64_t)st.st_dev);
 	return hash_u64(h, (uint64_t)st.st_ino);
 }
 
@@ -231,8 +233,7 @@ static ins_error *make_key(ins_session *s, const char *core, gi_key *k)
 	uint64_t h = hash_u64(11, img->nfiles);
 	for (size_t i = 0; i < img->nfiles; i++) {
 		h = hash_str(h, img->files[i].name);
-		h = hash_str(h, img->files[i].path);
-		h = hash_stat(h, img->files[i].path);
+		h = hash_stat(h, img->files[i].path);  /* the file, whatever path reaches it */
 	}
 	h = hash_u64(h, (uint64_t)img->exe_file);
 	/* as they are used: no sysroot and "/" alike, the default debug directory named or not

@@ -59,6 +59,8 @@ static ins_source source_of(const ins_open_options *opt)
 		src.exe = opt->exe;
 		src.sysroot = opt->sysroot;
 		src.debug_dir = opt->debug_dir;
+		src.files = opt->files;
+		src.nfiles = opt->nfiles;
 	}
 	return src;
 }

@@ -14,6 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int cmp_path_name(const void *a, const void *b)
+{
+	return strcmp(((const ins_file_path *)a)->name, ((const ins_file_path *)b)->name);
+}
+
 ins_error *ins_image_open(const ins_source *src, ins_buf *warn, ins_image **out)
 {
 	ins_image *img = calloc(1, sizeof(*img));
@@ -22,10 +27,26 @@ ins_error *ins_image_open(const ins_source *src, ins_buf *warn, ins_image **out)
 	img->exe_file = -1;
 	pthread_mutex_init(&img->files_lock, NULL);
 	if ((src->sysroot && *src->sysroot && !(img->sysroot = strdup(src->sysroot))) ||
-	    (src->debug_dir && *src->debug_dir && !(img->debug_dir = strdup(src->debug_dir)))) {
+	    (src->debug_dir && *src->debug_dir && !(img->debug_dir = strdup(src->debug_dir))) ||
+	    (src->nfiles && !(img->paths = calloc(src->nfiles, sizeof(*img->paths))))) {
 		ins_image_close(img);
 		return ins_err_nomem();
 	}
+	for (size_t i = 0; i < src->nfiles; i++) {
+		if (!src->files || !src->files[i].name || !src->files[i].path) {
+			ins_image_close(img);
+			return ins_err(INS_ERR_USAGE, "file %zu of the options has no name or no path", i);
+		}
+		ins_file_path *fp = &img->paths[img->npaths++];
+		fp->name = strdup(src->files[i].name);
+		fp->path = strdup(src->files[i].path);
+		if (!fp->name || !fp->path) {
+			ins_image_close(img);
+			return ins_err_nomem();
+		}
+	}
+	if (img->npaths)  /* looked up by name (file_of); a name given twice: one of them */
+		qsort(img->paths, img->npaths, sizeof(*img->paths), cmp_path_name);
 	ins_error *err = src->core     ? ins_core_open(img, src, warn)
 			 : src->reader ? ins_reader_open(img, src, warn)
 				       : ins_live_open(img, src, warn);
@@ -63,6 +84,11 @@ void ins_image_close(ins_image *img)
 	free(img->description);
 	free(img->sysroot);
 	free(img->debug_dir);
+	for (size_t i = 0; i < img->npaths; i++) {
+		free((char *)img->paths[i].name);
+		free((char *)img->paths[i].path);
+	}
+	free(img->paths);
 	pthread_mutex_destroy(&img->files_lock);
 	free(img);
 }
@@ -152,6 +178,12 @@ static size_t file_of(ins_image *img, const char *name, const char *sysroot)
 	ins_file *file = &img->files[img->nfiles];
 	memset(file, 0, sizeof(*file));
 	file->name = strdup(name);
+	const ins_file_path key = { name, NULL }, *own = img->npaths ?
+		bsearch(&key, img->paths, img->npaths, sizeof(key), cmp_path_name) : NULL;
+	if (own) {  /* a path of its own: not under the sysroot */
+		sysroot = NULL;
+		name = own->path;
+	}
 	/* a name already inside the sysroot (a container's process cored by gcore from outside,
 	 * which names its files by their outside paths) is not prefixed again */
 	size_t rl = sysroot ? strlen(sysroot) : 0;

@@ -58,6 +58,8 @@ typedef struct ins_image {
 	char *description;     /* "core /path" or "live process 1234" */
 	char *sysroot;         /* --sysroot, or NULL */
 	char *debug_dir;       /* --debug-dir (':'-separated), or NULL: /usr/lib/debug */
+	ins_file_path *paths;  /* files read from a path of their own (owned strings) */
+	size_t npaths;
 	ins_segment *segs;     /* sorted by start, disjoint */
 	size_t nsegs;
 	ins_mapping *maps;     /* sorted by start */

@@ -22,8 +22,13 @@ class ins_error(ctypes.Structure):
 
 # ---- program.h -------------------------------------------------------------------------
 
+class ins_file_path(ctypes.Structure):
+    _fields_ = [("name", c_char_p), ("path", c_char_p)]
+
+
 class ins_open_options(ctypes.Structure):
-    _fields_ = [("exe", c_char_p), ("sysroot", c_char_p), ("debug_dir", c_char_p)]
+    _fields_ = [("exe", c_char_p), ("sysroot", c_char_p), ("debug_dir", c_char_p),
+                ("files", POINTER(ins_file_path)), ("nfiles", c_size_t)]
 
 
 INS_MAP_READ, INS_MAP_WRITE, INS_MAP_EXEC = 1, 2, 4
@@ -45,7 +50,8 @@ class ins_reader(ctypes.Structure):
 class ins_source(ctypes.Structure):
     """ins_program_open()'s all-in-one description (the package uses the three opens instead)."""
     _fields_ = [("core", c_char_p), ("exe", c_char_p), ("sysroot", c_char_p), ("pid", c_int), ("attach", c_int),
-                ("debug_dir", c_char_p), ("reader", POINTER(ins_reader))]
+                ("debug_dir", c_char_p), ("reader", POINTER(ins_reader)), ("files", POINTER(ins_file_path)),
+                ("nfiles", c_size_t)]
 
 
 # ---- objects.h -------------------------------------------------------------------------

@@ -278,10 +278,15 @@ def _address(obj):
 
 # ---- Heap ------------------------------------------------------------------------------------
 
-def _options(exe, sysroot, debug_dir):
-    if exe is None and sysroot is None and debug_dir is None:
+def _options(exe, sysroot, debug_dir, files=None):
+    if exe is None and sysroot is None and debug_dir is None and not files:
         return None
-    return C.ins_open_options(C.encode_path(exe), C.encode_path(sysroot), C.encode_path(debug_dir))
+    pairs = sorted((files or {}).items())
+    arr = (C.ins_file_path * max(1, len(pairs)))(*[C.ins_file_path(C.encode_path(n), C.encode_path(p))
+                                                     for n, p in pairs])
+    opt = C.ins_open_options(C.encode_path(exe), C.encode_path(sysroot), C.encode_path(debug_dir), arr, len(pairs))
+    opt._keep = arr  # the open copies the names and paths; they live until then
+    return opt
 
 
 def _perms(p):
@@ -709,10 +714,12 @@ _INDEX_MODES = {"never": C.INS_PROGRAM_INDEX_NEVER, "auto": C.INS_PROGRAM_INDEX_
                 "make": C.INS_PROGRAM_INDEX_MAKE}
 
 
-def open_core(path, exe=None, sysroot=None, debug_dir=None, index="auto", index_file=None):
+def open_core(path, exe=None, sysroot=None, debug_dir=None, index="auto", index_file=None, files=None):
     """Opens an ELF core file of a CPython process. exe: the executable to use instead of the
     one the core names; sysroot: a prefix for every file the core names; debug_dir: where
-    detached debug info is (':'-separated; default /usr/lib/debug, under sysroot if given).
+    detached debug info is (':'-separated; default /usr/lib/debug, under sysroot if given);
+    files: {name the core gives a file: where it is here}, for files found elsewhere than
+    under sysroot (GDB's solib-search-path).
     index: the core's saved index (objinspect's index command), as the CLI reads it: "auto"
     reads a valid one instead of walking the heap and building the graph (a stale or damaged
     one is ignored with a warning), "make" also builds and writes it now when there is none
@@ -720,7 +727,7 @@ def open_core(path, exe=None, sysroot=None, debug_dir=None, index="auto", index_
     CORE.objinspect-index)."""
     if index not in _INDEX_MODES:
         raise ValueError("index must be one of %s, not %r" % (", ".join(sorted(_INDEX_MODES)), index))
-    opt = _options(exe, sysroot, debug_dir)
+    opt = _options(exe, sysroot, debug_dir, files)
     lib, p = _open("ins_program_open_core", C.encode_path(path), ctypes.byref(opt) if opt is not None else None)
     heap = Heap(lib, p)
     if index != "never" or index_file is not None:
@@ -733,11 +740,11 @@ def open_core(path, exe=None, sysroot=None, debug_dir=None, index="auto", index_
     return heap
 
 
-def attach(pid, stop=True, exe=None, sysroot=None, debug_dir=None):
+def attach(pid, stop=True, exe=None, sysroot=None, debug_dir=None, files=None):
     """Opens a live process: with stop, every thread is stopped with ptrace while its memory is
     copied, then the process resumes where it was; stop=False when the caller (a debugger)
-    already holds it stopped. The heap is that moment's copy."""
-    opt = _options(exe, sysroot, debug_dir)
+    already holds it stopped. The heap is that moment's copy. files: as open_core's."""
+    opt = _options(exe, sysroot, debug_dir, files)
     lib, p = _open("ins_program_open_pid", int(pid), bool(stop), ctypes.byref(opt) if opt is not None else None)
     return Heap(lib, p)
 
@@ -755,7 +762,7 @@ def proc_maps(pid):
     return out
 
 
-def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, debug_dir=None):
+def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, debug_dir=None, files=None):
     """Opens a target the caller reads (a debugger's inferior, a remote target). read(addr, n)
     returns n bytes (bytes or any buffer) at addr, or raises (or returns None or fewer bytes)
     when any of them cannot be read. regions: the target's mappings as /proc/PID/maps shows them,
@@ -763,7 +770,7 @@ def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, 
     (or INS_MAP_* bits), the file mapped or None/"" ("[heap]" and the like count as anonymous).
     The writable and anonymous regions are copied through read when the heap is opened;
     read-only file mappings are read from the files themselves (under sysroot), checked to be
-    the ones mapped."""
+    the ones mapped (files: as open_core's)."""
     if not callable(read):
         raise TypeError("read must be callable: read(addr, n) -> bytes")
     regs = list(regions)
@@ -792,7 +799,7 @@ def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, 
     fn = C.ins_read_fn(cb)
     desc = description.encode("utf-8") if description is not None else None
     r = C.ins_reader(fn, None, arr, len(regs), int(pid), desc)
-    opt = _options(exe, sysroot, debug_dir)
+    opt = _options(exe, sysroot, debug_dir, files)
     try:
         lib, p = _open("ins_program_open_reader", ctypes.byref(r), ctypes.byref(opt) if opt is not None else None)
     except Error:
