@@ -582,12 +582,14 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	size_t nt = g->ntracked, words = g->n ? g->n : 1;
 	int64_t *refs = read_refs(s);
 	uint8_t *state = ins_big_calloc(words, 1);  /* S_OUT: not collected (frozen, untracked) */
-	uint32_t *young = ins_big_malloc((2 * nt + 1), sizeof(*young));
-	uint32_t *order = ins_big_malloc((nt + 1), sizeof(*order)), *unreach = ins_big_malloc((nt + 1), sizeof(*unreach));
+	/* the young list, consumed from its head: the unreachable objects go in the part behind
+	 * it (one each, taken from the head); the reachable ones, in their order, become the
+	 * survivors in place. Pages no entry reaches cost nothing. */
+	uint32_t *young = ins_big_malloc((2 * nt + 1), sizeof(*young)), *unreach = young;
+	uint32_t *order = ins_big_malloc((nt + 1), sizeof(*order));
 	gc_sim m = { .s = s, .g = g, .objs = &s->objs, .untracked = ins_big_calloc(words, 1) };
 	out->alive = ins_big_calloc(words, 1);
-	out->nodes = ins_big_malloc((nt + 1), sizeof(*out->nodes));
-	if (!refs || !state || !young || !order || !unreach || !m.untracked || !out->alive || !out->nodes) {
+	if (!refs || !state || !young || !order || !m.untracked || !out->alive) {
 		err = ins_err_nomem();
 		goto done;
 	}
@@ -641,9 +643,11 @@ ins_error *ins_collect_survivors(ins_session *s, ins_survivors *out)
 	}
 	if ((err = untrack(&m, order, norder, out)))
 		goto done;
+	out->nodes = order;  /* filtered in place; with the garbage below, at most nt */
+	order = NULL;
 	for (size_t i = 0; i < norder; i++)
-		if (!m.untracked[order[i]])
-			out->nodes[out->n++] = order[i];
+		if (!m.untracked[out->nodes[i]])
+			out->nodes[out->n++] = out->nodes[i];
 	/* the unreachable objects with legacy finalizers and what they reach stay tracked,
 	 * after the survivors (move_legacy_finalizers: in the unreachable list's order) */
 	size_t first = out->n;
@@ -668,7 +672,6 @@ done:
 	free(state);
 	free(young);
 	free(order);
-	free(unreach);
 	free(m.untracked);
 	if (err)
 		ins_survivors_free(out);
