@@ -356,7 +356,7 @@ static void stacks(ins_program *p)
 	ins_stacks_free(&s);
 }
 
-static void errors(ins_program *p, const char *self)
+static void errors(ins_program *p, const char *self, const char *core_path)
 {
 	ins_object o;
 	ins_refs r;
@@ -391,6 +391,12 @@ static void errors(ins_program *p, const char *self)
 	      "ins_program_open(no core, process or reader): INS_ERR_USAGE");
 	CHECK(code_of(ins_program_open_pid(-1, true, NULL, &q)) == INS_ERR_USAGE && !q,
 	      "ins_program_open_pid(-1): INS_ERR_USAGE");
+	ins_file_path half = { "/lib/x86_64-linux-gnu/libc.so.6", NULL };
+	CHECK(code_of(ins_program_open_core(core_path, &(ins_open_options){ .files = &half, .nfiles = 1 }, &q)) ==
+		      INS_ERR_USAGE && !q,
+	      "ins_program_open_core(a file path without its path): INS_ERR_USAGE");
+	CHECK(code_of(ins_program_open_core(core_path, &(ins_open_options){ .nfiles = 2 }, &q)) == INS_ERR_USAGE && !q,
+	      "ins_program_open_core(nfiles 2, files NULL): INS_ERR_USAGE");
 }
 
 /* ins_program_set_index: written with MAKE, read back with READ (no warning), the same objects
@@ -482,7 +488,7 @@ int main(int argc, char **argv)
 	}
 	CHECK(naddrs > 0, "%zu objects asked about", naddrs);
 
-	errors(p, argv[0]);
+	errors(p, argv[0], core);
 	if (argc > 1)
 		index_api(p, core, &opt, argv[1]);
 	const char *w = ins_program_warnings(p);
