@@ -201,6 +201,27 @@ def _files(regions):
     return files
 
 
+def _thread_sps(inf):
+    """Each thread's stack pointer as GDB has it (its newest frame's $sp), for the memory
+    command's thread stacks; the selected thread and frame stay selected. [] when GDB cannot
+    tell them all."""
+    try:
+        keep_thread, keep_frame = gdb.selected_thread(), gdb.selected_frame()
+    except gdb.error:
+        return []
+    sps = []
+    try:
+        for t in inf.threads():
+            t.switch()
+            sps.append(int(gdb.newest_frame().read_register("sp")) & 0xFFFFFFFFFFFFFFFF)
+    except gdb.error:
+        sps = []
+    finally:
+        keep_thread.switch()
+        keep_frame.select()
+    return sps
+
+
 def _open(inf, core):
     exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
@@ -223,7 +244,7 @@ def _open(inf, core):
     else:
         what = "live process %d (through GDB)" % inf.pid
     return objinspect.open_reader(read, regions, pid=0 if core else inf.pid, description=what.strip(), exe=exe,
-                                  sysroot=sysroot, debug_dir=debug_dir, files=files)
+                                  sysroot=sysroot, debug_dir=debug_dir, files=files, thread_sps=_thread_sps(inf))
 
 
 def _heap():

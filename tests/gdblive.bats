@@ -54,6 +54,7 @@ live_session() {
 	run gdb_batch -iex 'set sysroot /' "${connect[@]}" \
 		-ex 'echo @@count0\n' -ex 'objgraph-count Node' \
 		-ex 'echo @@types0\n' -ex 'objgraph-types --limit 0 --json' \
+		-ex 'echo @@memory0\n' -ex 'objgraph-memory --json' \
 		-ex "gcore $DIR/a.core" \
 		-ex "shell touch $DIR/go.0" -ex 'continue' \
 		-ex 'echo @@count1\n' -ex 'objgraph-count Node' \
@@ -79,6 +80,10 @@ live_session() {
 	cli=$(oi "$DIR/a.core" types --limit 0 --json 2>/dev/null)
 	[ "$(after types0)" = "$cli" ] || { echo "objgraph-types through GDB differs from objinspect on the gcore core"; \
 		diff <(after types0 | tr ',' '\n') <(echo "$cli" | tr ',' '\n') | head -20; return 1; }
+	# the thread stacks GDB's threads' stack pointers tell apart: the core's NT_PRSTATUS ones
+	local stacks='import json,sys; print(json.dumps(json.loads(sys.argv[1])["segments"]["stacks"]))'
+	[ "$("$PYTHON_HOST" -c "$stacks" "$(after memory0)")" = "$("$PYTHON_HOST" -c "$stacks" "$(oi "$DIR/a.core" memory --json)")" ] ||
+		{ echo "objgraph-memory's thread stacks through GDB differ from the gcore core's"; after memory0; return 1; }
 	# read through GDB, not from /proc
 	printf '%s\n' "$output" | grep -q "^source: .*\(through GDB\|remote target\)" || { echo "not read through GDB: $output"; return 1; }
 }

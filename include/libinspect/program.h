@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errors.h"
 
@@ -73,6 +74,9 @@ typedef struct ins_reader {
 	size_t nregions;
 	int pid;                  /* the target's pid, or 0 (informational) */
 	const char *description;  /* how to name the target in messages: "remote target :1234" */
+	const uint64_t *thread_sps;  /* each thread's stack pointer, as the host has it (the
+				      * memory command's thread stacks), or NULL: unknown */
+	size_t nthreads;
 } ins_reader;
 
 INS_API ins_error *ins_program_open_reader(const ins_reader *r, const ins_open_options *opt, ins_program **out);

@@ -71,6 +71,11 @@ ins_error *ins_reader_open(ins_image *img, const ins_source *src, ins_buf *warn)
 		return ins_err_nomem();
 	}
 	ins_error *err = NULL;
+	if (r->nthreads && !r->thread_sps)
+		return ins_err(INS_ERR_USAGE, "a reader's %zu threads need their stack pointers", r->nthreads);
+	for (size_t i = 0; !err && i < r->nthreads; i++)
+		err = ins_image_add_thread(img, r->thread_sps[i]);
+	img->threads_known = !err && r->nthreads;
 	long first = -1, named = -1;
 	for (size_t i = 0; !err && i < r->nregions; i++) {
 		const ins_region *g = &r->regions[i];

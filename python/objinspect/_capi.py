@@ -44,7 +44,8 @@ ins_read_fn = ctypes.CFUNCTYPE(c_int, c_void_p, c_uint64, c_void_p, c_size_t)
 
 class ins_reader(ctypes.Structure):
     _fields_ = [("read", ins_read_fn), ("arg", c_void_p), ("regions", POINTER(ins_region)),
-                ("nregions", c_size_t), ("pid", c_int), ("description", c_char_p)]
+                ("nregions", c_size_t), ("pid", c_int), ("description", c_char_p),
+                ("thread_sps", POINTER(c_uint64)), ("nthreads", c_size_t)]
 
 
 class ins_source(ctypes.Structure):

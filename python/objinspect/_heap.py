@@ -762,7 +762,8 @@ def proc_maps(pid):
     return out
 
 
-def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, debug_dir=None, files=None):
+def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, debug_dir=None, files=None,
+                thread_sps=None):
     """Opens a target the caller reads (a debugger's inferior, a remote target). read(addr, n)
     returns n bytes (bytes or any buffer) at addr, or raises (or returns None or fewer bytes)
     when any of them cannot be read. regions: the target's mappings as /proc/PID/maps shows them,
@@ -770,7 +771,8 @@ def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, 
     (or INS_MAP_* bits), the file mapped or None/"" ("[heap]" and the like count as anonymous).
     The writable and anonymous regions are copied through read when the heap is opened;
     read-only file mappings are read from the files themselves (under sysroot), checked to be
-    the ones mapped (files: as open_core's)."""
+    the ones mapped (files: as open_core's). thread_sps: each thread's stack pointer, as the
+    host knows them (memory() then tells the thread stacks apart), or None."""
     if not callable(read):
         raise TypeError("read must be callable: read(addr, n) -> bytes")
     regs = list(regions)
@@ -798,7 +800,9 @@ def open_reader(read, regions, pid=0, description=None, exe=None, sysroot=None, 
 
     fn = C.ins_read_fn(cb)
     desc = description.encode("utf-8") if description is not None else None
-    r = C.ins_reader(fn, None, arr, len(regs), int(pid), desc)
+    sps = [int(sp) for sp in thread_sps or ()]
+    sp_arr = (C.c_uint64 * max(1, len(sps)))(*sps)
+    r = C.ins_reader(fn, None, arr, len(regs), int(pid), desc, sp_arr, len(sps))
     opt = _options(exe, sysroot, debug_dir, files)
     try:
         lib, p = _open("ins_program_open_reader", ctypes.byref(r), ctypes.byref(opt) if opt is not None else None)
