@@ -225,13 +225,13 @@ def _thread_sps(inf):
 def _open(inf, core):
     exe = _local(gdb.current_progspace().filename)
     sysroot, debug_dir = _sysroot(), _debug_dir()
-    regions = _regions(core)
-    files = _files(regions)
     if core and _memory.value == "auto":
         # a valid saved index beside the core (objinspect CORE index) is read, as objinspect
         # reads it; none is written: the extension keeps each stop's graph itself, and
-        # objgraph-index is objinspect's only
-        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="auto", files=files)
+        # objgraph-index is objinspect's only. The files are the mappings' (no load sections:
+        # libinspect reads the core's memory itself).
+        return objinspect.open_core(core, exe=exe, sysroot=sysroot, debug_dir=debug_dir, index="auto",
+                                    files=_files(_regions(None)))
 
     def read(addr, n):
         return inf.read_memory(addr, n).tobytes()
@@ -243,8 +243,9 @@ def _open(inf, core):
         what = "process %d on %s target %s" % (inf.pid, conn.type, getattr(conn, "details", None) or "")
     else:
         what = "live process %d (through GDB)" % inf.pid
+    regions = _regions(core)
     return objinspect.open_reader(read, regions, pid=0 if core else inf.pid, description=what.strip(), exe=exe,
-                                  sysroot=sysroot, debug_dir=debug_dir, files=files, thread_sps=_thread_sps(inf))
+                                  sysroot=sysroot, debug_dir=debug_dir, files=_files(regions), thread_sps=_thread_sps(inf))
 
 
 def _heap():

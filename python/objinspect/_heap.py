@@ -284,9 +284,8 @@ def _options(exe, sysroot, debug_dir, files=None):
     pairs = sorted((files or {}).items())
     arr = (C.ins_file_path * max(1, len(pairs)))(*[C.ins_file_path(C.encode_path(n), C.encode_path(p))
                                                      for n, p in pairs])
-    opt = C.ins_open_options(C.encode_path(exe), C.encode_path(sysroot), C.encode_path(debug_dir), arr, len(pairs))
-    opt._keep = arr  # the open copies the names and paths; they live until then
-    return opt
+    # the structure keeps arr (and arr its strings) alive; the open copies them
+    return C.ins_open_options(C.encode_path(exe), C.encode_path(sysroot), C.encode_path(debug_dir), arr, len(pairs))
 
 
 def _perms(p):
